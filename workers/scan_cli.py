@@ -1,10 +1,10 @@
 """``familiar scan FILE...``: a familiarity scan of response files, results as JSON.
 
 Each FILE is one strategy, named after the file stem (a file with a strategy column yields
-one strategy per value). Files are read with ``app.ingest`` (plain JSON arrays of
-question/input/answer/gold_label records when that package is unavailable); questions are
-matched across files with ``app.ingest.matching.match_key`` (the file's id, else the
-normalised question text). Converted models live in ``<cache_dir>/models``; scores and own
+one strategy per value). Files are read with ``app.ingest`` in any upload format; questions
+are matched across files as uploads match them (``app.ingest.matching.QuestionMatcher``:
+the file's id, the normalised text, or the same text plus an appended instruction).
+Converted models live in ``<cache_dir>/models``; scores and own
 answers are cached in ``<cache_dir>/scores.sqlite``, so a repeated or interrupted scan only
 computes what is missing. Progress goes to stderr.
 """
@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.ingest.matching import QuestionMatcher, question_key
+from app.ingest.read import read_file
 from workers.scoring.spec import ScanInputError, ScanSpec
 
 
@@ -33,6 +35,7 @@ class Corpus:
     source_ids: dict[str, str | None] = field(default_factory=dict)
     files: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    matcher: QuestionMatcher[str] = field(default_factory=QuestionMatcher, repr=False)
 
     @property
     def questions(self) -> list[tuple[str, str, str | None]]:
@@ -50,30 +53,8 @@ class _Row:
 
 
 def _read_rows(path: Path) -> list[_Row]:
-    """Records of one file via app.ingest, else a plain JSON array (development fallback)."""
-    try:
-        from app.ingest.read import read_file
-    except ImportError:
-        return _read_plain_json(path)
     parsed = read_file(path)
     return [_Row(r.question, r.response, r.gold, r.source_id, r.strategy) for r in parsed.records]
-
-
-def _read_plain_json(path: Path) -> list[_Row]:
-    rows = []
-    for record in json.loads(path.read_text()):
-        question = record["question"] + (f"\n{record['input']}" if record.get("input") else "")
-        gold = record.get("gold_label")
-        rows.append(_Row(question, record["answer"], gold, record.get("id"), None))
-    return rows
-
-
-def _match_key(row: _Row) -> str:
-    try:
-        from app.ingest.matching import question_key
-    except ImportError:
-        return "q:" + hashlib.sha1(" ".join(row.question.casefold().split()).encode()).hexdigest()
-    return f"id:{row.source_id}" if row.source_id else f"q:{question_key(row.question)}"
 
 
 def read_corpus(files: Sequence[Path]) -> Corpus:
@@ -105,7 +86,10 @@ def _add_file(corpus: Corpus, path: Path, rows: list[_Row], seen: dict[str, int]
 
 
 def _add_row(corpus: Corpus, strategy: str, row: _Row) -> None:
-    key = _match_key(row)
+    key = corpus.matcher.find(row.question, row.source_id)
+    if key is None:
+        key = f"id:{row.source_id}" if row.source_id else f"q:{question_key(row.question)}"
+        corpus.matcher.add(row.question, key, row.source_id)
     answers = corpus.responses[strategy]
     if key in answers:
         corpus.warnings.append(f"{strategy}: question {key} appears twice; the first is kept")
@@ -156,8 +140,14 @@ def scan_files(
     max_new_tokens: int = 512,
     max_length: int | None = None,
     judge: str = "auto",
+    models_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Scan the files against ``model``; write and return the results dict."""
+    """Scan the files against ``model``; write and return the results dict.
+
+    Models are cached in ``models_dir`` (default ``<cache_dir>/models``), scores and own
+    answers in ``<cache_dir>/scores.sqlite``. Raises ``ScanInputError`` (bad settings, no
+    shared questions), ``ModelLoadError`` and ``app.ingest`` ``UploadError`` (bad file).
+    """
     spec = ScanSpec(
         metrics=tuple(metrics), sample=sample, examples=examples, pool=pool, dtype=dtype,
         seed=seed, template=template, max_new_tokens=max_new_tokens, max_length=max_length,
@@ -165,7 +155,8 @@ def scan_files(
     )  # fmt: skip
     corpus = read_corpus(files)
     progress = StderrProgress()
-    results = _scan(spec, corpus, model, Path(cache_dir), progress)
+    models = Path(models_dir) if models_dir else Path(cache_dir) / "models"
+    results = _scan(spec, corpus, model, Path(cache_dir), models, progress)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
@@ -174,7 +165,12 @@ def scan_files(
 
 
 def _scan(
-    spec: ScanSpec, corpus: Corpus, model: str, cache_dir: Path, progress: StderrProgress
+    spec: ScanSpec,
+    corpus: Corpus,
+    model: str,
+    cache_dir: Path,
+    models_dir: Path,
+    progress: StderrProgress,
 ) -> dict[str, Any]:
     from workers.modeling import load_target
     from workers.scoring.cache import SqliteCache
@@ -183,7 +179,7 @@ def _scan(
     shared_questions(list(corpus.texts), corpus.responses)  # fail fast, before loading
     progress("loading", 0, 1, {})
     started = time.perf_counter()
-    target = load_target(model, cache_dir=cache_dir / "models", dtype=spec.dtype)
+    target = load_target(model, cache_dir=models_dir, dtype=spec.dtype)
     loading = time.perf_counter() - started
     progress("loading", 1, 1, {})
     cache = SqliteCache(cache_dir / "scores.sqlite")

@@ -1,4 +1,5 @@
-"""Familiarity scans: start one (form and API), the scan page and its JSON twin."""
+"""Familiarity scans: start one (form and API) and list them. The scan's own page lives in
+``app.routes.results``."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from app.deps import SessionDep
-from app.schemas.scan_pages import ScanPage
 from app.schemas.scans import ScanCreate, ScanList, ScanRead
 from app.services import scans as svc
 from app.services.errors import BadInput
-from app.web import is_htmx, render
+from app.web import is_htmx
 
 router = APIRouter()
 
@@ -31,13 +31,6 @@ def api_start_scan(project_id: int, data: ScanCreate, session: SessionDep) -> Sc
 @router.get("/api/v1/projects/{project_id}/scans", response_model=ScanList, tags=["scans"])
 def api_list_scans(project_id: int, session: SessionDep) -> ScanList:
     return svc.list_scans(session, project_id=project_id)
-
-
-@router.get(
-    "/api/v1/projects/{project_id}/scans/{scan_id}", response_model=ScanPage, tags=["scans"]
-)
-def api_scan(project_id: int, scan_id: int, session: SessionDep) -> ScanPage:
-    return svc.get_scan_page(session, project_id=project_id, scan_id=scan_id)
 
 
 @router.post("/projects/{project_id}/scans", include_in_schema=False, response_model=None)
@@ -72,15 +65,3 @@ def start_scan_form(
     if is_htmx(request):
         return HTMLResponse("", headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
-
-
-@router.get(
-    "/projects/{project_id}/scans/{scan_id}", response_class=HTMLResponse, include_in_schema=False
-)
-def scan_page(request: Request, project_id: int, scan_id: int, session: SessionDep) -> HTMLResponse:
-    data = svc.get_scan_page(session, project_id=project_id, scan_id=scan_id)
-    return render(
-        request, "pages/scans/show.html", {"page": data},
-        partial="partials/scans/_body.html",
-        json_url=f"/api/v1/projects/{project_id}/scans/{scan_id}",
-    )  # fmt: skip

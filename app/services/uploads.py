@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.ingest.matching import normalize_question, question_key
+from app.ingest.matching import QuestionMatcher, question_key
 from app.ingest.read import parse_bytes
 from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError
 from app.models import Question, Response, Strategy
@@ -121,25 +121,15 @@ def _resolve_conflicts(
     return {s.name for s in existing}
 
 
-PREFIX_CHARS = 40
-
-
 class QuestionIndex:
-    """The project's questions by external id, by normalized-text key, and by text prefix.
-
-    The prefix match pairs a question with the same question plus an appended instruction
-    (the GSM8K ground truth lacks the "Please provide the final answer..." line that the
-    other strategies' questions carry): one normalized text must start with the other,
-    and the shorter must be at least PREFIX_CHARS long.
-    """
+    """The project's questions, matched by ``app.ingest.matching.QuestionMatcher`` (file id,
+    normalized text, or the same text plus an appended instruction)."""
 
     def __init__(self, project_id: int, questions: list[Question]) -> None:
         self.project_id = project_id
-        self.by_id = {q.external_id: q for q in questions if q.external_id}
-        self.by_text: dict[str, Question] = {}
-        self.by_prefix: dict[str, list[tuple[str, Question]]] = {}
+        self.matcher: QuestionMatcher[Question] = QuestionMatcher()
         for q in questions:
-            self._index_text(q, normalize_question(q.text))
+            self.matcher.add(q.text, q, q.external_id)
         self.next_position = max((q.position for q in questions), default=-1) + 1
 
     @classmethod
@@ -147,21 +137,8 @@ class QuestionIndex:
         rows = session.scalars(select(Question).where(Question.project_id == project_id)).all()
         return cls(project_id, list(rows))
 
-    def _index_text(self, q: Question, norm: str) -> None:
-        self.by_text.setdefault(q.text_key, q)
-        if len(norm) >= PREFIX_CHARS:
-            self.by_prefix.setdefault(norm[:PREFIX_CHARS], []).append((norm, q))
-
-    def find(self, record: Record, key: str) -> Question | None:
-        if record.source_id and record.source_id in self.by_id:
-            return self.by_id[record.source_id]
-        if key in self.by_text:
-            return self.by_text[key]
-        norm = normalize_question(record.question)
-        for other, q in self.by_prefix.get(norm[:PREFIX_CHARS], []):
-            if other.startswith(norm) or norm.startswith(other):
-                return q
-        return None
+    def find(self, record: Record) -> Question | None:
+        return self.matcher.find(record.question, record.source_id)
 
     def add(self, record: Record, key: str) -> Question:
         q = Question(
@@ -169,9 +146,7 @@ class QuestionIndex:
             text=record.question, gold=record.gold, position=self.next_position,
         )  # fmt: skip
         self.next_position += 1
-        if record.source_id:
-            self.by_id[record.source_id] = q
-        self._index_text(q, normalize_question(record.question))
+        self.matcher.add(record.question, q, record.source_id)
         return q
 
 
@@ -210,10 +185,9 @@ def _match_questions(
     n_new = 0
     gold_conflicts = 0
     for r in batch.records:
-        key = question_key(r.question)
-        q = index.find(r, key)
+        q = index.find(r)
         if q is None:
-            q = index.add(r, key)
+            q = index.add(r, question_key(r.question))
             n_new += 1
         elif r.gold and q.gold and _norm_gold(r.gold) != _norm_gold(q.gold):
             gold_conflicts += 1

@@ -5,9 +5,11 @@ dropped). Three views of the same pairs:
 
 * Wilcoxon signed-rank test (``scipy.stats.wilcoxon``, zeros dropped as in Wilcoxon's
   original method, two-sided). Per-question perplexities are skewed with heavy right
-  tails, so a rank test is more robust than a paired t-test. scipy picks the exact null
-  distribution for up to 50 pairs without ties, an exact enumeration of sign flips for up
-  to 13 pairs with ties or zeros, and the normal approximation otherwise. Fewer than 6
+  tails, so a rank test is more robust than a paired t-test. scipy gives the exact null
+  distribution for up to 50 pairs without ties and the normal approximation beyond; for up
+  to 13 non-zero pairs with tied magnitudes the exact null is the enumeration of all 2^n
+  sign flips of the mid-ranks, done here as one matrix product (scipy's permutation test
+  computes the same p-value but takes seconds, too slow for a win-rate matrix). Fewer than 6
   non-zero differences cannot reach p < 0.05 (the smallest two-sided exact p with 5 pairs
   is 2/32), so such a comparison is reported as "too few pairs" with no p-value.
 * Paired percentile bootstrap of the mean difference: whole pairs are resampled, so the
@@ -27,6 +29,7 @@ from scipy import stats
 from app.stats.cleaning import Values, num
 
 MIN_PAIRS = 6
+EXACT_TIED_MAX = 13  # up to 2^13 sign flips are enumerated for tied magnitudes
 TOO_FEW = "too few pairs"
 
 
@@ -114,19 +117,33 @@ def signed_rank_test(diffs: np.ndarray, *, min_pairs: int = MIN_PAIRS) -> Signed
             f"at least {min_pairs} needed"
         )
         return SignedRankResult(d.size, nz.size, None, None, r_plus, r_minus, effect, TOO_FEW, note)
-    res = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided", method="auto")
+    if nz.size <= EXACT_TIED_MAX and np.unique(np.abs(nz)).size < nz.size:
+        statistic, p_value = min(r_plus, r_minus), _sign_flip_p(ranks, r_plus)
+    else:
+        res = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided", method="auto")
+        statistic, p_value = float(res.statistic), float(res.pvalue)
     note = f"Wilcoxon signed-rank over {nz.size} non-zero differences of {d.size} pairs"
     return SignedRankResult(
         d.size,
         nz.size,
-        float(res.statistic),
-        float(res.pvalue),
+        statistic,
+        p_value,
         r_plus,
         r_minus,
         effect,
         "ok",
         note,
     )
+
+
+def _sign_flip_p(ranks: np.ndarray, r_plus: float) -> float:
+    """Exact two-sided p: R+ over all 2^n sign assignments of the (mid-)ranks."""
+    n = ranks.size
+    signs = (np.arange(2**n)[:, None] >> np.arange(n)) & 1  # every subset as a 0/1 row
+    null = signs @ ranks
+    eps = 1e-9 * max(1.0, float(ranks.sum()))
+    lower, upper = np.mean(null <= r_plus + eps), np.mean(null >= r_plus - eps)
+    return float(min(1.0, 2 * min(lower, upper)))
 
 
 def paired_bootstrap_ci(

@@ -27,7 +27,12 @@ def test_next_n_positions_wrapping() -> None:
     assert plan.sources["c"] == ["q3", "q0", "q1"]  # wraps
     assert plan.sources["d"] == ["q0", "q1", "q2"]
     assert plan.examples["a"][0] == "ans1\nFinal Answer: 7"
-    assert plan.filtered and not plan.warnings
+    assert plan.filtered
+    assert plan.warnings == [  # 4 answers for 4 x 3 slots: reuse is reported
+        "only 4 of 4 own answers were correct; SPPL used 4 distinct examples for 4 questions"
+    ]
+    plenty = select_exemplars(["a", "b"], pool([True] * 6), 3)
+    assert not plenty.warnings
 
 
 def test_only_correct_answers_in_pool_order() -> None:
@@ -56,6 +61,15 @@ def test_fewer_correct_than_n_uses_what_exists_and_warns() -> None:
     assert plan.sources["a"] == ["q3", "q1"]
     assert plan.sources["q1"] == ["q3"]  # its own answer is excluded
     assert plan.warnings and "only 2 of 4 own answers were correct" in plan.warnings[0]
+
+
+def test_examples_reused_across_questions_are_reported() -> None:
+    keys = [f"k{i}" for i in range(10)]
+    plan = select_exemplars(keys, pool([True] * 7 + [False] * 493), 3)
+    assert all(len(v) == 3 for v in plan.examples.values())
+    assert plan.warnings == [
+        "only 7 of 500 own answers were correct; SPPL used 7 distinct examples for 10 questions"
+    ]
 
 
 def test_no_correct_answer_falls_back_unfiltered() -> None:

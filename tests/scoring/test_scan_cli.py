@@ -25,6 +25,14 @@ def test_read_corpus_matches_questions_across_files() -> None:
     assert [f["records"] for f in corpus.files] == [1000, 1000]
 
 
+def test_read_corpus_pairs_ground_truth_without_the_appended_instruction() -> None:
+    # train_filtered.json's questions lack the "Please provide the final answer..." line the
+    # strategies' questions carry; the CLI must match them as uploads do.
+    corpus = read_corpus([FILES[0], GSM8K_DIR / "train_filtered.json"])
+    assert len(corpus.texts) == 1000
+    assert all(len(r) == 1000 for r in corpus.responses.values())
+
+
 def test_files_without_shared_questions_fail_before_loading(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
     other.write_text(
@@ -39,13 +47,11 @@ def test_files_without_shared_questions_fail_before_loading(tmp_path: Path) -> N
 @pytest.mark.slow
 def test_scan_files_writes_results(tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
-    cache_dir.mkdir()
-    (cache_dir / "models").symlink_to(TEST_MODELS)  # reuse the converted packaged model
     out = tmp_path / "results.json"
     returned = scan_files(
         FILES, model="packaged:SmolLM2-135M-Instruct", metrics=["ppl", "sppl"], sample=2,
         examples=1, pool=3, dtype="float32", seed=1, template="chat", out=out,
-        cache_dir=cache_dir, max_new_tokens=24,
+        cache_dir=cache_dir, max_new_tokens=24, models_dir=TEST_MODELS,
     )  # fmt: skip
     results = json.loads(out.read_text())
     assert results == json.loads(json.dumps(returned))

@@ -73,6 +73,16 @@ def test_ties_and_zeros_match_sign_flip_enumeration() -> None:
     assert res.p_value == pytest.approx(enumerated_two_sided_p(diffs), rel=1e-9)
 
 
+def test_thirteen_tied_pairs_match_enumeration_and_scipy() -> None:
+    diffs = np.array([2.0, -2.0, 1, 1, 3, 3, 3, -4, 5, 6, 6, 7, 8, 0.0])
+    res = signed_rank_test(diffs)
+    assert res.n_nonzero == 13
+    assert res.p_value == pytest.approx(enumerated_two_sided_p(diffs), rel=1e-9)
+    ref = stats.wilcoxon(diffs[:9], zero_method="wilcox", method="auto")  # scipy, with ties
+    assert signed_rank_test(diffs[:9]).p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert signed_rank_test(diffs[:9]).statistic == pytest.approx(ref.statistic)
+
+
 def test_large_sample_matches_scipy_called_on_the_two_arrays() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.lognormal(1, 0.5, 300), rng.lognormal(1.05, 0.5, 300)

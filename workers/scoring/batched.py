@@ -27,6 +27,7 @@ cached window of padded rows would be wrong; such models should be scored with
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -230,6 +231,12 @@ def _padded(rows: Sequence[Sequence[int]], device: torch.device) -> tuple[torch.
     return ids.to(device), mask.to(device)
 
 
+def _cache_kwarg(base_model: Any) -> str:
+    """``cache`` (transformers 5.x, where ``past_key_values`` is deprecated) or the old name."""
+    params = inspect.signature(base_model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
 def _run_prefixes(model: Any, prefixes: Sequence[tuple[int, ...]]) -> _PrefixState:
     """One right-padded forward pass over a chunk's prefixes, keeping their caches."""
     lengths = [len(p) for p in prefixes]
@@ -244,8 +251,8 @@ def _run_prefixes(model: Any, prefixes: Sequence[tuple[int, ...]]) -> _PrefixSta
         input_ids=ids,
         attention_mask=mask,
         position_ids=positions,
-        past_key_values=cache,
         use_cache=True,
+        **{_cache_kwarg(model.base_model): cache},
     ).last_hidden_state
     last = torch.tensor(lengths, device=ids.device) - 1
     last_hidden = hidden[torch.arange(len(prefixes), device=ids.device), last]
@@ -265,7 +272,9 @@ def _run_responses(
         from transformers import DynamicCache
 
         selected = [(k.index_select(0, groups), v.index_select(0, groups)) for k, v in state.layers]
-        kwargs["past_key_values"] = DynamicCache(ddp_cache_data=selected, config=model.config)
+        kwargs[_cache_kwarg(model.base_model)] = DynamicCache(
+            ddp_cache_data=selected, config=model.config
+        )
         mask = torch.cat([state.mask.index_select(0, groups), mask], dim=1)
     return model.base_model(
         input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **kwargs

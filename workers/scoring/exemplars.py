@@ -11,7 +11,9 @@ Procedure (DESIGN.md, reference code):
 - The examples depend on the question only, so every strategy of a question gets the SAME
   examples; differences between strategies come only from the candidate response.
 - Fewer usable candidates than N: every available one is used (fewer examples per prompt)
-  and a warning says how many.
+  and a warning says how many. Fewer candidates than questions x N (examples repeat across
+  questions, so the prompts are less diverse than the reference's) is also reported, with
+  the number of distinct examples actually used.
 - No correct answer at all: with ``allow_unfiltered_fallback`` every own answer is used
   instead and the plan records ``filtered=False`` with a warning; otherwise
   ``NoExemplarsError``. With the filter switched off all own answers are candidates and the
@@ -115,12 +117,15 @@ def select_exemplars(
 
 def _shortage_warnings(plan: ExemplarPlan, n: int) -> list[str]:
     short = [k for k, ex in plan.examples.items() if len(ex) < n]
-    if not short:
+    if not short and plan.n_candidates >= n * len(plan.examples):
         return []
     kind = "correct" if plan.filtered else "usable"
-    fewest = min(len(plan.examples[k]) for k in short)
-    return [
+    distinct = len({source for sources in plan.sources.values() for source in sources})
+    text = (
         f"only {plan.n_candidates} of {plan.n_pool} own answers were {kind}; SPPL used "
-        f"{plan.n_candidates} distinct examples ({len(short)} questions got fewer than {n}, "
-        f"as few as {fewest})"
-    ]
+        f"{distinct} distinct examples for {len(plan.examples)} questions"
+    )
+    if short:
+        fewest = min(len(plan.examples[k]) for k in short)
+        text += f" ({len(short)} questions got fewer than {n}, as few as {fewest})"
+    return [text]
