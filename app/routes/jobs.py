@@ -26,6 +26,7 @@ def job_page(request: Request, job_id: int, session: SessionDep) -> HTMLResponse
         partial="partials/jobs/_status.html", json_url=f"/api/v1/jobs/{job_id}",
     )  # fmt: skip
     if job.finished:
-        # A page polling this job refreshes what the job changed (e.g. the strategy table).
-        response.headers["HX-Trigger"] = "refresh-strategies"
+        # A page polling this job refreshes what the job changed (e.g. the strategy table,
+        # the drill-down's per-token surprise).
+        response.headers["HX-Trigger"] = "refresh-strategies, job-finished"
     return response

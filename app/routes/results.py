@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from app.deps import SessionDep
+from app.schemas.jobs import JobRead
 from app.schemas.results import (
     AccuracyRow,
     AccuracyUploadResult,
@@ -18,6 +19,7 @@ from app.schemas.results import (
     ResultPage,
     Scale,
     ScanQuestionPage,
+    SurpriseContext,
 )
 from app.services import results as svc
 from app.services import results_accuracy as acc
@@ -26,7 +28,8 @@ from app.services import results_exports as exports
 from app.services.results_compare import get_compare_page, parse_scan_ids
 from app.services.results_paired import get_paired_page
 from app.services.results_question import get_scan_question_page
-from app.web import render
+from app.services.token_surprise import start_token_surprise
+from app.web import is_htmx, render
 
 router = APIRouter()
 MetricQ = Annotated[ReportMetric | None, Query(description="Metric shown in detail")]
@@ -34,6 +37,9 @@ ScaleQ = Annotated[Scale | None, Query(description="Chart axis scale (perplexiti
 NameQ = Annotated[str | None, Query(max_length=200, description="Strategy name")]
 ScansQ = Annotated[list[str], Query(description="Scan ids: `3,5` or repeated")]
 FormQ = Annotated[Literal["messages", "alpaca"], Query(description="Training record form")]
+SurpriseQ = Annotated[
+    SurpriseContext | None, Query(description="Per-token surprise shown: in the PPL or SPPL prompt")
+]
 FamiliarityQ = Annotated[Literal["sppl", "ppl", "ifd"], Query(description="Chosen by")]
 
 
@@ -126,12 +132,15 @@ def paired_page(
     response_model=ScanQuestionPage, tags=["results"],
 )  # fmt: skip
 def api_scan_question(
-    project_id: int, scan_id: int, question_id: int, session: SessionDep
-) -> ScanQuestionPage:
-    """One question: every strategy's response and scores, own answer, SPPL examples."""
+    project_id: int, scan_id: int, question_id: int, session: SessionDep,
+    surprise: SurpriseQ = None,
+) -> ScanQuestionPage:  # fmt: skip
+    """One question: every strategy's response and scores, own answer, SPPL examples and,
+    once computed, the per-token surprise of each response."""
     return get_scan_question_page(
-        session, project_id=project_id, scan_id=scan_id, question_id=question_id
-    )
+        session, project_id=project_id, scan_id=scan_id, question_id=question_id,
+        surprise=surprise,
+    )  # fmt: skip
 
 
 @router.get(
@@ -139,13 +148,57 @@ def api_scan_question(
     response_class=HTMLResponse, include_in_schema=False,
 )  # fmt: skip
 def scan_question_page(
-    request: Request, project_id: int, scan_id: int, question_id: int, session: SessionDep
-) -> HTMLResponse:
+    request: Request, project_id: int, scan_id: int, question_id: int, session: SessionDep,
+    surprise: SurpriseQ = None,
+) -> HTMLResponse:  # fmt: skip
     data = get_scan_question_page(
+        session, project_id=project_id, scan_id=scan_id, question_id=question_id,
+        surprise=surprise,
+    )  # fmt: skip
+    url = f"/api/v1/projects/{project_id}/scans/{scan_id}/questions/{question_id}"
+    return render(
+        request, "pages/results/question.html", {"page": data},
+        partial="partials/results/_surprise.html", json_url=_json_url(request, url),
+    )  # fmt: skip
+
+
+@router.post(
+    "/api/v1/projects/{project_id}/scans/{scan_id}/questions/{question_id}/token-surprise",
+    response_model=JobRead, status_code=202, tags=["results"],
+    responses={200: {"description": "The job already exists (queued, running or finished)"}},
+)  # fmt: skip
+def api_start_token_surprise(
+    project_id: int, scan_id: int, question_id: int, session: SessionDep, response: Response
+) -> JobRead:
+    """Compute the per-token surprise of every strategy's response to this question (a gpu
+    job); an existing queued, running or finished job for it is returned instead (200)."""
+    job, created = start_token_surprise(
         session, project_id=project_id, scan_id=scan_id, question_id=question_id
     )
-    url = f"/api/v1/projects/{project_id}/scans/{scan_id}/questions/{question_id}"
-    return render(request, "pages/results/question.html", {"page": data}, json_url=url)
+    if not created:
+        response.status_code = 200
+    return job
+
+
+@router.post(
+    "/projects/{project_id}/scans/{scan_id}/questions/{question_id}/token-surprise",
+    include_in_schema=False, response_model=None,
+)  # fmt: skip
+def start_token_surprise_form(
+    request: Request, project_id: int, scan_id: int, question_id: int, session: SessionDep,
+    surprise: Annotated[SurpriseContext | None, Form()] = None,
+) -> HTMLResponse | RedirectResponse:  # fmt: skip
+    """htmx: the surprise section with the job's live status; a plain form: back to the page."""
+    start_token_surprise(session, project_id=project_id, scan_id=scan_id, question_id=question_id)
+    if not is_htmx(request):
+        query = f"?surprise={surprise}" if surprise else ""
+        url = f"/projects/{project_id}/scans/{scan_id}/questions/{question_id}{query}#surprise"
+        return RedirectResponse(url, status_code=303)
+    data = get_scan_question_page(
+        session, project_id=project_id, scan_id=scan_id, question_id=question_id,
+        surprise=surprise,
+    )  # fmt: skip
+    return render(request, "partials/results/_surprise.html", {"page": data})
 
 
 # --- comparison of scans ----------------------------------------------------------------

@@ -9,12 +9,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.schemas.browse import QuestionRead
+from app.schemas.jobs import JobRead
 from app.schemas.projects import ProjectRead
 from app.schemas.scan_pages import ScanPage
 from app.schemas.scans import ScanRead
 
 ReportMetric = Literal["ppl", "sppl", "ifd", "length", "logprob"]
 Scale = Literal["log", "linear"]
+SurpriseContext = Literal["ppl", "sppl"]
 
 
 class SeedAccuracy(BaseModel):
@@ -121,6 +123,33 @@ class OwnAnswerRead(BaseModel):
     created_at: datetime
 
 
+class SurpriseToken(BaseModel):
+    index: int = Field(description="Position among the response's scored tokens")
+    text: str = Field(description="The token's decoded text")
+    logprob: float = Field(description="Log-probability in nats (rounded to 4 decimals)")
+    level: int = Field(description="Shade 0-8: surprise (-logprob) in whole nats, capped at 8")
+
+
+class SurpriseResponse(BaseModel):
+    strategy_id: int
+    strategy: str
+    truncated: bool
+    n_tokens: int
+    ppl: float | None = Field(description="exp(-mean logprob): the scan's value for the context")
+    tokens: list[SurpriseToken]
+    top: list[SurpriseToken] = Field(description="The most surprising tokens, most first")
+
+
+class TokenSurpriseView(BaseModel):
+    """Per-token surprise of every strategy's response to one question, in one context."""
+
+    job_id: int
+    finished_at: datetime | None
+    contexts: list[SurpriseContext] = Field(description="Contexts computed: ppl, sppl")
+    context: SurpriseContext = Field(description="The context shown (`?surprise=`)")
+    responses: list[SurpriseResponse] = Field(description="In the order of `answers`")
+
+
 class ScanQuestionPage(BaseModel):
     project: ProjectRead
     scan: ScanRead
@@ -136,8 +165,11 @@ class ScanQuestionPage(BaseModel):
     answers: list[StrategyAnswer] = Field(description="Best first by the primary metric")
     own_answer: OwnAnswerRead | None
     exemplars: list[str] = Field(description="The target's own answers shown as SPPL examples")
-    surprise: None = Field(
-        default=None, description="Per-token surprise: not computed yet (needs a model job)"
+    surprise: TokenSurpriseView | None = Field(
+        default=None, description="Per-token surprise from the newest finished job, if any"
+    )
+    surprise_job: JobRead | None = Field(
+        default=None, description="The newest token_surprise job when it has not succeeded"
     )
 
 

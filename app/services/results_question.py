@@ -17,13 +17,16 @@ from app.services.errors import NotFound
 from app.services.projects import get_project_row, project_read
 from app.services.scan_report import DESCRIPTIVE, FAMILIARITY, LABELS, LOWER_IS_BETTER
 from app.services.scans import get_scan_row, scan_read
+from app.services.token_surprise import surprise_section
 
 ValueRow = tuple[float | None, bool]  # value, truncated
 
 
 def get_scan_question_page(
-    session: Session, *, project_id: int, scan_id: int, question_id: int
-) -> ScanQuestionPage:
+    session: Session, *, project_id: int, scan_id: int, question_id: int,
+    surprise: str | None = None,
+) -> ScanQuestionPage:  # fmt: skip
+    """The drill-down; ``surprise`` is the per-token surprise context shown (ppl or sppl)."""
     scan = get_scan_row(session, project_id=project_id, scan_id=scan_id)
     question = session.get(Question, question_id)
     if question is None or question.project_id != project_id:
@@ -36,6 +39,10 @@ def get_scan_question_page(
     answers.sort(key=lambda a: _sort_key(a, primary))
     sample = [int(k) for k in summary.get("sample", [])]
     pos = sample.index(question_id) if question_id in sample else None
+    view, job = surprise_section(
+        session, project_id=project_id, scan_id=scan_id, question_id=question_id,
+        answers=answers, context=surprise,
+    )  # fmt: skip
     return ScanQuestionPage(
         project=project_read(session, get_project_row(session, project_id=project_id)),
         scan=scan_read(session, scan),
@@ -47,6 +54,7 @@ def get_scan_question_page(
         next_id=sample[pos + 1] if pos is not None and pos + 1 < len(sample) else None,
         answers=answers, own_answer=_own_answer(session, question_id, scan.model_key),
         exemplars=[str(e) for e in (summary.get("exemplars") or {}).get(str(question_id), [])],
+        surprise=view, surprise_job=job,
     )  # fmt: skip
 
 

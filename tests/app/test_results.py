@@ -421,7 +421,7 @@ def test_drill_down(client, session) -> None:  # type: ignore[no-untyped-def]
     html = client.get(f"/projects/{pid}/scans/{sid}/questions/{qids[2]}").text
     assert "What is 2 plus 2?" in html and "<strong>A</strong>" in html  # markdown rendered
     assert "My own answer is 4" in html and "Second. Final Answer: 4" in html
-    assert "Per-token surprise" in html and "not available yet" in html
+    assert "Per-token surprise" in html and "Compute per-token surprise" in html
     other = upload(client, {"x": rows("X")}, name="other")
     assert (
         client.get(

@@ -17,6 +17,7 @@ HANDLER_PATHS = {
     "analyze": "workers.jobs.analyze:analyze_responses",
     "generate_own_answers": "workers.jobs.own_answers:generate_own_answers",
     "scan": "workers.jobs.scan:run_scan_job",
+    "token_surprise": "workers.jobs.token_surprise:token_surprise",
 }
 
 
