@@ -181,7 +181,9 @@ def scan(
     metrics: Annotated[str, typer.Option(help="Comma-separated: ppl,sppl,ifd")] = "ppl,sppl,ifd",
     sample: Annotated[int, typer.Option(help="Questions scored, the same for all")] = 50,
     examples: Annotated[int, typer.Option(help="SPPL style examples (1-5)")] = 3,
-    pool: Annotated[int, typer.Option(help="Questions the target answers itself")] = 500,
+    pool: Annotated[
+        int, typer.Option(help="Questions the target answers itself (capped by what exists)")
+    ] = 500,
     dtype: Annotated[str, typer.Option(help="auto, bfloat16 or float32")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the sample and bootstrap")] = 0,
     template: Annotated[str, typer.Option(help="chat or inst")] = "chat",

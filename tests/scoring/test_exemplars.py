@@ -29,7 +29,8 @@ def test_next_n_positions_wrapping() -> None:
     assert plan.examples["a"][0] == "ans1\nFinal Answer: 7"
     assert plan.filtered
     assert plan.warnings == [  # 4 answers for 4 x 3 slots: reuse is reported
-        "only 4 of 4 own answers were correct; SPPL used 4 distinct examples for 4 questions"
+        "4 correct own answers for 4 questions x 3 examples: examples repeat across questions "
+        "(4 distinct used)"
     ]
     plenty = select_exemplars(["a", "b"], pool([True] * 6), 3)
     assert not plenty.warnings

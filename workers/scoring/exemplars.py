@@ -121,10 +121,17 @@ def _shortage_warnings(plan: ExemplarPlan, n: int) -> list[str]:
         return []
     kind = "correct" if plan.filtered else "usable"
     distinct = len({source for sources in plan.sources.values() for source in sources})
-    text = (
-        f"only {plan.n_candidates} of {plan.n_pool} own answers were {kind}; SPPL used "
-        f"{distinct} distinct examples for {len(plan.examples)} questions"
-    )
+    questions = len(plan.examples)
+    if plan.n_candidates == plan.n_pool:
+        text = (
+            f"{plan.n_candidates} {kind} own answers for {questions} questions x {n} examples: "
+            f"examples repeat across questions ({distinct} distinct used)"
+        )
+    else:
+        text = (
+            f"only {plan.n_candidates} of {plan.n_pool} own answers were {kind}; SPPL used "
+            f"{distinct} distinct examples for {questions} questions"
+        )
     if short:
         fewest = min(len(plan.examples[k]) for k in short)
         text += f" ({len(short)} questions got fewer than {n}, as few as {fewest})"
