@@ -191,10 +191,12 @@ def scan(
 ) -> None:
     """Headless familiarity scan of strategy files; writes results.json."""
     from workers.modeling import ModelLoadError
+    from workers.modeling.threads import configure_torch_threads
     from workers.scan_cli import scan_files
     from workers.scoring.spec import ScanInputError
 
     settings = get_settings()
+    configure_torch_threads()
     try:
         scan_files(
             list(files), model=model or settings.default_model,

@@ -10,6 +10,7 @@ from app.queue import RUN_JOB_TASK
 from app.services import jobs as job_svc
 from workers.celery_app import celery
 from workers.jobs import JobContext, JobFailure, get_handler
+from workers.modeling.threads import configure_torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def execute(job_id: int, kind: str, spec: dict, project_id: int | None) -> None:
     """Run a claimed job to its end; every failure is recorded on the row."""
     ctx = JobContext(job_id=job_id, project_id=project_id, spec=spec)
     try:
+        configure_torch_threads()
         handler = get_handler(kind)
         with ctx.heartbeat():
             result = handler(ctx)
