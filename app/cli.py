@@ -47,6 +47,7 @@ def serve(
     from app.db import session_scope
     from app.security.modes import check_serve_host
     from app.services.demo import ensure_demo_project
+    from app.services.jobs import requeue_dead
 
     settings = get_settings()
     check_serve_host(host or settings.host)  # no password-less single mode off loopback
@@ -56,6 +57,10 @@ def serve(
             ensure_demo_project(session)
     procs: list[subprocess.Popen[bytes]] = []
     if workers and settings.embedded_broker:
+        # The only workers of the embedded broker are ours: jobs left "running" by the last
+        # run are dead, and the new workers resume them (from the score cache) on start.
+        with session_scope() as session:
+            requeue_dead(session, stale_after_s=0)
         # One model job at a time (gpu queue), light jobs beside it (cpu queue).
         procs = [subprocess.Popen(_worker_cmd(q, 1)) for q in ("gpu", "cpu")]
     try:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 from celery import Celery
 from celery.signals import worker_ready
 from kombu import Queue
@@ -18,6 +22,7 @@ def create_celery() -> Celery:
 
 
 celery = create_celery()
+log = logging.getLogger(__name__)
 
 
 @worker_ready.connect
@@ -28,3 +33,20 @@ def _resume_unfinished(**_: object) -> None:
 
     with session_scope() as session:
         resend_waiting(session, stale_after_s=get_settings().job_stale_after_s)
+    threading.Thread(target=_watch_for_dead_jobs, name="familiar-watchdog", daemon=True).start()
+
+
+def _watch_for_dead_jobs() -> None:
+    """Every half stale period, resume jobs whose worker died (another worker, another
+    machine) while this one kept running; without it they would wait for a worker restart."""
+    from app.db import session_scope
+    from app.services.jobs import resend_dead
+
+    stale_after_s = get_settings().job_stale_after_s
+    while True:
+        time.sleep(stale_after_s / 2)
+        try:
+            with session_scope() as session:
+                resend_dead(session, stale_after_s=stale_after_s)
+        except Exception:  # noqa: BLE001 - a database hiccup must not end the watchdog
+            log.exception("watchdog: could not check for dead jobs")

@@ -141,16 +141,37 @@ def requeue_stale(session: Session, *, stale_after_s: float = 120.0) -> list[Job
     Also returns long-queued jobs, whose message may have been lost with the broker; sending
     them again is safe because a worker claims the row before doing anything.
     """
-    cutoff = datetime.now(UTC) - timedelta(seconds=stale_after_s)
-    stale = session.scalars(
-        select(Job).where(Job.status == "running", Job.heartbeat_at < cutoff)
-    ).all()
-    for job in stale:
-        job.status = "queued"
-        job.log = (job.log or "") + "worker lost; resuming\n"
+    requeue_dead(session, stale_after_s=stale_after_s)
     waiting = session.scalars(select(Job).where(Job.status == "queued")).all()
     session.commit()
     return list(waiting)
+
+
+def requeue_dead(session: Session, *, stale_after_s: float = 120.0) -> list[Job]:
+    """Running jobs with no heartbeat for ``stale_after_s`` go back to queued; returns them.
+
+    ``stale_after_s=0`` treats every running job as dead: right for the embedded default on
+    start, where the only workers that could be running them were just stopped.
+    """
+    cutoff = datetime.now(UTC) - timedelta(seconds=stale_after_s)
+    query = select(Job).where(Job.status == "running")
+    if stale_after_s > 0:
+        query = query.where(Job.heartbeat_at < cutoff)
+    dead = list(session.scalars(query).all())
+    for job in dead:
+        job.status = "queued"
+        job.log = (job.log or "") + "worker lost; resuming\n"
+    session.commit()
+    return dead
+
+
+def resend_dead(session: Session, *, stale_after_s: float = 120.0) -> int:
+    """Requeue and send again the jobs whose worker died while the others kept running."""
+    jobs = requeue_dead(session, stale_after_s=stale_after_s)
+    for job in jobs:
+        with contextlib.suppress(Exception):
+            enqueue(job)
+    return len(jobs)
 
 
 def resend_waiting(session: Session, *, stale_after_s: float = 120.0) -> int:

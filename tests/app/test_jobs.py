@@ -62,6 +62,19 @@ def test_stale_running_job_is_requeued(session: Session) -> None:
     assert svc.get_job(session, job_id=job.id).attempts == 2
 
 
+def test_embedded_start_requeues_every_running_job(session: Session) -> None:
+    running, finished = _job(session), _job(session)
+    svc.claim_job(session, job_id=running.id)
+    svc.claim_job(session, job_id=finished.id)
+    svc.finish_job(session, job_id=finished.id)
+    assert svc.requeue_dead(session, stale_after_s=120) == []  # heartbeat still fresh
+    dead = svc.requeue_dead(session, stale_after_s=0)  # serve restarted: its workers are gone
+    assert [j.id for j in dead] == [running.id]
+    assert svc.get_job(session, job_id=running.id).status == "queued"
+    assert svc.get_job(session, job_id=finished.id).status == "succeeded"
+    assert "worker lost; resuming" in session.get(Job, running.id).log
+
+
 def test_job_page_polls_until_done(client, session: Session) -> None:
     job = _job(session)
     html = client.get(f"/jobs/{job.id}").text
