@@ -129,8 +129,9 @@ def _shortage_warnings(plan: ExemplarPlan, n: int) -> list[str]:
         )
     else:
         text = (
-            f"only {plan.n_candidates} of {plan.n_pool} own answers were {kind}; SPPL used "
-            f"{distinct} distinct examples for {questions} questions"
+            f"only {plan.n_candidates} of {plan.n_pool} own answers "
+            f"{'was' if plan.n_candidates == 1 else 'were'} {kind}; SPPL used "
+            f"{distinct} distinct example{'s' if distinct != 1 else ''} for {questions} questions"
         )
     if short:
         fewest = min(len(plan.examples[k]) for k in short)
