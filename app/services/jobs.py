@@ -167,16 +167,16 @@ def requeue_dead(session: Session, *, stale_after_s: float = 120.0) -> list[Job]
 
 def resend_dead(session: Session, *, stale_after_s: float = 120.0) -> int:
     """Requeue and send again the jobs whose worker died while the others kept running."""
-    jobs = requeue_dead(session, stale_after_s=stale_after_s)
-    for job in jobs:
-        with contextlib.suppress(Exception):
-            enqueue(job)
-    return len(jobs)
+    return _send(requeue_dead(session, stale_after_s=stale_after_s))
 
 
 def resend_waiting(session: Session, *, stale_after_s: float = 120.0) -> int:
-    jobs = requeue_stale(session, stale_after_s=stale_after_s)
+    """On worker start: requeue dead jobs and send every queued one again."""
+    return _send(requeue_stale(session, stale_after_s=stale_after_s))
+
+
+def _send(jobs: list[Job]) -> int:
     for job in jobs:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # still queued: resent when a worker starts
             enqueue(job)
     return len(jobs)

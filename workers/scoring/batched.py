@@ -27,6 +27,7 @@ cached window of padded rows would be wrong; such models should be scored with
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -248,7 +249,12 @@ def _max_positions(model: Any) -> int | None:
 
 def _cache_kwarg(base_model: Any) -> str:
     """``cache`` (transformers 5.x, where ``past_key_values`` is deprecated) or the old name."""
-    params = inspect.signature(base_model.forward).parameters
+    return _cache_kwarg_of(type(base_model))
+
+
+@functools.cache
+def _cache_kwarg_of(model_class: type) -> str:
+    params = inspect.signature(model_class.forward).parameters
     return "cache" if "cache" in params else "past_key_values"
 
 

@@ -2,11 +2,9 @@
 
 The drill-down shows WHY a response is unfamiliar. The items are exactly the scan's: prompt
 text and ids, response ids and their boundary come from ``PromptBuilder`` (the PPL prompt of
-the question; the SPPL prompt with the scan's stored examples), truncation and the first-token
-rule from ``items``, the float32 log-softmax over the model's LM head from
-``batched.token_nll``. The difference is only in the method: one plain forward pass per
-response (no batching, no shared prefix cache), so ``exp(-mean(logprobs))`` is the scan's
-PPL / SPPL value of that response.
+the question; the SPPL prompt with the scan's stored examples), and they are scored by the
+scan's own ``batched.score_items`` with per-token log-probabilities kept, so
+``exp(-mean(logprobs))`` is the scan's PPL / SPPL value of that response.
 
 Pieces: byte-level BPE tokens are not readable one by one (``convert_ids_to_tokens`` gives
 ``Ġ``-style symbols), so each token's text is the difference between the decoded response
@@ -23,10 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-
-from workers.scoring.batched import DEFAULT_LOGIT_BUDGET, token_nll
-from workers.scoring.items import ScoreItem, clip_response, effective_max_length, n_scored
+from workers.scoring.batched import DEFAULT_LOGIT_BUDGET, score_items
+from workers.scoring.items import ScoreItem
 from workers.scoring.prompts import PromptBuilder
 
 DIGITS = 4  # log-probabilities are stored rounded to this many decimals
@@ -73,22 +69,11 @@ def token_logprobs(
     max_length: int | None = None,
     logit_budget: int = DEFAULT_LOGIT_BUDGET,
 ) -> tuple[list[float], bool]:
-    """Log-probability of each scored response token (one forward pass), and truncation.
-
-    Float32 log-softmax whatever the model's dtype; the LM head runs only on the states that
-    predict response tokens, in slices of ``logit_budget`` logits.
-    """
-    response, truncated = clip_response(item, effective_max_length(model, max_length))
-    prefix_len = len(item.prefix_ids)
-    if n_scored(prefix_len, len(response)) == 0:
-        return [], truncated
-    device = next(model.parameters()).device
-    ids = torch.tensor([[*item.prefix_ids, *response]], device=device)
-    first = max(prefix_len, 1)  # first scored position in the sequence
-    with torch.inference_mode():
-        hidden = model.base_model(input_ids=ids).last_hidden_state[0]
-        nll = token_nll(model, hidden[first - 1 : -1], ids[0, first:], logit_budget)
-    return (-nll.float()).cpu().tolist(), truncated
+    """Log-probability of each scored response token, and truncation (the scan's scorer)."""
+    result = score_items(
+        model, [item], max_length=max_length, logit_budget=logit_budget, token_logprobs=True
+    )[0]
+    return list(result.token_logprobs or []), result.truncated
 
 
 def _decode(tokenizer: Any, ids: Sequence[int]) -> str:
@@ -136,7 +121,12 @@ def response_surprise(
 ) -> ResponseSurprise:
     """Per-token surprise of ``response`` after ``prompt_text`` (a wrapped prompt)."""
     item = ScoreItem(builder.prompt_ids(prompt_text), builder.response_ids(response))
-    logprobs, truncated = token_logprobs(model, item, max_length=max_length)
+    return _surprise(builder, item, *token_logprobs(model, item, max_length=max_length))
+
+
+def _surprise(
+    builder: PromptBuilder, item: ScoreItem, logprobs: list[float], truncated: bool
+) -> ResponseSurprise:
     # The response tokens kept (all but a truncated tail); with an empty prefix the first of
     # them is context only and has no log-probability.
     kept = len(logprobs) + (1 if logprobs and not item.prefix_ids else 0)
@@ -153,17 +143,28 @@ def compute_token_surprise(
     max_length: int | None = None,
     on_progress: ProgressFn | None = None,
 ) -> dict[str, dict[str, ResponseSurprise]]:
-    """context -> response key -> surprise, for every response under every context prompt."""
-    total = len(prompts) * len(responses)
-    done = 0
-    out: dict[str, dict[str, ResponseSurprise]] = {}
-    for context, prompt_text in prompts.items():
-        out[context] = {}
-        for key, text in responses.items():
-            out[context][key] = response_surprise(
-                model, builder, prompt_text, text, max_length=max_length
-            )
-            done += 1
-            if on_progress is not None:
-                on_progress(done, total)
+    """context -> response key -> surprise, for every response under every context prompt.
+
+    One ``score_items`` call, as in the scan: each context prompt runs once and every
+    response is scored against its cache.
+    """
+    keys = [(c, k) for c in prompts for k in responses]
+    prompt_ids = {c: builder.prompt_ids(text) for c, text in prompts.items()}
+    response_ids = {k: builder.response_ids(text) for k, text in responses.items()}
+    items = [ScoreItem(prompt_ids[c], response_ids[k]) for c, k in keys]
+    reported = 0
+
+    def progress(done: int, total: int, _tokens: int) -> None:
+        nonlocal reported  # a batch finishes several responses: count each of them
+        while on_progress is not None and reported < done:
+            reported += 1
+            on_progress(reported, total)
+
+    results = score_items(
+        model, items, max_length=max_length, token_logprobs=True, on_progress=progress
+    )
+    out: dict[str, dict[str, ResponseSurprise]] = {c: {} for c in prompts}
+    for (context, key), item, result in zip(keys, items, results, strict=True):
+        logprobs = list(result.token_logprobs or [])
+        out[context][key] = _surprise(builder, item, logprobs, result.truncated)
     return out
