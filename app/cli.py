@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -26,11 +27,30 @@ def _prepare() -> None:
 
 
 def _worker_cmd(queues: str, concurrency: int) -> list[str]:
+    """The Celery worker command for logical queues ("cpu,gpu"), with QUEUE_PREFIX."""
+    from app.queue import queue_name
+
+    names = ",".join(queue_name(q.strip()) for q in queues.split(",") if q.strip())
     return [
         sys.executable, "-m", "celery", "-A", "workers.celery_app:celery", "worker",
-        "-Q", queues, "-c", str(concurrency), "-P", "solo" if concurrency == 1 else "threads",
-        "--loglevel", "INFO", "-n", f"{queues.replace(',', '-')}@%h",
+        "-Q", names, "-c", str(concurrency), "-P", "solo" if concurrency == 1 else "threads",
+        "--loglevel", "INFO", "-n", f"{queues.replace(',', '-')}.{os.getpid()}@%h",
     ]  # fmt: skip
+
+
+def _die_with_parent() -> None:
+    """In a worker child: get SIGKILL when `familiar serve` dies, however it dies."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _start_workers() -> list[subprocess.Popen[bytes]]:
+    """One model job at a time (gpu queue), light jobs beside it (cpu queue)."""
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    return [subprocess.Popen(_worker_cmd(q, 1), preexec_fn=preexec) for q in ("gpu", "cpu")]
 
 
 @cli.command()
@@ -41,13 +61,19 @@ def serve(
         bool, typer.Option(help="Start embedded workers (default: when REDIS_URL is unset)")
     ] = True,
 ) -> None:
-    """Run the web app; in the embedded default also the job workers."""
+    """Run the web app; in the embedded default also the job workers.
+
+    SIGTERM and SIGINT stop the web app and then the workers (a busy worker is killed after
+    a grace period; its job resumes on the next start).
+    """
+    import signal
+
     import uvicorn
 
     from app.db import session_scope
+    from app.jobs.lifecycle import requeue_expired
     from app.security.modes import check_serve_host
     from app.services.demo import ensure_demo_project
-    from app.services.jobs import requeue_dead
 
     settings = get_settings()
     check_serve_host(host or settings.host)  # no password-less single mode off loopback
@@ -57,12 +83,15 @@ def serve(
             ensure_demo_project(session)
     procs: list[subprocess.Popen[bytes]] = []
     if workers and settings.embedded_broker:
-        # The only workers of the embedded broker are ours: jobs left "running" by the last
-        # run are dead, and the new workers resume them (from the score cache) on start.
+        # Jobs whose worker process is gone (a previous serve) lose their lease now; a job
+        # whose worker still lives keeps it, so no second worker runs it beside the first.
         with session_scope() as session:
-            requeue_dead(session, stale_after_s=0)
-        # One model job at a time (gpu queue), light jobs beside it (cpu queue).
-        procs = [subprocess.Popen(_worker_cmd(q, 1)) for q in ("gpu", "cpu")]
+            requeue_expired(session, stale_after_s=settings.job_stale_after_s)
+        procs = _start_workers()
+    # uvicorn stops on SIGTERM/SIGINT and then raises the signal again with the handler it
+    # found: ours turns it into SystemExit, so the finally below stops the workers.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_on_signal)
     try:
         uvicorn.run(
             "app.main:create_app", factory=True, host=host or settings.host,
@@ -72,13 +101,18 @@ def serve(
         _stop_workers(procs)
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _stop_workers(procs: list[subprocess.Popen[bytes]], grace_s: float = 10.0) -> None:
     """Ask the embedded workers to stop; kill those still busy after the grace period.
 
     A job cut off this way is resumed from the score cache on the next start.
     """
     for p in procs:
-        p.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            p.terminate()
     for p in procs:
         try:
             p.wait(timeout=grace_s)
@@ -178,38 +212,79 @@ def create_token(
     typer.echo(token)
 
 
+def _spec_help(name: str) -> str:
+    from app.specs.scan import ScanSpec
+
+    return ScanSpec.help()[name]
+
+
+def _default(name: str):  # type: ignore[no-untyped-def]
+    from app.specs.scan import ScanSpec
+
+    return ScanSpec.default(name)
+
+
 @cli.command()
 def scan(
     files: Annotated[list[Path], typer.Argument(help="One file per strategy", exists=True)],
     out: Annotated[Path, typer.Option(help="Where to write results.json")],
     model: Annotated[str | None, typer.Option(help="Target model (default DEFAULT_MODEL)")] = None,
-    metrics: Annotated[str, typer.Option(help="Comma-separated: ppl,sppl,ifd")] = "ppl,sppl,ifd",
-    sample: Annotated[int, typer.Option(help="Questions scored, the same for all")] = 50,
-    examples: Annotated[int, typer.Option(help="SPPL style examples (1-5)")] = 3,
-    pool: Annotated[
-        int, typer.Option(help="Questions the target answers itself (capped by what exists)")
-    ] = 500,
-    dtype: Annotated[str, typer.Option(help="auto, bfloat16 or float32")] = "auto",
-    seed: Annotated[int, typer.Option(help="Seed of the sample and bootstrap")] = 0,
-    template: Annotated[str, typer.Option(help="chat or inst")] = "chat",
-    max_new_tokens: Annotated[int, typer.Option(help="Longest own answer")] = 320,
+    metrics: Annotated[str, typer.Option(help="Comma-separated: ppl,sppl,ifd")] = ",".join(
+        _default("metrics")
+    ),
+    sample: Annotated[int, typer.Option(help=_spec_help("sample"))] = _default("sample"),
+    examples: Annotated[int, typer.Option(help=_spec_help("examples"))] = _default("examples"),
+    pool: Annotated[int, typer.Option(help=_spec_help("pool"))] = _default("pool"),
+    dtype: Annotated[str, typer.Option(help=_spec_help("dtype"))] = _default("dtype"),
+    seed: Annotated[int, typer.Option(help=_spec_help("seed"))] = _default("seed"),
+    template: Annotated[str, typer.Option(help=_spec_help("template"))] = _default("template"),
+    max_new_tokens: Annotated[int, typer.Option(help=_spec_help("max_new_tokens"))] = _default(
+        "max_new_tokens"
+    ),
+    filter_correct: Annotated[
+        bool,
+        typer.Option("--filter-correct/--no-filter-correct", help=_spec_help("filter_correct")),
+    ] = _default("filter_correct"),
+    allow_unfiltered_fallback: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unfiltered-fallback/--no-unfiltered-fallback",
+            help=_spec_help("allow_unfiltered_fallback"),
+        ),
+    ] = _default("allow_unfiltered_fallback"),
+    judge: Annotated[str, typer.Option(help=_spec_help("judge"))] = _default("judge"),
+    max_length: Annotated[int | None, typer.Option(help=_spec_help("max_length"))] = _default(
+        "max_length"
+    ),
+    token_budget: Annotated[int | None, typer.Option(help=_spec_help("token_budget"))] = _default(
+        "token_budget"
+    ),
 ) -> None:
-    """Headless familiarity scan of strategy files; writes results.json."""
+    """Headless familiarity scan of strategy files; writes results.json.
+
+    Defaults are the web form's (one ScanSpec). Exit codes: 0 done, 2 bad input (settings,
+    files, model), 1 anything else.
+    """
+    from app.ingest.records import UploadError
+    from app.specs.scan import ScanInputError, ScanSpec
     from workers.modeling import ModelLoadError
     from workers.modeling.threads import configure_torch_threads
     from workers.scan_cli import scan_files
-    from workers.scoring.spec import ScanInputError
 
     settings = get_settings()
     configure_torch_threads()
     try:
-        scan_files(
-            list(files), model=model or settings.default_model,
+        spec = ScanSpec(
             metrics=[m.strip() for m in metrics.split(",") if m.strip()], sample=sample,
-            examples=examples, pool=pool, dtype=dtype, seed=seed, template=template, out=out,
-            cache_dir=settings.data_dir, max_new_tokens=max_new_tokens,
+            examples=examples, pool=pool, dtype=dtype, seed=seed, template=template,
+            max_new_tokens=max_new_tokens, filter_correct=filter_correct,
+            allow_unfiltered_fallback=allow_unfiltered_fallback, judge=judge,
+            max_length=max_length, token_budget=token_budget,
+            model=model or settings.default_model,
         )  # fmt: skip
-    except (ScanInputError, ModelLoadError) as exc:
+        scan_files(list(files), spec, out=out, cache_dir=settings.data_dir,
+                   models_dir=settings.models_dir)  # fmt: skip
+    except (ScanInputError, ModelLoadError, UploadError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
 

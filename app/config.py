@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         description="A running job whose worker sent no heartbeat for this long is resumed "
         "by the next worker that starts.",
     )
+    queue_prefix: str = Field(
+        default="familiar",
+        pattern=r"^[A-Za-z0-9_.\-]{1,60}$",
+        description="Prefix of the queue names (`<prefix>.gpu`, `<prefix>.cpu`): deployments "
+        "or test runs that share one Redis never see each other's jobs.",
+    )
     torch_threads: int | None = Field(
         default=None, description="Threads for torch in the worker (default: all cores)."
     )

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.render import render_markdown
+from app.specs.scan import ScanSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 templates = Jinja2Templates(directory=str(ROOT / "templates"))
@@ -41,10 +42,18 @@ def _fmt_duration(seconds: float | None) -> str:
 
 
 templates.env.filters.update(num=_fmt_num, pct=_fmt_pct, time=_fmt_time, duration=_fmt_duration)
+templates.env.globals["scan_defaults"] = ScanSpec()  # the form's defaults are the spec's
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """A fragment request: htmx asking for part of a page. A boosted link and a history
+    restore (the browser's back button with an evicted cache) need the full page."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def render(
@@ -59,4 +68,6 @@ def render(
     """The full page, or just `partial` when htmx asks for a fragment."""
     name = partial if partial and is_htmx(request) else page
     ctx = {"json_url": json_url, **context}
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response.headers["Vary"] = "HX-Request, HX-History-Restore-Request"  # caches keep both
+    return response

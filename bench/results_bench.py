@@ -34,9 +34,9 @@ def build_synthetic_scan(
     from app.ingest.matching import question_key
     from app.models import Question, Response, Scan, ScanValue, Strategy
     from app.schemas.projects import ProjectCreate
-    from app.schemas.scans import ScanCreate
     from app.services.projects import create_project
     from app.services.scan_report import build_report, load_values
+    from app.specs.scan import ScanSpec
 
     rng = np.random.default_rng(seed)
     project = create_project(session, data=ProjectCreate(name="results bench"))
@@ -56,9 +56,7 @@ def build_synthetic_scan(
         [{"strategy_id": s.id, "question_id": q.id, "text": f"{s.name} says {q.gold}", "line": i}
          for s in strategies for i, q in enumerate(questions)],
     )  # fmt: skip
-    spec = ScanCreate(sample=n_questions).model_dump() | {
-        "strategy_ids": [s.id for s in strategies]
-    }
+    spec = ScanSpec(sample=n_questions).to_dict() | {"strategy_ids": [s.id for s in strategies]}
     scan = Scan(project_id=project.id, model_name="bench/model", model_key="bench", spec=spec)
     session.add(scan)
     session.flush()

@@ -22,7 +22,7 @@ from typing import Any
 
 from app.ingest.matching import QuestionMatcher, question_key
 from app.ingest.read import read_file
-from workers.scoring.spec import ScanInputError, ScanSpec
+from app.specs.scan import ScanInputError, ScanSpec
 
 
 @dataclass
@@ -126,40 +126,30 @@ class StderrProgress:
 
 def scan_files(
     files: list[Path],
+    spec: ScanSpec,
     *,
-    model: str,
-    metrics: list[str],
-    sample: int,
-    examples: int,
-    pool: int,
-    dtype: str,
-    seed: int,
-    template: str,
     out: Path,
     cache_dir: Path,
-    max_new_tokens: int = 512,
-    max_length: int | None = None,
-    judge: str = "auto",
     models_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Scan the files against ``model``; write and return the results dict.
+    """Scan the files against ``spec.model``; write and return the results dict.
 
     Models are cached in ``models_dir`` (default ``<cache_dir>/models``), scores and own
-    answers in ``<cache_dir>/scores.sqlite``. Raises ``ScanInputError`` (bad settings, no
-    shared questions), ``ModelLoadError`` and ``app.ingest`` ``UploadError`` (bad file).
+    answers in ``<cache_dir>/scores.sqlite``. Warnings go to stderr as well as into the
+    results. Raises ``ScanInputError`` (bad settings, no shared questions), ``ModelLoadError``
+    and ``app.ingest`` ``UploadError`` (bad file).
     """
-    spec = ScanSpec(
-        metrics=tuple(metrics), sample=sample, examples=examples, pool=pool, dtype=dtype,
-        seed=seed, template=template, max_new_tokens=max_new_tokens, max_length=max_length,
-        judge=judge,
-    )  # fmt: skip
+    if not spec.model:
+        raise ScanInputError("model: name the target model")
     corpus = read_corpus(files)
     progress = StderrProgress()
     models = Path(models_dir) if models_dir else Path(cache_dir) / "models"
-    results = _scan(spec, corpus, model, Path(cache_dir), models, progress)
+    results = _scan(spec, corpus, spec.model, Path(cache_dir), models, progress)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    for warning in results.get("warnings", []):
+        print(f"[familiar] warning: {warning}", file=sys.stderr, flush=True)
     progress("written " + str(out), 1, 1, {})
     return results
 

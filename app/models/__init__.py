@@ -4,7 +4,15 @@ from app.models.accounts import ApiToken, ShareLink, User
 from app.models.accuracies import Accuracy
 from app.models.jobs import Job
 from app.models.projects import Project, Question, Response, Strategy
-from app.models.scans import OwnAnswer, Scan, ScanValue, ScoreCache, TextCache
+from app.models.scans import (
+    OwnAnswer,
+    Scan,
+    ScanAggregate,
+    ScanValue,
+    ScoreCache,
+    TextCache,
+    TokenSurprise,
+)
 
 __all__ = [
     "Accuracy",
@@ -15,10 +23,12 @@ __all__ = [
     "Question",
     "Response",
     "Scan",
+    "ScanAggregate",
     "ScanValue",
     "ScoreCache",
     "ShareLink",
     "Strategy",
     "TextCache",
+    "TokenSurprise",
     "User",
 ]

@@ -1,4 +1,4 @@
-"""Jobs: the row is the truth; Celery carries only its id."""
+"""Jobs: the row is the truth; Celery carries only its id. States: app.jobs.states."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 from app.models._types import UTCDateTime, utcnow
-
-JOB_STATES = ("queued", "running", "succeeded", "failed")
 
 
 class Job(Base):
@@ -33,6 +31,8 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     log: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The lease holder ("host:pid") of a running job; renewed through heartbeat_at.
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

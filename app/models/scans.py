@@ -22,11 +22,54 @@ class Scan(Base):
     job_id: Mapped[int | None] = mapped_column(
         ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True
     )
-    status: Mapped[str] = mapped_column(String(20), default="queued")
     model_name: Mapped[str] = mapped_column(String(500))
     model_key: Mapped[str] = mapped_column(String(200), default="")
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Run metadata (model, settings, warnings, timings, counts, sample, SPPL examples).
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The chart payloads (app.scans.report.ScanReport), built once when the scan finished.
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set in the transaction that stores the results: a scan has results iff it is set.
+    # Its status is its job's (app.scans.status).
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ScanAggregate(Base):
+    """One strategy's summary of one metric in one scan: what the rankings read."""
+
+    __tablename__ = "scan_aggregates"
+    __table_args__ = (UniqueConstraint("scan_id", "strategy_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), index=True)
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(20))
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    mean: Mapped[float | None] = mapped_column(Float, nullable=True)
+    median: Mapped[float | None] = mapped_column(Float, nullable=True)
+    std: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class TokenSurprise(Base):
+    """Per-token log-probabilities of one scan question's responses: one row per (scan,
+    question), pointing at the job that computes it; ``contexts`` is set when it succeeded:
+    {context: {strategy id: {"tokens": [[text, logprob], ...], "truncated": bool}}}."""
+
+    __tablename__ = "token_surprises"
+    __table_args__ = (UniqueConstraint("scan_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True
+    )
+    contexts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    model: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

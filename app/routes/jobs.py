@@ -1,14 +1,14 @@
-"""Jobs: the status page (polled by htmx while running) and its JSON twin."""
+"""Jobs: the status page (polled by htmx while running), its JSON twin, and cancel."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.deps import SessionDep
 from app.schemas.jobs import JobRead
-from app.services.jobs import get_job
-from app.web import render
+from app.services.jobs import cancel_job, get_job
+from app.web import is_htmx, render
 
 router = APIRouter()
 
@@ -16,6 +16,15 @@ router = APIRouter()
 @router.get("/api/v1/jobs/{job_id}", response_model=JobRead, tags=["jobs"])
 def api_job(job_id: int, session: SessionDep) -> JobRead:
     return get_job(session, job_id=job_id)
+
+
+@router.post("/api/v1/jobs/{job_id}/cancel", response_model=JobRead, tags=["jobs"])
+def api_cancel_job(job_id: int, session: SessionDep) -> JobRead:
+    """Cancel a queued job (it ends at once) or a running one (it stops at its next progress
+    report, keeps what it finished, and ends ``cancelled``); 422 when it already ended."""
+    job = cancel_job(session, job_id=job_id)
+    session.commit()
+    return job
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -30,3 +39,15 @@ def job_page(request: Request, job_id: int, session: SessionDep) -> HTMLResponse
         # the drill-down's per-token surprise).
         response.headers["HX-Trigger"] = "refresh-strategies, job-finished"
     return response
+
+
+@router.post("/jobs/{job_id}/cancel", include_in_schema=False, response_model=None)
+def cancel_job_form(
+    request: Request, job_id: int, session: SessionDep
+) -> HTMLResponse | RedirectResponse:
+    """htmx: the job's status fragment; a plain form: back to the job page."""
+    job = cancel_job(session, job_id=job_id)
+    session.commit()
+    if is_htmx(request):
+        return render(request, "partials/jobs/_status.html", {"job": job})
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)

@@ -175,6 +175,7 @@ def api_start_token_surprise(
     job, created = start_token_surprise(
         session, project_id=project_id, scan_id=scan_id, question_id=question_id
     )
+    session.commit()
     if not created:
         response.status_code = 200
     return job
@@ -190,6 +191,7 @@ def start_token_surprise_form(
 ) -> HTMLResponse | RedirectResponse:  # fmt: skip
     """htmx: the surprise section with the job's live status; a plain form: back to the page."""
     start_token_surprise(session, project_id=project_id, scan_id=scan_id, question_id=question_id)
+    session.commit()
     if not is_htmx(request):
         query = f"?surprise={surprise}" if surprise else ""
         url = f"/projects/{project_id}/scans/{scan_id}/questions/{question_id}{query}#surprise"
@@ -239,12 +241,12 @@ def api_accuracies(project_id: int, session: SessionDep) -> list[AccuracyRow]:
     "/api/v1/projects/{project_id}/accuracies", response_model=AccuracyUploadResult,
     status_code=201, tags=["results"],
 )  # fmt: skip
-async def api_upload_accuracies(
+def api_upload_accuracies(
     project_id: int, session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV, JSON or JSONL: strategy, accuracy, seed")],
 ) -> AccuracyUploadResult:  # fmt: skip
     """All or nothing; replaces the named strategies' accuracies; 0-100 is normalised."""
-    data = await file.read()
+    data = file.file.read()  # a plain def: runs in the thread pool, off the event loop
     return acc.store_accuracies(
         session, project_id=project_id, filename=file.filename or "upload", data=data
     )
@@ -256,11 +258,11 @@ def api_clear_accuracies(project_id: int, session: SessionDep) -> dict[str, int]
 
 
 @router.post("/projects/{project_id}/accuracies", include_in_schema=False)
-async def upload_accuracies_form(
+def upload_accuracies_form(
     project_id: int, session: SessionDep, file: Annotated[UploadFile, File()],
     next: Annotated[str, Form()] = "",
 ) -> RedirectResponse:  # fmt: skip
-    data = await file.read()
+    data = file.file.read()  # a plain def: runs in the thread pool, off the event loop
     acc.store_accuracies(
         session, project_id=project_id, filename=file.filename or "upload", data=data
     )

@@ -7,24 +7,28 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 
 from app.deps import SessionDep
-from app.schemas.scans import ScanCreate, ScanList, ScanRead
+from app.schemas.scans import ScanList, ScanRead
 from app.services import scans as svc
 from app.services.errors import BadInput
+from app.specs.scan import ScanInputError, ScanSpec
 from app.web import is_htmx
 
 router = APIRouter()
+
+
+D = ScanSpec.default
 
 
 @router.post(
     "/api/v1/projects/{project_id}/scans", response_model=ScanRead, status_code=201,
     tags=["scans"],
 )  # fmt: skip
-def api_start_scan(project_id: int, data: ScanCreate, session: SessionDep) -> ScanRead:
+def api_start_scan(project_id: int, data: ScanSpec, session: SessionDep) -> ScanRead:
     """Validate and queue a scan on the gpu queue; errors come before any model work."""
     scan = svc.start_scan(session, project_id=project_id, data=data)
+    session.commit()
     return svc.scan_read(session, scan)
 
 
@@ -39,28 +43,27 @@ def start_scan_form(
     project_id: int,
     session: SessionDep,
     metrics: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI form default
-    sample: Annotated[int, Form()] = 50,
-    examples: Annotated[int, Form()] = 3,
-    pool: Annotated[int, Form()] = 500,
-    template: Annotated[str, Form()] = "chat",
-    dtype: Annotated[str, Form()] = "auto",
-    seed: Annotated[int, Form()] = 0,
-    max_new_tokens: Annotated[int, Form()] = 320,
-    filter_correct: Annotated[bool, Form()] = False,
+    sample: Annotated[int, Form()] = D("sample"),
+    examples: Annotated[int, Form()] = D("examples"),
+    pool: Annotated[int, Form()] = D("pool"),
+    template: Annotated[str, Form()] = D("template"),
+    dtype: Annotated[str, Form()] = D("dtype"),
+    seed: Annotated[int, Form()] = D("seed"),
+    max_new_tokens: Annotated[int, Form()] = D("max_new_tokens"),
+    filter_correct: Annotated[bool, Form()] = False,  # an unchecked box sends nothing
     allow_unfiltered_fallback: Annotated[bool, Form()] = False,
     model: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     try:
-        data = ScanCreate(
+        data = ScanSpec(
             metrics=metrics, sample=sample, examples=examples, pool=pool, template=template,
             dtype=dtype, seed=seed, max_new_tokens=max_new_tokens, filter_correct=filter_correct,
             allow_unfiltered_fallback=allow_unfiltered_fallback, model=model.strip() or None,
-        )  # type: ignore[arg-type]  # fmt: skip
-    except ValidationError as exc:
-        raise BadInput(
-            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        ) from exc
+        )  # fmt: skip
+    except ScanInputError as exc:
+        raise BadInput(str(exc)) from exc
     scan = svc.start_scan(session, project_id=project_id, data=data)
+    session.commit()  # the page we redirect to reads it
     url = f"/projects/{project_id}/scans/{scan.id}"
     if is_htmx(request):
         return HTMLResponse("", headers={"HX-Redirect": url})

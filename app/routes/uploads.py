@@ -16,8 +16,14 @@ from app.web import render
 router = APIRouter()
 
 
-async def _read_all(files: list[UploadFile]) -> list[tuple[str, bytes]]:
-    return [(f.filename or "upload", await f.read()) for f in files]
+def _read_all(files: list[UploadFile]) -> list[tuple[str, bytes]]:
+    """The spooled files' bytes. The routes are plain ``def``: FastAPI runs them in its
+    thread pool, so parsing and writing a big upload never blocks the event loop."""
+    out = []
+    for f in files:
+        f.file.seek(0)
+        out.append((f.filename or "upload", f.file.read()))
+    return out
 
 
 def _mapping(
@@ -38,7 +44,7 @@ MappingFields = dict(description="Field-mapping override (when detection is ambi
     "/api/v1/projects/{project_id}/uploads", response_model=UploadResult, status_code=201,
     tags=["uploads"],
 )  # fmt: skip
-async def api_upload(
+def api_upload(
     project_id: int,
     session: SessionDep,
     files: Annotated[list[UploadFile], File(description="One or more strategy files")],
@@ -55,14 +61,16 @@ async def api_upload(
     mapping = _mapping(
         question_field, response_field, input_field, id_field, gold_field, strategy_field
     )
-    return ingest_files(
-        session, project_id=project_id, files=await _read_all(files),
+    result = ingest_files(
+        session, project_id=project_id, files=_read_all(files),
         strategy_name=strategy.strip() or None, mapping=mapping, replace=replace,
     )  # fmt: skip
+    session.commit()
+    return result
 
 
 @router.post("/projects/{project_id}/uploads", response_class=HTMLResponse, include_in_schema=False)
-async def upload_form(
+def upload_form(
     request: Request,
     project_id: int,
     session: SessionDep,
@@ -80,9 +88,10 @@ async def upload_form(
         question_field, response_field, input_field, id_field, gold_field, strategy_field
     )
     result = ingest_files(
-        session, project_id=project_id, files=await _read_all(files),
+        session, project_id=project_id, files=_read_all(files),
         strategy_name=strategy.strip() or None, mapping=mapping, replace=replace,
     )  # fmt: skip
+    session.commit()
     return render(
         request, "partials/uploads/_result.html", {"result": result, "project_id": project_id}
     )

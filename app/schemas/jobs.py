@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobRead(BaseModel):
@@ -29,10 +29,22 @@ class JobRead(BaseModel):
     eta_s: float | None
     result: dict[str, Any] | None
     spec: dict[str, Any]
+    owner: str | None = Field(default=None, description="Lease holder (host:pid) while running")
+    heartbeat_age_s: float | None = Field(
+        default=None, description="Seconds since the worker's last heartbeat (running jobs)"
+    )
+    worker_lost: bool = Field(
+        default=False, description="No heartbeat for longer than JOB_STALE_AFTER_S"
+    )
+    cancellable: bool = False
 
     @property
     def finished(self) -> bool:
-        return self.status in ("succeeded", "failed")
+        return self.status in ("succeeded", "failed", "cancelled")
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running", "cancelling")
 
 
 class JobPage(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from app.scans.report import ScanReport
 from app.schemas.browse import QuestionRead
 from app.schemas.jobs import JobRead
 from app.schemas.projects import ProjectRead
@@ -59,10 +60,10 @@ class ScanRef(BaseModel):
 
 
 class ResultPage(ScanPage):
-    """The scan result page. ``summary`` is the stored scan summary without the per-question
-    SPPL examples (see the drill-down); ``summary.report`` is the stored report
-    (app.services.scan_report.build_report)."""
+    """The scan result page. ``summary`` is how the scan ran, without the per-question SPPL
+    examples (see the drill-down); ``report`` the stored chart payloads (app.scans.report)."""
 
+    report: ScanReport | None = Field(description="Rankings, distributions, win rates")
     metric: str | None = Field(description="Metric shown in detail (?metric=; default primary)")
     scale: Scale = Field(description="Axis scale of the charts (?scale=)")
     colors: dict[str, str] = Field(description="Chart colour per strategy name")
@@ -143,7 +144,7 @@ class SurpriseResponse(BaseModel):
 class TokenSurpriseView(BaseModel):
     """Per-token surprise of every strategy's response to one question, in one context."""
 
-    job_id: int
+    job_id: int | None
     finished_at: datetime | None
     contexts: list[SurpriseContext] = Field(description="Contexts computed: ppl, sppl")
     context: SurpriseContext = Field(description="The context shown (`?surprise=`)")

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.jobs.lifecycle import create_job
 from app.models import Project
 from app.schemas.projects import ProjectCreate
-from app.services.jobs import create_job, enqueue
 from app.services.projects import create_project
 from app.services.uploads import ingest_files
 
@@ -44,10 +44,7 @@ def create_demo_project(session: Session, *, n_questions: int, seed: int = 0) ->
         for name in STYLES
     ]
     ingest_files(session, project_id=project.id, files=files, origin="demo")
-    job = create_job(
-        session, kind="generate_own_answers", project_id=project.id,
-        spec={"strategy": OWN_STRATEGY},
-    )  # fmt: skip
-    session.commit()
-    enqueue(job)
+    create_job(session, kind="generate_own_answers", project_id=project.id,
+               spec={"strategy": OWN_STRATEGY})  # fmt: skip
+    session.flush()
     return project

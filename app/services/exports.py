@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Question, Response, ScanValue, Strategy
+from app.scans.report import ScanReport
 from app.services.errors import BadInput, NotFound
 
 TrainingForm = Literal["messages", "alpaca"]
@@ -110,12 +111,12 @@ def stream_values_csv(session: Session, *, scan_id: int) -> Iterator[str]:
                          int(bool(truncated))])  # fmt: skip
 
 
-def aggregates_csv(report: dict) -> str:
+def aggregates_csv(report: ScanReport) -> str:
     """Per metric and strategy: rank, mean, median, std, interval, n, tie with the top."""
     out = [_csv_line(["metric", "rank", "strategy", "mean", "median", "std", "ci_low",
                       "ci_high", "n", "indistinguishable_from_top"])]  # fmt: skip
-    for metric in report.get("metrics", []):
-        for r in report["per_metric"][metric]["ranking"]["strategies"]:
+    for metric in report.metrics:
+        for r in report.per_metric[metric].strategies:
             out.append(_csv_line([metric, r["rank"], r["name"], r["mean"], r["median"],
                                   r["std"], r["ci_low"], r["ci_high"], r["n"],
                                   r["indistinguishable_from_top"]]))  # fmt: skip

@@ -1,42 +1,20 @@
-"""Job rows: create, read, claim, report progress, finish. The row is the truth."""
+"""Job rows as pages read them, and the cancel action. The lifecycle is app.jobs."""
 
 from __future__ import annotations
 
-import contextlib
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
+from app.jobs.lifecycle import create_job, request_cancel
+from app.jobs.states import ACTIVE, TERMINAL, JobState
 from app.models import Job
-from app.queue import send_job
 from app.schemas.jobs import JobRead
-from app.services.errors import NotFound
+from app.services.errors import BadInput, NotFound
 
-GPU_KINDS = {"scan", "generate_own_answers", "token_surprise"}
-LOG_LIMIT = 20000
-
-
-def create_job(
-    session: Session, *, kind: str, project_id: int | None, spec: dict[str, Any] | None = None
-) -> Job:
-    """Add a queued job row (the caller commits, then calls `enqueue`)."""
-    job = Job(
-        kind=kind,
-        queue="gpu" if kind in GPU_KINDS else "cpu",
-        project_id=project_id,
-        spec=spec or {},
-        status="queued",
-    )
-    session.add(job)
-    session.flush()
-    return job
-
-
-def enqueue(job: Job) -> None:
-    """Send the job id to its queue; only after the row is committed."""
-    send_job(job.id, job.queue)
+__all__ = ["cancel_job", "create_job", "get_job", "job_read", "list_jobs"]
 
 
 def get_job(session: Session, *, job_id: int) -> JobRead:
@@ -53,130 +31,40 @@ def list_jobs(session: Session, *, project_id: int, limit: int = 10) -> list[Job
     return [job_read(j) for j in rows]
 
 
+def cancel_job(session: Session, *, job_id: int) -> JobRead:
+    """Cancel a queued or running job; BadInput when it has already ended."""
+    job = get_job(session, job_id=job_id)
+    if job.status in TERMINAL:
+        raise BadInput(f"job {job_id} has already ended ({job.status})")
+    request_cancel(session, job_id=job_id)
+    session.flush()
+    return get_job(session, job_id=job_id)
+
+
+def _utc(stamp: datetime | None) -> datetime | None:
+    return stamp.replace(tzinfo=UTC) if stamp is not None and stamp.tzinfo is None else stamp
+
+
 def job_read(job: Job) -> JobRead:
     now = datetime.now(UTC)
-    elapsed = None
-    if job.started_at:
-        elapsed = ((job.finished_at or now) - job.started_at).total_seconds()
+    started, finished, beat = _utc(job.started_at), _utc(job.finished_at), _utc(job.heartbeat_at)
+    elapsed = ((finished or now) - started).total_seconds() if started else None
     percent = 100.0 * job.done / job.total if job.total else None
+    active = job.status in ACTIVE
     eta = None
-    if percent and elapsed and job.status == "running" and job.done:
+    if percent and elapsed and active and job.done:
         eta = elapsed * (job.total - job.done) / job.done
     extra = dict(job.progress_extra or {})
-    if "eta_s" in extra and job.status == "running":
+    if "eta_s" in extra and active:
         eta = extra["eta_s"]
+    age = (now - beat).total_seconds() if beat and active else None
     return JobRead(
         id=job.id, kind=job.kind, queue=job.queue, project_id=job.project_id,
         status=job.status, phase=job.phase, done=job.done, total=job.total,
         percent=percent, progress_extra=extra, error=job.error, log=job.log,
         attempts=job.attempts, created_at=job.created_at, started_at=job.started_at,
         finished_at=job.finished_at, elapsed_s=elapsed, eta_s=eta, result=job.result,
-        spec=job.spec or {},
+        spec=job.spec or {}, owner=job.owner, heartbeat_age_s=age,
+        worker_lost=age is not None and age > get_settings().job_stale_after_s,
+        cancellable=job.status in (JobState.QUEUED, JobState.RUNNING),
     )  # fmt: skip
-
-
-def claim_job(session: Session, *, job_id: int) -> bool:
-    """Atomically move a queued job to running; False if another worker has it or it ended."""
-    now = datetime.now(UTC)
-    res = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == "queued")
-        .values(status="running", started_at=now, heartbeat_at=now, attempts=Job.attempts + 1)
-    )
-    session.commit()
-    return res.rowcount == 1
-
-
-def report_progress(
-    session: Session, *, job_id: int, phase: str, done: int, total: int,
-    extra: dict[str, Any] | None = None,
-) -> None:  # fmt: skip
-    session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(
-            phase=phase[:80], done=done, total=total, progress_extra=extra or {},
-            heartbeat_at=datetime.now(UTC),
-        )
-    )  # fmt: skip
-    session.commit()
-
-
-def touch_job(session: Session, *, job_id: int) -> None:
-    """The worker is alive: only the heartbeat moves."""
-    session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=datetime.now(UTC)))
-    session.commit()
-
-
-def append_log(session: Session, *, job_id: int, line: str) -> None:
-    job = session.get(Job, job_id)
-    if job is None:
-        return
-    stamp = datetime.now(UTC).strftime("%H:%M:%S")
-    job.log = ((job.log or "") + f"[{stamp}] {line}\n")[-LOG_LIMIT:]
-    session.commit()
-
-
-def finish_job(session: Session, *, job_id: int, result: dict[str, Any] | None = None) -> None:
-    session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(status="succeeded", result=result, finished_at=datetime.now(UTC))
-    )
-    session.commit()
-
-
-def fail_job(session: Session, *, job_id: int, error: str) -> None:
-    session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(status="failed", error=error[:LOG_LIMIT], finished_at=datetime.now(UTC))
-    )
-    session.commit()
-
-
-def requeue_stale(session: Session, *, stale_after_s: float = 120.0) -> list[Job]:
-    """Jobs whose worker died mid-way (no heartbeat) go back to queued, to resume.
-
-    Also returns long-queued jobs, whose message may have been lost with the broker; sending
-    them again is safe because a worker claims the row before doing anything.
-    """
-    requeue_dead(session, stale_after_s=stale_after_s)
-    waiting = session.scalars(select(Job).where(Job.status == "queued")).all()
-    session.commit()
-    return list(waiting)
-
-
-def requeue_dead(session: Session, *, stale_after_s: float = 120.0) -> list[Job]:
-    """Running jobs with no heartbeat for ``stale_after_s`` go back to queued; returns them.
-
-    ``stale_after_s=0`` treats every running job as dead: right for the embedded default on
-    start, where the only workers that could be running them were just stopped.
-    """
-    cutoff = datetime.now(UTC) - timedelta(seconds=stale_after_s)
-    query = select(Job).where(Job.status == "running")
-    if stale_after_s > 0:
-        query = query.where(Job.heartbeat_at < cutoff)
-    dead = list(session.scalars(query).all())
-    for job in dead:
-        job.status = "queued"
-        job.log = (job.log or "") + "worker lost; resuming\n"
-    session.commit()
-    return dead
-
-
-def resend_dead(session: Session, *, stale_after_s: float = 120.0) -> int:
-    """Requeue and send again the jobs whose worker died while the others kept running."""
-    return _send(requeue_dead(session, stale_after_s=stale_after_s))
-
-
-def resend_waiting(session: Session, *, stale_after_s: float = 120.0) -> int:
-    """On worker start: requeue dead jobs and send every queued one again."""
-    return _send(requeue_stale(session, stale_after_s=stale_after_s))
-
-
-def _send(jobs: list[Job]) -> int:
-    for job in jobs:
-        with contextlib.suppress(Exception):  # still queued: resent when a worker starts
-            enqueue(job)
-    return len(jobs)

@@ -1,6 +1,6 @@
 """The scan result page: the stored report, plus what the page needs around it.
 
-Everything heavy was computed once when the scan finished (app.services.scan_report); this
+Everything heavy was computed once when the scan finished (app.scans.store); this
 module only reads it, picks the metric and scale the URL asks for, names the questions the
 charts show, and adds the project's measured accuracies.
 """
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Scan, Strategy
+from app.scans.report import ScanReport
 from app.schemas.results import ResultPage, ScanRef
 from app.services.errors import BadInput
 from app.services.results_accuracy import accuracy_section
@@ -40,41 +41,47 @@ def get_result_page(
     """The result page of a scan; ``metric`` and ``scale`` come from the URL."""
     base = get_scan_page(session, project_id=project_id, scan_id=scan_id)
     summary = base.summary or {}
-    report = summary.get("report")
+    report = stored_report(get_scan_row(session, project_id=project_id, scan_id=scan_id))
     chosen = pick_metric(report, metric)
     ids = strategy_ids(session, project_id=project_id, ids=base.scan.spec.get("strategy_ids"))
     return ResultPage(
         **{k: getattr(base, k) for k in ("project", "scan", "metrics", "aggregates", "warnings")},
         summary={k: v for k, v in summary.items() if k not in HEAVY_SUMMARY_KEYS} or None,
+        report=report,
         metric=chosen,
         scale=pick_scale(report, chosen, scale),
         colors=strategy_colors(ids),
         strategy_ids=ids,
-        snippets=question_snippets(session, keys=charted_keys(report)) if report else {},
+        snippets=question_snippets(session, keys=report.charted_keys()) if report else {},
         accuracy=accuracy_section(session, project_id=project_id, report=report),
         other_scans=finished_scans(session, project_id=project_id, exclude=scan_id),
     )
 
 
-def pick_metric(report: dict[str, Any] | None, metric: str | None) -> str | None:
+def stored_report(scan: Scan) -> ScanReport | None:
+    """The scan's report, typed; None until its results are stored."""
+    return ScanReport.model_validate(scan.report) if scan.report else None
+
+
+def pick_metric(report: ScanReport | None, metric: str | None) -> str | None:
     """The asked metric when the report has it, else the primary one."""
     if not report:
         return None
     if metric is None:
-        return report["primary"] or (report["metrics"][0] if report["metrics"] else None)
-    if metric not in report["metrics"]:
-        have = ", ".join(report["metrics"])
+        return report.primary or (report.metrics[0] if report.metrics else None)
+    if metric not in report.metrics:
+        have = ", ".join(report.metrics)
         raise BadInput(f"this scan has no {metric} values (it has: {have})")
     return metric
 
 
-def pick_scale(report: dict[str, Any] | None, metric: str | None, scale: str | None) -> str:
+def pick_scale(report: ScanReport | None, metric: str | None, scale: str | None) -> str:
     """Log for perplexities unless asked otherwise; linear where a log axis cannot work."""
     if not report or metric is None or metric not in POSITIVE:
         return "linear"
     if scale in ("log", "linear"):
         return scale
-    return "log" if report["per_metric"][metric]["log_scale"] else "linear"
+    return "log" if report.per_metric[metric].log_scale else "linear"
 
 
 def strategy_ids(session: Session, *, project_id: int, ids: list[int] | None) -> dict[str, int]:
@@ -91,26 +98,13 @@ def strategy_colors(ids: dict[str, int]) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(ordered)}
 
 
-def charted_keys(report: dict[str, Any]) -> set[str]:
-    """Question keys the charts and flag lists name: scatter sample, outliers, IFD above 1."""
-    keys: set[str] = set()
-    for data in report["per_metric"].values():
-        dist = data["distributions"]
-        keys.update(dist["scatter"]["keys"])
-        for box in dist["box"].values():
-            keys.update(o["key"] for o in box["outliers"])
-    for names in report["flags"].get("ifd_above_1_keys", {}).values():
-        keys.update(names)
-    return keys
-
-
 def finished_scans(
     session: Session, *, project_id: int, exclude: int | None = None
 ) -> list[ScanRef]:
     """The project's succeeded scans, newest first (without loading their summaries)."""
     rows = session.execute(
         select(Scan.id, Scan.model_name, Scan.created_at, Scan.spec)
-        .where(Scan.project_id == project_id, Scan.status == "succeeded")
+        .where(Scan.project_id == project_id, Scan.finished_at.is_not(None))
         .order_by(Scan.id.desc())
     ).all()
     return [scan_ref(*row) for row in rows if row[0] != exclude]
@@ -123,15 +117,16 @@ def scan_ref(scan_id: int, model_name: str, created_at: Any, spec: dict[str, Any
     )  # fmt: skip
 
 
-def finished_report(session: Session, *, project_id: int, scan_id: int) -> tuple[Scan, dict]:
+def finished_report(session: Session, *, project_id: int, scan_id: int) -> tuple[Scan, ScanReport]:
     """The scan row and its stored report; BadInput while the scan has no results."""
     scan = get_scan_row(session, project_id=project_id, scan_id=scan_id)
-    report = (scan.summary or {}).get("report")
-    if scan.status != "succeeded" or not report:
-        raise BadInput(f"scan {scan_id} has no results yet (status: {scan.status})")
+    report = stored_report(scan)
+    if report is None:
+        status = get_scan_page(session, project_id=project_id, scan_id=scan_id).scan.status
+        raise BadInput(f"scan {scan_id} has no results yet (status: {status})")
     return scan, report
 
 
-def lower_is_better(report: dict[str, Any], metric: str) -> bool:
-    data = report["per_metric"].get(metric)
-    return bool(data["lower_is_better"]) if data else LOWER_IS_BETTER.get(metric, True)
+def lower_is_better(report: ScanReport, metric: str) -> bool:
+    data = report.per_metric.get(metric)
+    return data.lower_is_better if data else LOWER_IS_BETTER.get(metric, True)

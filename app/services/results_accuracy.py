@@ -21,6 +21,7 @@ from app.ingest.formats import decode_rows
 from app.ingest.read import check_size
 from app.ingest.records import UploadError
 from app.models import Accuracy, Strategy
+from app.scans.report import ScanReport
 from app.schemas.results import AccuracyRow, AccuracySection, AccuracyUploadResult, SeedAccuracy
 from app.services.projects import get_project_row
 from app.stats.agreement import evaluate_top_picks
@@ -162,7 +163,7 @@ def _std(values: list[float], mean: float) -> float | None:
 
 
 def accuracy_section(
-    session: Session, *, project_id: int, report: dict[str, Any] | None
+    session: Session, *, project_id: int, report: ScanReport | None
 ) -> AccuracySection | None:
     """The stored accuracies and, per metric of the report, the fate of its top pick."""
     rows = accuracy_rows(session, project_id=project_id)
@@ -170,13 +171,12 @@ def accuracy_section(
         return None
     picks: list[dict[str, Any]] = []
     if report:
-        per_metric = report["per_metric"]
+        per_metric = report.per_metric
         scores = {
-            m: {r["name"]: r["mean"] for r in per_metric[m]["ranking"]["strategies"]
-                if r["mean"] is not None}
-            for m in report["metrics"]
+            m: {r["name"]: r["mean"] for r in per_metric[m].strategies if r["mean"] is not None}
+            for m in report.metrics
         }  # fmt: skip
-        higher = {m for m in scores if not per_metric[m]["lower_is_better"]}
+        higher = {m for m in scores if not per_metric[m].lower_is_better}
         accuracies = {r.strategy: [s.accuracy for s in r.seeds] for r in rows}
         picks = evaluate_top_picks(scores, accuracies, higher_is_better=higher)["metrics"]
     return AccuracySection(rows=rows, top_picks=picks)

@@ -14,11 +14,11 @@ from app.schemas.results import PairedPage, ResultPage
 
 def result_chart(page: ResultPage) -> dict[str, Any] | None:
     """Distributions and win rates of the page's metric, with the question texts they name."""
-    report = (page.summary or {}).get("report")
+    report = page.report
     if not report or page.metric is None:
         return None
-    data = report["per_metric"][page.metric]
-    dist = data["distributions"]
+    data = report.per_metric[page.metric]
+    dist = data.distributions
     keys = set(dist["scatter"]["keys"])
     for box in dist["box"].values():
         keys.update(o["key"] for o in box["outliers"])
@@ -26,16 +26,16 @@ def result_chart(page: ResultPage) -> dict[str, Any] | None:
     return {
         "kind": "result",
         "metric": page.metric,
-        "label": data["label"],
-        "lower_is_better": data["lower_is_better"],
+        "label": data.label,
+        "lower_is_better": data.lower_is_better,
         "scale": page.scale,
-        "order": data["ranking"]["order"],
+        "order": data.order,
         "colors": page.colors,
         "box": dist["box"],
         "scatter": dist["scatter"],
         "histogram": dist["histogram"],
         "ecdf": dist["ecdf"],
-        "win_rate": data["win_rate"],
+        "win_rate": data.win_rate,
         "snippets": {k: page.snippets[k] for k in keys if k in page.snippets},
         "urls": {"question": f"{base}/questions/", "paired": f"{base}/paired"},
     }

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Scan, Strategy
+from app.scans.report import ScanReport
 from app.schemas.results import (
     CompareCell,
     CompareMetric,
@@ -59,13 +60,14 @@ def get_compare_page(session: Session, *, project_id: int, scan_ids: list[int]) 
     )  # fmt: skip
 
 
-def _metrics(reports: list[dict[str, Any]]) -> list[str]:
-    present = {m for r in reports for m in r["metrics"]}
+def _metrics(reports: list[ScanReport]) -> list[str]:
+    present = {m for r in reports for m in r.metrics}
     return [m for m in (*FAMILIARITY, *DESCRIPTIVE) if m in present]
 
 
-def _metric(metric: str, reports: list[dict[str, Any]]) -> CompareMetric:
-    rankings = [r["per_metric"].get(metric, {}).get("ranking") for r in reports]
+def _metric(metric: str, reports: list[ScanReport]) -> CompareMetric:
+    rankings = [r.per_metric[metric].ranking if metric in r.per_metric else None
+                for r in reports]  # fmt: skip
     rows_by_scan = [
         {row["name"]: row for row in ranking["strategies"]} if ranking else {}
         for ranking in rankings

@@ -84,8 +84,8 @@ def mix_jsonl(
 ) -> Download:
     """Per scanned question, the most familiar acceptable response by ``metric``."""
     _, report = finished_report(session, project_id=project_id, scan_id=scan_id)
-    if metric not in FAMILIARITY or metric not in report["metrics"]:
-        have = ", ".join(m for m in report["metrics"] if m in FAMILIARITY)
+    if metric not in FAMILIARITY or metric not in report.metrics:
+        have = ", ".join(m for m in report.metrics if m in FAMILIARITY)
         raise BadInput(f"the mix is chosen by a familiarity metric of the scan ({have})")
     body = _streamed(stream_mix, scan_id=scan_id, metric=metric, form=form)
     return Download(f"scan-{scan_id}-mix-{metric}-{form}.jsonl", JSONL, body)

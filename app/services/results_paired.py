@@ -36,7 +36,7 @@ def get_paired_page(
     scan, report = finished_report(session, project_id=project_id, scan_id=scan_id)
     chosen = pick_metric(report, metric)
     assert chosen is not None
-    order = list(report["per_metric"][chosen]["ranking"]["order"])
+    order = report.per_metric[chosen].order
     name_a, name_b = _pair(order, a, b)
     values = _values(session, scan_id=scan_id, metric=chosen, names=(name_a, name_b))
     lower = lower_is_better(report, chosen)
@@ -47,8 +47,8 @@ def get_paired_page(
     largest = _largest(keys, va, vb)
     return PairedPage(
         project=project_read(session, get_project_row(session, project_id=project_id)),
-        scan=scan_read(session, scan), metric=chosen, label=report["labels"][chosen],
-        labels=report["labels"],
+        scan=scan_read(session, scan), metric=chosen, label=report.labels[chosen],
+        labels=report.labels,
         lower_is_better=lower, scale=pick_scale(report, chosen, scale), strategies=order,
         a=name_a, b=name_b, comparison=comparison.to_dict(), points=points,
         largest_differences=largest,

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Job, Question, Response, Scan, Strategy
+from app.jobs.lifecycle import create_job
+from app.models import Job, Question, Response, Scan, ScanAggregate, Strategy
+from app.scans.status import scan_status
 from app.schemas.scan_pages import ScanPage
-from app.schemas.scans import AggregateRow, ScanCreate, ScanList, ScanRead
+from app.schemas.scans import AggregateRow, ScanList, ScanRead
 from app.services.errors import BadInput, NotFound
-from app.services.jobs import create_job, enqueue, job_read
+from app.services.jobs import job_read
 from app.services.models import check_model_ref
 from app.services.projects import get_project_row, project_read
+from app.specs.scan import ScanJobSpec, ScanSpec
+
+AGGREGATE_ORDER = ("ppl", "sppl", "ifd", "logprob", "length")
 
 
 def selected_strategies(
@@ -45,7 +48,7 @@ def shared_question_ids(session: Session, *, strategy_ids: list[int]) -> list[in
     return [r[0] for r in rows]
 
 
-def validate_scan(session: Session, *, project_id: int, data: ScanCreate) -> list[Strategy]:
+def validate_scan(session: Session, *, project_id: int, data: ScanSpec) -> list[Strategy]:
     """Every check that can fail before any model work; raises BadInput with the reason."""
     project = get_project_row(session, project_id=project_id)
     check_model_ref(data.model or project.target_model)
@@ -72,27 +75,34 @@ def validate_scan(session: Session, *, project_id: int, data: ScanCreate) -> lis
     return strategies
 
 
-def start_scan(session: Session, *, project_id: int, data: ScanCreate) -> Scan:
+def start_scan(session: Session, *, project_id: int, data: ScanSpec) -> Scan:
+    """Validate, then add the scan and its job (sent to the gpu queue after the commit).
+
+    The scan row and its job store the same spec, verbatim, with the model and the
+    strategies resolved."""
     strategies = validate_scan(session, project_id=project_id, data=data)
     project = get_project_row(session, project_id=project_id)
-    spec = data.model_dump()
-    spec["strategy_ids"] = [s.id for s in strategies]
-    scan = Scan(project_id=project_id, model_name=data.model or project.target_model, spec=spec)
+    resolved = data.model_copy(update={"model": data.model or project.target_model,
+                                       "strategy_ids": [s.id for s in strategies]})  # fmt: skip
+    spec = resolved.to_dict()
+    scan = Scan(project_id=project_id, model_name=resolved.model, spec=spec)
     session.add(scan)
     session.flush()
-    job = create_job(session, kind="scan", project_id=project_id, spec={"scan_id": scan.id, **spec})
+    job = create_job(session, kind="scan", project_id=project_id,
+                     spec=ScanJobSpec(scan_id=scan.id, **spec))  # fmt: skip
     scan.job_id = job.id
-    session.commit()
-    enqueue(job)
+    session.flush()
     return scan
 
 
-def scan_read(session: Session, scan: Scan) -> ScanRead:
-    job = session.get(Job, scan.job_id, populate_existing=True) if scan.job_id else None
+def scan_read(session: Session, scan: Scan, job: Job | None = None) -> ScanRead:
+    if job is None and scan.job_id:
+        job = session.get(Job, scan.job_id, populate_existing=True)
     return ScanRead(
-        id=scan.id, project_id=scan.project_id, status=scan.status, model_name=scan.model_name,
-        model_key=scan.model_key, spec=scan.spec, created_at=scan.created_at,
-        finished_at=scan.finished_at, job=job_read(job) if job else None,
+        id=scan.id, project_id=scan.project_id, status=scan_status(scan, job),
+        model_name=scan.model_name, model_key=scan.model_key, spec=scan.spec,
+        created_at=scan.created_at, finished_at=scan.finished_at,
+        job=job_read(job) if job else None,
     )  # fmt: skip
 
 
@@ -105,10 +115,11 @@ def get_scan_row(session: Session, *, project_id: int, scan_id: int) -> Scan:
 
 def list_scans(session: Session, *, project_id: int) -> ScanList:
     get_project_row(session, project_id=project_id)
-    rows = session.scalars(
-        select(Scan).where(Scan.project_id == project_id).order_by(Scan.id.desc())
-    ).all()
-    return ScanList(scans=[scan_read(session, s) for s in rows])
+    rows = session.execute(  # one query, however many scans
+        select(Scan, Job).outerjoin(Job, Job.id == Scan.job_id)
+        .where(Scan.project_id == project_id).order_by(Scan.id.desc())
+    ).all()  # fmt: skip
+    return ScanList(scans=[scan_read(session, scan, job) for scan, job in rows])
 
 
 def get_scan_page(session: Session, *, project_id: int, scan_id: int) -> ScanPage:
@@ -119,16 +130,26 @@ def get_scan_page(session: Session, *, project_id: int, scan_id: int) -> ScanPag
         project=project,
         scan=scan_read(session, scan),
         metrics=list(scan.spec.get("metrics", [])),
-        aggregates=_aggregates(summary),
+        aggregates=scan_aggregates(session, scan_id=scan.id),
         warnings=list(summary.get("warnings", [])),
         summary=summary or None,
     )
 
 
-def _aggregates(summary: dict[str, Any]) -> dict[str, list[AggregateRow]]:
+def scan_aggregates(session: Session, *, scan_id: int) -> dict[str, list[AggregateRow]]:
+    """Per metric, every strategy's summary, best rank first (the scan_aggregates table)."""
+    rows = session.execute(
+        select(ScanAggregate, Strategy.name)
+        .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
+        .where(ScanAggregate.scan_id == scan_id)
+    ).all()
     out: dict[str, list[AggregateRow]] = {}
-    for metric, rows in summary.get("aggregates", {}).items():
-        out[metric] = sorted(
-            (AggregateRow(**r) for r in rows), key=lambda r: (r.rank is None, r.rank or 0)
-        )
-    return out
+    for agg, name in rows:
+        out.setdefault(agg.metric, []).append(AggregateRow(
+            strategy_id=agg.strategy_id, strategy=name, n=agg.n, mean=agg.mean,
+            median=agg.median, std=agg.std, ci_low=agg.ci_low, ci_high=agg.ci_high,
+            rank=agg.rank))  # fmt: skip
+    for metric_rows in out.values():
+        metric_rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.strategy))
+    order = {m: i for i, m in enumerate(AGGREGATE_ORDER)}
+    return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], len(order))))

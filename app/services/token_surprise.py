@@ -1,19 +1,25 @@
-"""Per-token surprise of one scan question: start the model job, read its newest result.
+"""Per-token surprise of one scan question: start the model job, read its stored result.
 
-The job (kind ``token_surprise``, spec ``{"scan_id", "question_id"}``) runs on the gpu queue
-(workers/jobs/token_surprise.py) and stores ``{"contexts": {context: {strategy id:
-{"tokens": [[text, logprob], ...], "truncated": bool}}}}`` as its result.
+One ``token_surprises`` row per (scan, question), unique in the database: it points at the
+job that computes it (kind ``token_surprise`` on the gpu queue, workers/jobs/token_surprise.py)
+and holds ``contexts = {context: {strategy id: {"tokens": [[text, logprob], ...],
+"truncated": bool}}}`` once that job succeeded.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Job, Question, Scan, ScanValue
+from app.jobs.lifecycle import create_job
+from app.jobs.states import UNFINISHED
+from app.models import Job, Question, Scan, ScanValue, TokenSurprise
+from app.scans.status import has_results
 from app.schemas.jobs import JobRead
 from app.schemas.results import (
     StrategyAnswer,
@@ -22,11 +28,10 @@ from app.schemas.results import (
     TokenSurpriseView,
 )
 from app.services.errors import BadInput, NotFound
-from app.services.jobs import create_job, enqueue, get_job, job_read
+from app.services.jobs import job_read
 from app.services.scans import get_scan_row
 
 KIND = "token_surprise"
-REUSED = ("queued", "running", "succeeded")  # a failed job is not reused: start again
 CONTEXTS = ("ppl", "sppl")  # as the toggle shows them
 DEFAULT_FIRST = ("sppl", "ppl")  # SPPL by default, as the primary metric
 TOP_N = 5
@@ -36,33 +41,73 @@ MAX_LEVEL = 8  # shades: 0 (under 1 nat) to 8 (8 nats or more)
 def start_token_surprise(
     session: Session, *, project_id: int, scan_id: int, question_id: int
 ) -> tuple[JobRead, bool]:
-    """The job for this question: an existing queued, running or finished one, or a new one
-    (then ``True``), queued after the commit."""
+    """The job for this question: the one that computed it or is computing it, or a new one
+    (then ``True``), sent after the commit. Two requests at once get one job."""
     scan = get_scan_row(session, project_id=project_id, scan_id=scan_id)
     _check_question(session, project_id=project_id, question_id=question_id)
     _check_scored(session, scan=scan, question_id=question_id)
-    for job_id, status in _jobs(session, project_id=project_id, scan_id=scan_id,
-                                question_id=question_id):  # fmt: skip
-        if status in REUSED:
-            return get_job(session, job_id=job_id), False
-    spec = {"scan_id": scan_id, "question_id": question_id}
-    job = create_job(session, kind=KIND, project_id=project_id, spec=spec)
-    session.commit()
-    enqueue(job)
+    row = _row(session, scan_id=scan_id, question_id=question_id) or _insert_row(
+        session, scan_id=scan_id, question_id=question_id
+    )
+    job = session.get(Job, row.job_id) if row.job_id else None
+    if job is not None and (row.contexts is not None or job.status in UNFINISHED):
+        return job_read(job), False
+    if row.contexts is not None and job is None:
+        raise BadInput("per-token surprise of this question is already computed")
+    job = create_job(session, kind=KIND, project_id=project_id,
+                     spec={"scan_id": scan_id, "question_id": question_id})  # fmt: skip
+    row.job_id = job.id
+    session.flush()
     return job_read(job), True
+
+
+def _row(session: Session, *, scan_id: int, question_id: int) -> TokenSurprise | None:
+    return session.scalar(
+        select(TokenSurprise)
+        .where(TokenSurprise.scan_id == scan_id, TokenSurprise.question_id == question_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _insert_row(session: Session, *, scan_id: int, question_id: int) -> TokenSurprise:
+    """A new row, or the one a concurrent request inserted first (unique constraint)."""
+    try:
+        with session.begin_nested():
+            row = TokenSurprise(scan_id=scan_id, question_id=question_id)
+            session.add(row)
+        return row
+    except IntegrityError:
+        found = _row(session, scan_id=scan_id, question_id=question_id)
+        assert found is not None
+        return found
+
+
+def store_token_surprise(
+    session: Session, *, scan_id: int, question_id: int, job_id: int,
+    contexts: dict[str, Any], model: dict[str, Any],
+) -> None:  # fmt: skip
+    """The worker's save (in its fenced transaction); storing twice keeps one row."""
+    row = _row(session, scan_id=scan_id, question_id=question_id)
+    if row is None:
+        row = TokenSurprise(scan_id=scan_id, question_id=question_id)
+        session.add(row)
+    row.job_id, row.contexts, row.model = job_id, contexts, model
+    row.finished_at = datetime.now(UTC)
+    session.flush()
 
 
 def surprise_section(
     session: Session, *, project_id: int, scan_id: int, question_id: int,
     answers: list[StrategyAnswer], context: str | None,
 ) -> tuple[TokenSurpriseView | None, JobRead | None]:  # fmt: skip
-    """The newest computed surprise (in ``context``, else the default), and the newest job
-    when it has not succeeded (queued, running or failed)."""
-    jobs = _jobs(session, project_id=project_id, scan_id=scan_id, question_id=question_id)
-    pending = get_job(session, job_id=jobs[0][0]) if jobs and jobs[0][1] != "succeeded" else None
-    done = next((job_id for job_id, status in jobs if status == "succeeded"), None)
-    job = session.get(Job, done) if done is not None else None
-    return (_view(job, answers, context) if job is not None else None), pending
+    """The computed surprise (in ``context``, else the default), and the job while it has
+    not succeeded (queued, running, failed or cancelled)."""
+    row = _row(session, scan_id=scan_id, question_id=question_id)
+    if row is None:
+        return None, None
+    job = session.get(Job, row.job_id, populate_existing=True) if row.job_id else None
+    pending = job_read(job) if job is not None and job.status != "succeeded" else None
+    return _view(row, answers, context), pending
 
 
 def _check_question(session: Session, *, project_id: int, question_id: int) -> None:
@@ -72,7 +117,7 @@ def _check_question(session: Session, *, project_id: int, question_id: int) -> N
 
 
 def _check_scored(session: Session, *, scan: Scan, question_id: int) -> None:
-    if scan.status != "succeeded":
+    if not has_results(scan):
         raise BadInput(
             f"scan {scan.id} has not finished: per-token surprise explains its stored values"
         )
@@ -85,25 +130,10 @@ def _check_scored(session: Session, *, scan: Scan, question_id: int) -> None:
         raise BadInput(f"scan {scan.id} did not score question {question_id} (not in its sample)")
 
 
-def _jobs(
-    session: Session, *, project_id: int, scan_id: int, question_id: int
-) -> list[tuple[int, str]]:
-    """(id, status) of this question's jobs, newest first. Kind and project are filtered in
-    SQL; the spec in Python (JSON comparison differs between SQLite and Postgres)."""
-    rows = session.execute(
-        select(Job.id, Job.status, Job.spec)
-        .where(Job.kind == KIND, Job.project_id == project_id)
-        .order_by(Job.id.desc())
-    )
-    return [
-        (job_id, status)
-        for job_id, status, spec in rows
-        if (spec or {}).get("scan_id") == scan_id and (spec or {}).get("question_id") == question_id
-    ]
-
-
-def _view(job: Job, answers: list[StrategyAnswer], context: str | None) -> TokenSurpriseView | None:
-    stored: dict[str, Any] = (job.result or {}).get("contexts") or {}
+def _view(
+    row: TokenSurprise, answers: list[StrategyAnswer], context: str | None
+) -> TokenSurpriseView | None:
+    stored: dict[str, Any] = row.contexts or {}
     available = [c for c in CONTEXTS if c in stored]
     if not available:
         return None
@@ -112,7 +142,7 @@ def _view(job: Job, answers: list[StrategyAnswer], context: str | None) -> Token
     responses = [_response(a, per[str(a.strategy_id)]) for a in answers
                  if str(a.strategy_id) in per]  # fmt: skip
     return TokenSurpriseView(
-        job_id=job.id, finished_at=job.finished_at, contexts=available,
+        job_id=row.job_id, finished_at=row.finished_at, contexts=available,
         context=chosen, responses=responses,  # type: ignore[arg-type]
     )  # fmt: skip
 

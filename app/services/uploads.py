@@ -12,10 +12,10 @@ from app.config import get_settings
 from app.ingest.matching import QuestionMatcher, question_key
 from app.ingest.read import parse_bytes
 from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError
+from app.jobs.lifecycle import create_job
 from app.models import Question, Response, Strategy
 from app.schemas.uploads import StrategyIngested, UploadResult
 from app.services.errors import BadInput, Conflict
-from app.services.jobs import create_job, enqueue
 from app.services.projects import get_project_row
 
 
@@ -83,7 +83,8 @@ def ingest_files(
     replace: bool = False,
     origin: str = "upload",
 ) -> UploadResult:
-    """Store every strategy of the upload in the session's transaction, then queue analysis.
+    """Store every strategy of the upload in the session's transaction, with an analysis job
+    that is sent when the caller commits.
 
     Raises UploadError / BadInput / Conflict before anything is written.
     """
@@ -95,9 +96,8 @@ def ingest_files(
         _store_batch(session, project_id, b, index, origin=origin, replaced=b.name in replaced)
         for b in batches
     ]
-    job = create_job(session, kind="analyze", project_id=project_id, spec={})
-    session.commit()
-    enqueue(job)
+    job = create_job(session, kind="analyze", project_id=project_id)  # sent after the commit
+    session.flush()
     return UploadResult(strategies=ingested, job_id=job.id)
 
 

@@ -1,7 +1,7 @@
 """Result pages of finished scans built without a model: values in, pages and JSON out.
 
-The factory below stores a scan exactly as workers/jobs/scan.py does: ScanValue rows, then
-``summary = {..., "report": build_report(load_values(...))}``.
+The factory below stores a scan through the worker's own save (app.scans.store), from the
+scan core's output format (app.scans.output).
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import OwnAnswer, Question, Scan, ScanValue, Strategy
-from app.schemas.scans import ScanCreate
-from app.services.scan_report import build_report, load_values
+from app.jobs.lifecycle import create_job
+from app.models import OwnAnswer, Question, Scan, Strategy
+from app.scans.output import ScanOutput, ValueRow
+from app.scans.store import save_scan_result
+from app.specs.scan import ScanJobSpec, ScanSpec
 from tests.conftest import page_csrf
 from tests.paths import ROOT
 
@@ -83,7 +85,8 @@ def make_scan(
     settings: dict[str, Any] | None = None,
     exemplars: dict[int, list[str]] | None = None,
 ) -> int:
-    """A finished scan: values[metric][strategy][question index], stored as the job does."""
+    """A finished scan: values[metric][strategy][question index], stored by the worker's own
+    save (app.scans.store) from the core's output format (app.scans.output)."""
     qids = question_ids(session, project_id)
     names = dict(
         session.execute(
@@ -91,72 +94,36 @@ def make_scan(
         ).all()
     )
     metrics = [m for m in ("ppl", "sppl", "ifd") if m in values]
-    spec = ScanCreate(metrics=metrics, sample=N, **(settings or {})).model_dump()  # type: ignore[arg-type]
+    spec = ScanSpec(metrics=metrics, sample=N, **(settings or {})).to_dict()  # type: ignore[arg-type]
     spec["strategy_ids"] = sorted(names.values())
-    scan = Scan(
-        project_id=project_id,
-        model_name=model_name,
-        model_key=f"{model_name}|q4",
-        spec=spec,
-        status="running",
-    )
+    scan = Scan(project_id=project_id, model_name=model_name, spec=spec)
     session.add(scan)
     session.flush()
     cut = truncated or {}
-    rows_ = [
-        {
-            "scan_id": scan.id,
-            "strategy_id": names[s],
-            "question_id": qids[i],
-            "metric": m,
-            "value": v,
-            "n_tokens": 10,
-            "truncated": i in cut.get((m, s), set()),
-        }
-        for m, per in values.items()
-        for s, vs in per.items()
-        for i, v in enumerate(vs)
-    ]
-    session.execute(insert(ScanValue), rows_)
-    session.flush()
-    loaded, trunc = load_values(session, scan_id=scan.id)
-    report = build_report(loaded, truncated=trunc, seed=0)
-    scan.summary = _summary(report, names, qids, exemplars or {})
-    scan.status = "succeeded"
-    scan.finished_at = datetime.now(UTC)
+    n = len(next(iter(next(iter(values.values())).values())))
+    output = ScanOutput(
+        settings={**spec, "exemplars_filtered": True},
+        model={"dtype": "float32"},
+        sample=[str(q) for q in qids[:n]],
+        exemplars={str(qids[i]): texts for i, texts in (exemplars or {}).items()},
+        values={
+            s: {
+                m: [
+                    ValueRow(question_key=str(qids[i]), value=v, n_tokens=10,
+                             truncated=i in cut.get((m, s), set()))
+                    for i, v in enumerate(values[m][s])
+                ]
+                for m in values if s in values[m]
+            }
+            for s in names
+        },
+        timings={"total": 1.5},
+        counts={"scored_items": 3 * N},
+    )  # fmt: skip
+    save_scan_result(session, scan_id=scan.id, output=output, model_key=f"{model_name}|q4",
+                     seed=0)  # fmt: skip
     session.commit()
     return scan.id
-
-
-def _summary(
-    report: dict, names: dict[str, int], qids: list[int], exemplars: dict[int, list[str]]
-) -> dict[str, Any]:
-    aggregates = {
-        m: [
-            {
-                "strategy_id": names[r["name"]],
-                "strategy": r["name"],
-                "n": r["n"],
-                **{k: r[k] for k in ("mean", "median", "std", "ci_low", "ci_high", "rank")},
-            }
-            for r in report["per_metric"][m]["ranking"]["strategies"]
-        ]
-        for m in report["metrics"]
-    }
-    return {
-        "aggregates": aggregates,
-        "warnings": [],
-        "model": {"dtype": "float32"},
-        "settings": {"exemplars_filtered": True},
-        "timings": {"total": 1.5},
-        "counts": {"scored_items": 3 * N},
-        "sample": qids[:N],
-        "exemplars": {str(qids[i]): texts for i, texts in exemplars.items()},
-        "exemplar_sources": {},
-        "correct_share": {},
-        "own_answers": {"n": 0, "n_correct": 0},
-        "report": report,
-    }
 
 
 def standard(client, session: Session, **kwargs) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -180,7 +147,7 @@ def report_data(html: str) -> dict:
 def test_result_page_and_json_twin(client, session) -> None:  # type: ignore[no-untyped-def]
     pid, sid = standard(client, session)
     page = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()
-    report = page["summary"]["report"]
+    report = page["report"]
     assert page["metric"] == "sppl" and page["scale"] == "log"
     assert report["primary"] == "sppl" and report["recommendation"]["top"] == "alpha"
     assert report["recommendation"]["evidence"] == "strong"
@@ -206,10 +173,10 @@ def test_result_page_and_json_twin(client, session) -> None:  # type: ignore[no-
 def test_large_scans_ship_only_the_capped_sample(client, session) -> None:  # type: ignore[no-untyped-def]
     pid, sid = standard(client, session)
     scan = session.get(Scan, sid)
-    summary = copy.deepcopy(scan.summary)
-    scatter = summary["report"]["per_metric"]["sppl"]["distributions"]["scatter"]
+    report = copy.deepcopy(scan.report)
+    scatter = report["per_metric"]["sppl"]["distributions"]["scatter"]
     scatter.update(n_questions=5000, sampled=True)
-    scan.summary = summary
+    scan.report = report
     session.commit()
     html = client.get(f"/projects/{pid}/scans/{sid}").text
     assert f"({N} of 5000 shown)" in html
@@ -233,7 +200,7 @@ def test_metric_tabs_and_scale_live_in_the_url(client, session) -> None:  # type
 def test_ranking_table_marks_ties_and_flags(client, session) -> None:  # type: ignore[no-untyped-def]
     cut = {("sppl", "beta"): {0, 1}}
     pid, sid = standard(client, session, truncated=cut)
-    report = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()["summary"]["report"]
+    report = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()["report"]
     assert report["flags"]["ifd_above_1"] == {"alpha": 0, "beta": 0, "gamma": 13}
     assert report["flags"]["truncated"]["beta"] == 2
     assert report["per_metric"]["sppl"]["truncated"] == {"beta": 2}
@@ -251,7 +218,7 @@ def test_weak_evidence_is_said(client, session) -> None:  # type: ignore[no-unty
         "beta": [2.0 + 0.1 * i + (0.01 if i % 2 else -0.009) for i in range(N)],
     }
     sid = make_scan(session, project_id=pid, values={"sppl": close})
-    rec = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()["summary"]["report"]
+    rec = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()["report"]
     assert rec["recommendation"]["evidence"] == "weak"
     html = client.get(f"/projects/{pid}/scans/{sid}").text
     assert "weak evidence" in html and "Cannot be told apart from it" in html
@@ -260,8 +227,11 @@ def test_weak_evidence_is_said(client, session) -> None:  # type: ignore[no-unty
 
 def test_unfinished_scan_still_polls(client, session) -> None:  # type: ignore[no-untyped-def]
     pid = upload(client, {"alpha": rows("A")})
-    scan = Scan(project_id=pid, model_name="m", spec=ScanCreate(sample=3).model_dump())
+    scan = Scan(project_id=pid, model_name="m", spec=ScanSpec(sample=3).to_dict())
     session.add(scan)
+    session.flush()
+    scan.job_id = create_job(session, kind="scan", project_id=pid,
+                             spec=ScanJobSpec(scan_id=scan.id, sample=3)).id  # fmt: skip
     session.commit()
     page = client.get(f"/api/v1/projects/{pid}/scans/{scan.id}").json()
     assert page["metric"] is None and page["summary"] is None

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Job, Scan, Strategy
+from app.jobs import lifecycle
+from app.jobs.lifecycle import create_job
+from app.jobs.states import JobState
+from app.models import Job, Scan, Strategy, TokenSurprise
+from app.services.token_surprise import store_token_surprise
 from tests.app.test_results import PPL, SPPL, make_scan, question_ids, rows, standard, upload
 from tests.conftest import page_csrf
 
@@ -34,13 +37,15 @@ def _strategy_ids(session: Session, pid: int) -> dict[str, int]:
 
 
 def _store(session: Session, pid: int, sid: int, qid: int, contexts: dict) -> int:
-    """A finished token_surprise job, stored as the worker leaves it."""
-    job = Job(
-        kind="token_surprise", queue="gpu", project_id=pid, status="succeeded",
-        spec={"scan_id": sid, "question_id": qid}, result={"contexts": contexts},
-        finished_at=datetime.now(UTC),
-    )  # fmt: skip
-    session.add(job)
+    """A finished token_surprise job, ended and saved as the worker does (fenced end, the
+    worker's own store function, one transaction)."""
+    job = create_job(session, kind="token_surprise", project_id=pid,
+                     spec={"scan_id": sid, "question_id": qid})  # fmt: skip
+    session.commit()
+    lease = lifecycle.claim(session, job_id=job.id, owner="test-worker")
+    assert lifecycle.end(session, lease, JobState.SUCCEEDED, result={}, commit=False)
+    store_token_surprise(session, scan_id=sid, question_id=qid, job_id=job.id,
+                         contexts=contexts, model={"dtype": "float32"})  # fmt: skip
     session.commit()
     return job.id
 
@@ -69,10 +74,13 @@ def test_start_via_api_dedupes(client, session: Session) -> None:  # type: ignor
 
     row = session.get(Job, job["id"])
     row.status = "succeeded"
-    row.result = {"contexts": {}}
+    store_token_surprise(session, scan_id=sid, question_id=qids[2], job_id=job["id"],
+                         contexts={}, model={})  # fmt: skip
     session.commit()
-    assert _start(client, pid, sid, qids[2]).status_code == 200
+    assert _start(client, pid, sid, qids[2]).status_code == 200  # computed: nothing to start
     row.status = "failed"
+    surprise = session.scalar(select(TokenSurprise).where(TokenSurprise.question_id == qids[2]))
+    surprise.contexts = None  # a failed job stores nothing
     session.commit()
     retry = _start(client, pid, sid, qids[2])
     assert retry.status_code == 202 and retry.json()["id"] not in (job["id"], other.json()["id"])
@@ -90,7 +98,7 @@ def test_start_refuses_what_cannot_be_computed(client, session: Session) -> None
     other = upload(client, {"x": rows("X")}, name="other")
     foreign = question_ids(session, other)[0]
     assert _start(client, pid, sid, foreign).status_code == 404
-    session.get(Scan, sid).status = "running"
+    session.get(Scan, sid).finished_at = None  # results not stored yet
     session.commit()
     running = _start(client, pid, sid, qids[0])
     assert running.status_code == 422 and "has not finished" in running.json()["detail"]

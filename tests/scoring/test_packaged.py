@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from app.specs.scan import ScanSpec
 from tests.paths import GSM8K_DIR
 from workers.scoring.batched import score_items
 from workers.scoring.cache import MemoryCache
@@ -14,7 +15,6 @@ from workers.scoring.exemplars import OwnAnswer, select_exemplars
 from workers.scoring.items import ScoreItem
 from workers.scoring.reference import reference_score
 from workers.scoring.scan import run_scan
-from workers.scoring.spec import ScanSpec
 
 pytestmark = pytest.mark.slow
 STRATEGIES = ("gpt4", "simple_response")

@@ -7,11 +7,12 @@ import math
 
 import pytest
 
+from app.scans.output import ScanOutput
+from app.specs.scan import ScanInputError, ScanSpec
 from tests.scoring.tiny import tiny_llama, tiny_tokenizer
 from workers.modeling.loader import Target
 from workers.scoring.cache import MemoryCache
 from workers.scoring.scan import run_scan, sample_questions
-from workers.scoring.spec import ScanInputError, ScanSpec
 
 QUESTIONS = [(f"k{i}", f"What is {i} + {i}?", str(2 * i)) for i in range(10)]
 RESPONSES = {
@@ -25,7 +26,9 @@ def tiny_target(*, chat: bool = True) -> Target:
     return Target(tiny_llama(), tok, "tiny", "tiny-key", "float32", "cpu", chat)
 
 
-SPEC = ScanSpec(sample=4, examples=2, pool=6, max_new_tokens=4, seed=1)
+SPEC = ScanSpec(
+    sample=4, examples=2, pool=6, max_new_tokens=4, seed=1, allow_unfiltered_fallback=True
+)
 
 
 class NoForward:
@@ -47,6 +50,7 @@ class NoForward:
         (SPEC, QUESTIONS, {}, "no strategy"),
         (SPEC, QUESTIONS + [QUESTIONS[0]], RESPONSES, "appears twice"),
         (ScanSpec(sample=2, dtype="bfloat16"), QUESTIONS, RESPONSES, "dtype"),
+        (ScanSpec(sample=2, judge="numerc"), QUESTIONS, RESPONSES, "did you mean 'numeric'"),
     ],
 )
 def test_input_errors_come_before_heavy_work(spec, questions, responses, message) -> None:
@@ -85,6 +89,9 @@ def test_scan_structure_cache_and_resume() -> None:
         assert [r["question_key"] for r in first.values[strategy]["ppl"]] == first.sample
         assert first.aggregates[strategy]["ppl"]["rank"] in (1, 2)
     json.dumps(first.to_dict(), allow_nan=False)  # strict JSON
+    # The format the worker stores and tests build finished scans from (app.scans.output).
+    output = ScanOutput.model_validate(first.to_dict())
+    assert set(output.values) == set(first.values) and output.sample == first.sample
 
     again = run_scan(SPEC, target, QUESTIONS, RESPONSES, cache=cache)
     assert again.counts["scored_items"] == 0 and again.counts["generated"] == 0

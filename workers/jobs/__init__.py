@@ -1,7 +1,5 @@
-"""Job handlers by kind. Each takes a JobContext and returns a JSON-able result.
-
-Handlers are imported when first used, so a light job never pays for a heavy import.
-"""
+"""Job handlers. The registry of kinds (queue, spec, handler path) is app.jobs.kinds; a
+handler is imported when first used, so a light job never pays for a heavy import."""
 
 from __future__ import annotations
 
@@ -9,23 +7,15 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from workers.jobs.context import JobContext, JobFailure
+from app.jobs.kinds import get_kind
+from workers.jobs.context import JobCancelled, JobContext, JobFailure
 
 Handler = Callable[[JobContext], dict[str, Any]]
 
-HANDLER_PATHS = {
-    "analyze": "workers.jobs.analyze:analyze_responses",
-    "generate_own_answers": "workers.jobs.own_answers:generate_own_answers",
-    "scan": "workers.jobs.scan:run_scan_job",
-    "token_surprise": "workers.jobs.token_surprise:token_surprise",
-}
-
 
 def get_handler(kind: str) -> Handler:
-    if kind not in HANDLER_PATHS:
-        raise JobFailure(f"unknown job kind '{kind}'")
-    module, func = HANDLER_PATHS[kind].split(":")
+    module, func = get_kind(kind).handler.split(":")
     return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
 
 
-__all__ = ["HANDLER_PATHS", "JobContext", "JobFailure", "get_handler"]
+__all__ = ["JobCancelled", "JobContext", "JobFailure", "get_handler"]

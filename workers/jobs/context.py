@@ -1,61 +1,126 @@
-"""What a job handler gets: its spec, progress reporting, a heartbeat, the log."""
+"""What a job handler gets: its typed spec, progress reporting, a heartbeat, the log, the
+cancel flag, and ``save`` to write its results in the same transaction as its success.
+
+The heartbeat thread renews the lease every few seconds and survives database errors (it
+logs them and tries again). It carries two signals back to the handler, checked at every
+progress report: the job was cancelled (``JobCancelled``), or the lease was lost because
+another worker took the job over (``LeaseLost``). Either way the handler stops there.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from app.config import get_settings
 from app.db import session_scope
-from app.services import jobs as job_svc
+from app.jobs import lifecycle
+from app.jobs.lease import Lease
+from app.jobs.lifecycle import LeaseLost
+from app.jobs.states import JobState
 
 HEARTBEAT_S = 15.0
 PROGRESS_EVERY_S = 0.5
+log = logging.getLogger(__name__)
 
 
 class JobFailure(RuntimeError):
     """A failure with a message meant for the user (no traceback needed)."""
 
 
+class JobCancelled(RuntimeError):
+    """The job was cancelled; raised at the handler's next progress report."""
+
+
 @dataclass
 class JobContext:
-    job_id: int
+    lease: Lease
     project_id: int | None
-    spec: dict[str, Any]
+    spec: Any  # the kind's typed spec (app.specs)
     _last: float = field(default=0.0, repr=False)
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    _lost: threading.Event = field(default_factory=threading.Event, repr=False)
+    saved: bool = False
+    phase: str = ""
+    done: int = 0
+    total: int = 0
+
+    @property
+    def job_id(self) -> int:
+        return self.lease.job_id
+
+    def check(self) -> None:
+        """Stop here if the job was cancelled or taken over."""
+        if self._lost.is_set():
+            raise LeaseLost(f"job {self.job_id} was taken over by another worker")
+        if self._cancel.is_set():
+            raise JobCancelled(f"cancelled during {self.phase or 'start'}")
 
     def progress(
         self, phase: str, done: int, total: int, extra: dict[str, Any] | None = None,
         *, force: bool = False,
     ) -> None:  # fmt: skip
-        """Record progress, at most twice a second unless forced or finished."""
+        """Record progress (at most twice a second unless forced or finished), then stop if
+        the job was cancelled or taken over."""
+        self.phase, self.done, self.total = phase, done, total
         now = time.monotonic()
-        if not force and done < total and now - self._last < PROGRESS_EVERY_S:
-            return
-        self._last = now
-        with session_scope() as session:
-            job_svc.report_progress(
-                session, job_id=self.job_id, phase=phase, done=done, total=total, extra=extra
-            )
+        if force or done >= total or now - self._last >= PROGRESS_EVERY_S:
+            self._last = now
+            self._write(lambda s: lifecycle.report_progress(
+                s, self.lease, phase=phase, done=done, total=total, extra=extra))  # fmt: skip
+        self.check()
 
     def log(self, line: str) -> None:
+        try:
+            with session_scope() as session:
+                lifecycle.append_log(session, job_id=self.job_id, line=line)
+        except Exception:  # noqa: BLE001 - a log line must not end the job
+            log.exception("job %s: could not write a log line", self.job_id)
+
+    def save(self, write: Callable[[Session], None], result: dict[str, Any]) -> None:
+        """Write results and mark the job succeeded in ONE transaction, fenced on the lease:
+        a worker that lost the job writes nothing (LeaseLost), so saving is idempotent."""
         with session_scope() as session:
-            job_svc.append_log(session, job_id=self.job_id, line=line)
+            if not lifecycle.end(session, self.lease, JobState.SUCCEEDED, result=result,
+                                 commit=False):  # fmt: skip
+                raise LeaseLost(f"job {self.job_id} is no longer this worker's; not saved")
+            write(session)
+        self.saved = True
+
+    def _write(self, call: Callable[[Session], str]) -> None:
+        """One fenced write; its answer sets the cancel / lost flags. Database errors are
+        logged and left to the next beat."""
+        try:
+            with session_scope() as session:
+                status = call(session)
+        except LeaseLost:
+            self._lost.set()
+            return
+        except Exception:  # noqa: BLE001 - a database hiccup must not end the job
+            log.exception("job %s: could not reach the database; will retry", self.job_id)
+            return
+        if status == JobState.CANCELLING:
+            self._cancel.set()
 
     @contextmanager
-    def heartbeat(self) -> Iterator[None]:
-        """Touch the row while the handler runs, so a dead worker can be told from a slow one."""
+    def heartbeat(self, interval: float | None = None) -> Iterator[None]:
+        """Renew the lease while the handler runs, so a dead worker can be told from a slow
+        one; the beats carry the cancel flag."""
         stop = threading.Event()
-        interval = min(HEARTBEAT_S, get_settings().job_stale_after_s / 4)
+        every = interval or min(HEARTBEAT_S, get_settings().job_stale_after_s / 4)
 
         def beat() -> None:
-            while not stop.wait(interval):
-                with session_scope() as session:
-                    job_svc.touch_job(session, job_id=self.job_id)
+            while not stop.wait(every):
+                self._write(lambda s: lifecycle.renew(s, self.lease))
+                if self._lost.is_set():
+                    return
 
         thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{self.job_id}")
         thread.start()
@@ -63,3 +128,4 @@ class JobContext:
             yield
         finally:
             stop.set()
+            thread.join(timeout=5)

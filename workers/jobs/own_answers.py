@@ -6,14 +6,15 @@ import time
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import session_scope
+from app.jobs.lifecycle import create_job
 from app.models import Project, Question
-from app.services.jobs import create_job, enqueue
 from app.services.own_answers import save_own_answers, store_as_strategy
+from app.specs.jobs import OwnAnswersSpec
 from workers.jobs.context import JobContext, JobFailure
-from workers.jobs.scan import OWN_ANSWER_MAX_NEW_TOKENS
 from workers.jobs.score_cache import DbScoreCache
 
 
@@ -23,8 +24,10 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
     from workers.scoring.own_answers import generate_own_answers as generate
     from workers.scoring.prompts import PromptBuilder
 
+    spec: OwnAnswersSpec = ctx.spec
     model_name, questions = _questions(ctx.project_id)
-    max_new = int(ctx.spec.get("max_new_tokens", OWN_ANSWER_MAX_NEW_TOKENS))
+    questions = questions[: spec.limit] if spec.limit else questions
+    max_new = spec.max_new_tokens
     ctx.progress("loading the model", 0, len(questions), force=True)
     try:
         target = load_target(model_name, cache_dir=get_settings().models_dir)
@@ -49,10 +52,12 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
         for (qid, _, gold), text in zip(questions, texts, strict=True)
     }
     settings_key = f"zero-shot|greedy|max_new={max_new}|{target.dtype}"
-    _store(ctx, target.model_key, target.name, settings_key, answers)
     correct = sum(1 for _, ok in answers.values() if ok)
-    return {"summary": f"{len(answers)} own answers, {correct} correct.",
-            "answers": len(answers), "correct": correct}  # fmt: skip
+    result = {"summary": f"{len(answers)} own answers, {correct} correct.",
+              "answers": len(answers), "correct": correct}  # fmt: skip
+    ctx.save(lambda session: _store(session, ctx.project_id, spec.strategy, target.model_key,
+                                    target.name, settings_key, answers), result)  # fmt: skip
+    return result
 
 
 def _questions(project_id: int | None) -> tuple[str, list[tuple[int, str, str | None]]]:
@@ -67,13 +72,10 @@ def _questions(project_id: int | None) -> tuple[str, list[tuple[int, str, str | 
         return project.target_model, [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def _store(ctx: JobContext, model_key: str, model_name: str, settings_key: str,
+def _store(session: Session, project_id: int | None, strategy: str, model_key: str,
+           model_name: str, settings_key: str,
            answers: dict[int, tuple[str, bool | None]]) -> None:  # fmt: skip
-    with session_scope() as session:
-        save_own_answers(session, model_key=model_key, settings_key=settings_key, answers=answers)
-        store_as_strategy(session, project_id=ctx.project_id or 0,
-                          name=str(ctx.spec.get("strategy", "target_own_answers")),
-                          answers=answers, model_name=model_name)  # fmt: skip
-        job = create_job(session, kind="analyze", project_id=ctx.project_id, spec={})
-        session.commit()
-        enqueue(job)
+    save_own_answers(session, model_key=model_key, settings_key=settings_key, answers=answers)
+    store_as_strategy(session, project_id=project_id or 0, name=strategy, answers=answers,
+                      model_name=model_name)  # fmt: skip
+    create_job(session, kind="analyze", project_id=project_id)  # sent after the commit

@@ -1,9 +1,10 @@
 """The token_surprise job: per-token log-probabilities of one question's responses in a scan.
 
-Spec: ``{"scan_id", "question_id"}``. The target is loaded as the scan loaded it (model
-reference, the dtype it ran in, the models folder) and the prompts are the scan's (template
-mode, PPL prompt, SPPL prompt with the examples stored in the scan summary), so the values
-agree with the scan's stored PPL / SPPL. The pure computation is
+Spec: ``TokenSurpriseSpec`` (scan and question); the result goes to the ``token_surprises``
+row of that scan and question, in the transaction that marks the job succeeded. The target is
+loaded as the scan loaded it (model reference, the dtype it ran in, the models folder) and
+the prompts are the scan's (template mode, PPL prompt, SPPL prompt with the examples stored
+in the scan summary), so the values agree with the scan's stored PPL / SPPL. The pure computation is
 ``workers.scoring.token_surprise``.
 """
 
@@ -17,6 +18,8 @@ from sqlalchemy import select
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Question, Response, Scan
+from app.services.token_surprise import store_token_surprise
+from app.specs.jobs import TokenSurpriseSpec
 from workers.jobs.context import JobContext, JobFailure
 
 PHASE = "scoring tokens"
@@ -57,16 +60,18 @@ def token_surprise(ctx: JobContext) -> dict[str, Any]:
         on_progress=lambda done, n: ctx.progress(PHASE, done, n),
     )  # fmt: skip
     contexts = {c: {k: s.to_json() for k, s in per.items()} for c, per in result.items()}
-    return {
-        "summary": f"Per-token surprise of {len(inputs.responses)} responses "
-        f"({', '.join(c.upper() for c in contexts)}).",
-        "contexts": contexts,
-        "model": {"name": target.name, "model_key": target.model_key, "dtype": target.dtype},
-    }
+    model = {"name": target.name, "model_key": target.model_key, "dtype": target.dtype}
+    summary = {"summary": f"Per-token surprise of {len(inputs.responses)} responses "
+               f"({', '.join(c.upper() for c in contexts)})."}  # fmt: skip
+    spec: TokenSurpriseSpec = ctx.spec
+    ctx.save(lambda session: store_token_surprise(
+        session, scan_id=spec.scan_id, question_id=spec.question_id, job_id=ctx.job_id,
+        contexts=contexts, model=model), summary)  # fmt: skip
+    return summary
 
 
 def _inputs(ctx: JobContext) -> SurpriseInputs:
-    scan_id, question_id = int(ctx.spec["scan_id"]), int(ctx.spec["question_id"])
+    scan_id, question_id = ctx.spec.scan_id, ctx.spec.question_id
     with session_scope() as session:
         scan = session.get(Scan, scan_id)
         question = session.get(Question, question_id)

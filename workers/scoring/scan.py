@@ -23,8 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.specs.scan import ScanInputError, ScanSpec
 from workers.modeling.loader import Target, describe_target
-from workers.scoring.answers import detect_task_kind, get_judge
+from workers.scoring.answers import UnknownJudgeError, detect_task_kind, get_judge
 from workers.scoring.batched import score_items
 from workers.scoring.cache import score_key
 from workers.scoring.exemplars import ExemplarPlan, NoExemplarsError, select_exemplars
@@ -38,7 +39,6 @@ from workers.scoring.own_answers import (
     pool_questions,
 )
 from workers.scoring.prompts import PromptBuilder
-from workers.scoring.spec import ScanInputError, ScanSpec
 
 ScanProgress = Callable[[str, int, int, dict[str, Any]], None]
 COMPONENT_PHASE = {"ppl": "scoring ppl", "sppl": "scoring sppl", "alone": "scoring ifd"}
@@ -194,7 +194,10 @@ def sample_questions(shared: Sequence[str], n: int, seed: int) -> list[str]:
 
 def _resolve_judge(spec: ScanSpec, questions: Sequence[Question]) -> str:
     judge = spec.judge if spec.judge != "auto" else detect_task_kind(q[2] for q in questions)
-    get_judge(judge)
+    try:
+        get_judge(judge)
+    except UnknownJudgeError as exc:
+        raise ScanInputError(f"judge: {exc}") from None
     strict = "sppl" in spec.metrics and spec.filter_correct and not spec.allow_unfiltered_fallback
     if strict and not any(has_gold(q[2]) for q in questions):
         raise ScanInputError(

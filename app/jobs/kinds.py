@@ -1,0 +1,86 @@
+"""The one registry of job kinds: each names its queue, its typed spec and its handler.
+
+The handler is a dotted path, imported only by a worker, so the web process can read this
+registry without importing torch or ``workers``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from app.specs.jobs import AnalyzeSpec, OwnAnswersSpec, TokenSurpriseSpec
+from app.specs.scan import ScanJobSpec, validation_message
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    queue: str  # "gpu": model work, one job per GPU; "cpu": light work
+    spec: type[BaseModel]
+    handler: str  # "module:function", called with a JobContext
+    title: str
+
+    def validate(self, spec: dict[str, Any] | BaseModel | None) -> dict[str, Any]:
+        """The spec as stored on the row (JSON), checked against the kind's model."""
+        if isinstance(spec, BaseModel):
+            spec = spec.model_dump(mode="json")
+        try:
+            return self.spec.model_validate(spec or {}).model_dump(mode="json")
+        except ValidationError as exc:
+            raise UnknownJobKindError(f"{self.name} spec: {validation_message(exc)}") from exc
+
+    def parse(self, spec: dict[str, Any]) -> Any:
+        """The stored spec as the kind's typed model (what the handler gets)."""
+        try:
+            return self.spec.model_validate(spec or {})
+        except ValidationError as exc:
+            raise UnknownJobKindError(f"{self.name} spec: {validation_message(exc)}") from exc
+
+
+class UnknownJobKindError(ValueError):
+    """No job kind of that name, or a spec its kind refuses."""
+
+
+KINDS: dict[str, JobKind] = {
+    k.name: k
+    for k in (
+        JobKind(
+            "analyze",
+            "cpu",
+            AnalyzeSpec,
+            "workers.jobs.analyze:analyze_responses",
+            "token counts and answer checks",
+        ),
+        JobKind(
+            "generate_own_answers",
+            "gpu",
+            OwnAnswersSpec,
+            "workers.jobs.own_answers:generate_own_answers",
+            "the target's own answers",
+        ),
+        JobKind("scan", "gpu", ScanJobSpec, "workers.jobs.scan:run_scan_job", "familiarity scan"),
+        JobKind(
+            "token_surprise",
+            "gpu",
+            TokenSurpriseSpec,
+            "workers.jobs.token_surprise:token_surprise",
+            "per-token surprise",
+        ),
+    )  # fmt: skip
+}
+
+
+def get_kind(name: str) -> JobKind:
+    """The kind called ``name``; on a typo the error suggests the closest one."""
+    if name in KINDS:
+        return KINDS[name]
+    close = difflib.get_close_matches(name, list(KINDS), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise UnknownJobKindError(f"unknown job kind {name!r}{hint}")
+
+
+QUEUES = ("cpu", "gpu")

@@ -1,0 +1,1 @@
+"""Scan results: the core's output format, the typed report, storing and reading them."""

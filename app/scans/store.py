@@ -1,0 +1,97 @@
+"""Store a finished scan: per-response values, per-strategy aggregates, the report and the
+run metadata, in the caller's transaction (the worker's, fenced on its job lease).
+
+Idempotent: rows a previous attempt left are replaced, so storing twice gives one copy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from app.models import Scan, ScanAggregate, ScanValue, Strategy
+from app.scans.output import ScanOutput
+from app.scans.report import ScanReport
+from app.services.own_answers import save_own_answers
+from app.services.scan_report import build_report, load_values
+
+AGG_FIELDS = ("n", "mean", "median", "std", "ci_low", "ci_high", "rank")
+
+
+def save_scan_result(
+    session: Session, *, scan_id: int, output: ScanOutput, model_key: str, seed: int,
+    own_answers_key: str | None = None,
+) -> ScanReport:  # fmt: skip
+    scan = session.get(Scan, scan_id)
+    if scan is None:
+        raise LookupError(f"scan {scan_id} no longer exists")
+    names = strategy_names(session, scan)
+    for table in (ScanValue, ScanAggregate):
+        session.execute(delete(table).where(table.scan_id == scan_id))
+    rows = list(value_rows(scan_id, names, output))
+    if rows:
+        session.execute(insert(ScanValue), rows)
+    session.flush()
+    values, truncated = load_values(session, scan_id=scan_id)
+    report = ScanReport.model_validate(build_report(values, truncated=truncated, seed=seed))
+    aggregates = list(aggregate_rows(scan_id, names, report))
+    if aggregates:
+        session.execute(insert(ScanAggregate), aggregates)
+    if own_answers_key and output.own_answers:
+        own = {int(k): (a["text"], a["correct"]) for k, a in output.own_answers.items()}
+        save_own_answers(session, model_key=model_key, settings_key=own_answers_key, answers=own)
+    scan.report = report.model_dump(mode="json")
+    scan.summary = run_summary(output)
+    scan.model_key = model_key
+    scan.finished_at = datetime.now(UTC)
+    session.flush()
+    return report
+
+
+def strategy_names(session: Session, scan: Scan) -> dict[str, int]:
+    ids = list((scan.spec or {}).get("strategy_ids") or [])
+    query = select(Strategy.name, Strategy.id).where(Strategy.project_id == scan.project_id)
+    if ids:
+        query = query.where(Strategy.id.in_(ids))
+    return dict(session.execute(query).all())
+
+
+def value_rows(scan_id: int, names: dict[str, int], output: ScanOutput) -> Iterator[dict]:
+    for strategy, metrics in output.values.items():
+        for metric, rows in metrics.items():
+            for r in rows:
+                value = r.value if r.value is not None and math.isfinite(r.value) else None
+                yield {
+                    "scan_id": scan_id, "strategy_id": names[strategy],
+                    "question_id": int(r.question_key), "metric": metric, "value": value,
+                    "n_tokens": int(r.n_tokens or 0), "truncated": bool(r.truncated),
+                }  # fmt: skip
+
+
+def aggregate_rows(scan_id: int, names: dict[str, int], report: ScanReport) -> Iterator[dict]:
+    """One row per (strategy, metric) from the report's rankings (the numbers pages show)."""
+    for metric, data in report.per_metric.items():
+        for r in data.strategies:
+            yield {"scan_id": scan_id, "strategy_id": names[r["name"]], "metric": metric,
+                   **{k: _finite(r.get(k)) for k in AGG_FIELDS}}  # fmt: skip
+
+
+def _finite(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def run_summary(output: ScanOutput) -> dict[str, Any]:
+    """How the scan ran: model, settings, warnings, timings, counts, sample, SPPL examples."""
+    own = output.own_answers
+    return {
+        "warnings": output.warnings, "model": output.model, "settings": output.settings,
+        "timings": output.timings, "counts": output.counts,
+        "sample": [int(k) for k in output.sample], "exemplars": output.exemplars,
+        "exemplar_sources": output.exemplar_sources, "correct_share": output.correct_share,
+        "own_answers": {"n": len(own), "n_correct": sum(1 for a in own.values() if a["correct"])},
+    }  # fmt: skip

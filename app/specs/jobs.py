@@ -1,0 +1,30 @@
+"""Specs of the smaller job kinds (the scan's is ``app.specs.scan.ScanJobSpec``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+OWN_ANSWER_MAX_NEW_TOKENS = 320  # the scan's default too, so scans reuse the demo's answers
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AnalyzeSpec(_Spec):
+    """Token counts and answer checks of every response of the project."""
+
+
+class OwnAnswersSpec(_Spec):
+    """The target answers the project's questions itself; stored as a strategy."""
+
+    strategy: str = Field(default="target_own_answers", max_length=200)
+    max_new_tokens: int = Field(default=OWN_ANSWER_MAX_NEW_TOKENS, ge=1, le=4096)
+    limit: int | None = Field(default=None, ge=1, description="Only the first N questions")
+
+
+class TokenSurpriseSpec(_Spec):
+    """Per-token log-probabilities of one question's responses, in a scan's prompts."""
+
+    scan_id: int
+    question_id: int
