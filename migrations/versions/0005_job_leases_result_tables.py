@@ -33,8 +33,21 @@ def upgrade() -> None:
     _create_token_surprises()
     _move_scan_data()
     _move_token_surprises()
-    with op.batch_alter_table("scans", schema=None) as batch_op:
-        batch_op.drop_column("status")
+    _drop_scan_status()
+
+
+def _drop_scan_status() -> None:
+    """Drop scans.status in place. Batch mode would rebuild the table on SQLite, and with
+    foreign keys on, dropping the old table deletes every scan value by cascade."""
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        import sqlite3
+
+        if sqlite3.sqlite_version_info < (3, 35):
+            raise RuntimeError("SQLite 3.35 or newer is needed (ALTER TABLE DROP COLUMN)")
+        op.execute("ALTER TABLE scans DROP COLUMN status")
+    else:
+        op.drop_column("scans", "status")
 
 
 def _create_aggregates() -> None:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,12 +21,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def redis_env(settings_env: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Settings with a real Redis broker (emptied first)."""
-    redis.Redis.from_url(REDIS_URL).flushdb()
+def redis_env(settings_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Settings with a real Redis broker and queue names of this test's own: two test runs
+    (or a deployment) on the same Redis never consume each other's job ids."""
+    prefix = f"familiar-test-{uuid.uuid4().hex[:12]}"
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("QUEUE_PREFIX", prefix)
     _clear_caches()
-    return REDIS_URL
+    yield REDIS_URL
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
 
 
 @pytest.fixture
@@ -52,7 +58,7 @@ def wait_for_job(client, job_id: int, *, timeout: float = 240.0) -> dict:  # typ
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["status"] in ("succeeded", "failed"):
+        if job["status"] in ("succeeded", "failed", "cancelled"):
             return job
         time.sleep(0.5)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s: {job}")

@@ -48,7 +48,7 @@ def test_full_scan_then_cached_rescan(client, celery_worker) -> None:
         rows = page["aggregates"][metric]
         assert sorted(r["rank"] for r in rows) == [1, 2, 3]
         assert all(r["n"] == 4 and r["mean"] > 0 for r in rows)
-    assert page["summary"]["report"]["primary"] == "sppl"
+    assert page["report"]["primary"] == "sppl"
     with session_scope() as session:
         n_values = session.query(ScanValue).filter_by(scan_id=scan["id"]).count()
     assert n_values == 3 * 4 * 5  # strategies x questions x (ppl, sppl, ifd, logprob, length)
