@@ -81,7 +81,9 @@ def test_scan_with_unloadable_model_fails_visibly(client, celery_worker, tmp_pat
 def test_killed_worker_resumes(client, celery_worker, monkeypatch) -> None:
     from app.cli import _worker_cmd
 
-    monkeypatch.setenv("JOB_STALE_AFTER_S", "2")
+    # A long stale period: the new worker must see at once that the old one's process is
+    # gone (its lease names host:pid), without waiting for the heartbeat to age.
+    monkeypatch.setenv("JOB_STALE_AFTER_S", "600")
     pid = _project(client)
     scan = _scan(client, pid, metrics=["ppl"], sample=40)
     job_id = scan["job"]["id"]
@@ -95,7 +97,6 @@ def test_killed_worker_resumes(client, celery_worker, monkeypatch) -> None:
         pytest.fail(f"the scan never got part-way into scoring: {job}")
     os.kill(celery_worker.pid, signal.SIGKILL)
     celery_worker.wait()
-    time.sleep(2.5)  # the heartbeat goes stale
     second = subprocess.Popen(_worker_cmd("cpu,gpu", 1), env=dict(os.environ),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
