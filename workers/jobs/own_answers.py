@@ -35,12 +35,16 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
         raise JobFailure(str(exc)) from exc
     builder = PromptBuilder(target.tokenizer)
     ctx.progress("generating answers", 0, len(questions), force=True)
-    started = time.monotonic()
+    started, first = time.monotonic(), []
 
     def progress(done: int, total: int) -> None:
-        rate = done / max(time.monotonic() - started, 1e-6)
+        """Per answer; the rate and ETA count only answers generated now (not cached ones)."""
+        first.append(done) if not first else None
+        new = done - first[0]
+        rate = new / max(time.monotonic() - started, 1e-6) if new else None
         eta = (total - done) / rate if rate else None
-        ctx.progress("generating answers", done, total, {"answers_per_s": rate, "eta_s": eta})
+        ctx.progress("generating answers", done, total,
+                     {"answers_per_s": rate, "eta_s": eta, "cached": first[0]})  # fmt: skip
 
     pool = [(str(qid), text, gold) for qid, text, gold in questions]
     # Through the text cache: a later SPPL scan with the same model reuses these answers.

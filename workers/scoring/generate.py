@@ -6,6 +6,10 @@ sorted by length and batched so that ``rows x (longest prompt + max_new_tokens)`
 under ``token_budget`` (and at most ``max_batch`` rows). Generation stops at the model's
 EOS / end-of-turn ids (generation config plus tokenizer EOS). Texts are decoded without
 special tokens and stripped; results come back in input order.
+
+Each answer is handed to ``on_answer(index, text)`` the step it ends (a stopping criterion
+watches every row), not when its whole batch ends: progress is per answer, and a caller
+that stores each answer as it comes keeps it when the job is killed mid-batch.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 import torch
 
 GenProgressFn = Callable[[int, int], None]  # (done prompts, total prompts)
+AnswerFn = Callable[[int, str], None]  # (prompt index, answer text)
 
 
 def stop_ids(model: Any, tokenizer: Any) -> list[int]:
@@ -64,6 +69,7 @@ def generate_greedy(
     token_budget: int = 32768,
     max_batch: int = 64,
     on_progress: GenProgressFn | None = None,
+    on_answer: AnswerFn | None = None,
 ) -> list[str]:
     """Greedy continuations of ``prompts`` (token ids), as stripped texts in input order."""
     texts: list[str] = [""] * len(prompts)
@@ -71,34 +77,64 @@ def generate_greedy(
     order = sorted(range(len(prompts)), key=lambda i: lengths[i])
     stops = stop_ids(model, tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stops[0]
-    done = 0
-    for batch in _batches(order, lengths, max_new_tokens, token_budget, max_batch):
-        outputs = _generate_batch(model, [prompts[i] for i in batch], pad, stops, max_new_tokens)
-        for i, out in zip(batch, outputs, strict=True):
-            texts[i] = tokenizer.decode(out, skip_special_tokens=True).strip()
-        done += len(batch)
+    finished: set[int] = set()
+
+    def done(index: int, tokens: list[int]) -> None:
+        if index in finished:
+            return
+        finished.add(index)
+        texts[index] = tokenizer.decode(tokens, skip_special_tokens=True).strip()
+        if on_answer is not None:
+            on_answer(index, texts[index])
         if on_progress is not None:
-            on_progress(done, len(prompts))
+            on_progress(len(finished), len(prompts))
+
+    for batch in _batches(order, lengths, max_new_tokens, token_budget, max_batch):
+        rows = [prompts[i] for i in batch]
+        outputs = _generate_batch(model, rows, pad, stops, max_new_tokens,
+                                  lambda row, tokens, b=batch: done(b[row], tokens))  # fmt: skip
+        for i, out in zip(batch, outputs, strict=True):
+            done(i, out)  # the rows that ran to max_new_tokens
     return texts
 
 
 def _generate_batch(
-    model: Any, rows: Sequence[Sequence[int]], pad: int, stops: list[int], max_new: int
-) -> list[list[int]]:
-    """New token ids per row (stop token and anything after it removed)."""
-    from transformers import GenerationConfig
+    model: Any, rows: Sequence[Sequence[int]], pad: int, stops: list[int], max_new: int,
+    on_row: Callable[[int, list[int]], None] | None = None,
+) -> list[list[int]]:  # fmt: skip
+    """New token ids per row (stop token and anything after it removed); ``on_row(row,
+    tokens)`` as soon as a row emits its stop token."""
+    from transformers import GenerationConfig, StoppingCriteriaList
 
     ids, mask = _left_padded(rows, pad)
     device = next(model.parameters()).device
     config = GenerationConfig(
         do_sample=False, max_new_tokens=max_new, pad_token_id=pad, eos_token_id=stops
     )
+    watch = _RowsEnding(ids.shape[1], stops, on_row) if on_row is not None else None
     with torch.inference_mode():
         out = model.generate(
-            input_ids=ids.to(device), attention_mask=mask.to(device), generation_config=config
-        )
+            input_ids=ids.to(device), attention_mask=mask.to(device), generation_config=config,
+            stopping_criteria=StoppingCriteriaList([watch]) if watch else None,
+        )  # fmt: skip
     new = out[:, ids.shape[1] :].tolist()
     return [_until_stop(row, set(stops)) for row in new]
+
+
+class _RowsEnding:
+    """A stopping criterion that stops nothing: it reports each row the step it ends."""
+
+    def __init__(self, prompt_width: int, stops: list[int], on_row: Callable) -> None:
+        self.width, self.on_row, self.seen = prompt_width, on_row, set()
+        self.stops = torch.tensor(stops, dtype=torch.long)
+
+    def __call__(self, input_ids: torch.Tensor, scores: Any, **_: Any) -> torch.Tensor:
+        ended = torch.isin(input_ids[:, -1], self.stops.to(input_ids.device))
+        for row in ended.nonzero().flatten().tolist():
+            if row not in self.seen:
+                self.seen.add(row)
+                self.on_row(row, input_ids[row, self.width : -1].tolist())
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
 def _until_stop(row: list[int], stops: set[int]) -> list[int]:

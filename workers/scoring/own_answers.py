@@ -46,17 +46,22 @@ def generate_own_answers(
     known = cache.get_texts(keys) if hasattr(cache, "get_texts") else {}
     todo = [i for i, k in enumerate(keys) if k not in known]
     if todo:
+        done = len(keys) - len(todo)
+
+        def keep(index: int, text: str) -> None:  # each answer stored as it ends
+            if hasattr(cache, "put_texts"):
+                cache.put_texts({keys[todo[index]]: text})
+
+        def progress(n: int, _total: int) -> None:
+            if on_progress is not None:
+                on_progress(done + n, len(keys))
+
+        progress(0, len(todo))  # what the cache already had (an ETA counts only new work)
         texts = generate_greedy(
-            target.model,
-            target.tokenizer,
-            [builder.prompt_ids(prompts[i]) for i in todo],
-            max_new_tokens=max_new_tokens,
-            on_progress=on_progress,
-        )
-        fresh = {keys[i]: text for i, text in zip(todo, texts, strict=True)}
-        if hasattr(cache, "put_texts"):
-            cache.put_texts(fresh)
-        known = {**known, **fresh}
+            target.model, target.tokenizer, [builder.prompt_ids(prompts[i]) for i in todo],
+            max_new_tokens=max_new_tokens, on_progress=progress, on_answer=keep,
+        )  # fmt: skip
+        known = {**known, **{keys[i]: text for i, text in zip(todo, texts, strict=True)}}
     return [known[k] for k in keys], len(todo)
 
 

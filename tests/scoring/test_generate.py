@@ -1,0 +1,82 @@
+"""Greedy generation hands over each answer the step it ends, and a killed generation
+resumes from the answers it kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scoring.tiny import tiny_llama, tiny_tokenizer
+from workers.modeling.loader import Target
+from workers.scoring.generate import generate_greedy
+from workers.scoring.own_answers import generate_own_answers
+from workers.scoring.prompts import PromptBuilder
+
+QUESTIONS = [(f"k{i}", f"What is {i} + {i}? " * (1 + i % 3), "x") for i in range(6)]
+
+
+class DictCache:
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+
+    def get_texts(self, keys):  # type: ignore[no-untyped-def]
+        return {k: self.texts[k] for k in keys if k in self.texts}
+
+    def put_texts(self, values) -> None:  # type: ignore[no-untyped-def]
+        self.texts.update(values)
+
+
+def _model_with_a_common_stop():  # type: ignore[no-untyped-def]
+    """The tiny model, with a stop token that ends some rows early and not others."""
+    model, tok = tiny_llama(seed=3), tiny_tokenizer()
+    prompts = [tok(q)["input_ids"] for _, q, _ in QUESTIONS]
+    free = generate_greedy(model, tok, prompts, max_new_tokens=12)
+    ids = [tok(t, add_special_tokens=False)["input_ids"] for t in free]
+    stop = ids[0][3] if len(ids[0]) > 3 else ids[0][-1]
+    model.generation_config.eos_token_id = [stop]
+    return model, tok, prompts
+
+
+def test_each_answer_arrives_the_step_it_ends() -> None:
+    model, tok, prompts = _model_with_a_common_stop()
+    steps, seen, progress = [0], [], []
+    hook = model.register_forward_hook(lambda *_: steps.__setitem__(0, steps[0] + 1))
+    texts = generate_greedy(
+        model, tok, prompts, max_new_tokens=12, max_batch=64,
+        on_answer=lambda i, text: seen.append((i, text, steps[0])),
+        on_progress=lambda done, total: progress.append((done, total)),
+    )  # fmt: skip
+    hook.remove()
+    assert sorted(i for i, _, _ in seen) == list(range(len(prompts)))  # each once
+    assert {i: t for i, t, _ in seen} == dict(enumerate(texts))
+    assert progress == [(n, len(prompts)) for n in range(1, len(prompts) + 1)]
+    assert min(step for _, _, step in seen) < steps[0]  # before its one batch ended
+
+
+def test_a_killed_generation_resumes_from_the_kept_answers() -> None:
+    model, tok, _ = _model_with_a_common_stop()
+    target = Target(
+        model=model,
+        tokenizer=tok,
+        name="tiny",
+        model_key="tiny|0",
+        dtype="float32",
+        device="cpu",
+        has_chat_template=True,
+    )
+    builder = PromptBuilder(tok)
+    whole, _ = generate_own_answers(target, builder, QUESTIONS, max_new_tokens=12,
+                                    cache=DictCache())  # fmt: skip
+    cache, calls = DictCache(), []
+
+    def killed(done: int, total: int) -> None:
+        calls.append(done)
+        if done == 2:
+            raise KeyboardInterrupt("worker killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_own_answers(target, builder, QUESTIONS, max_new_tokens=12, cache=cache,
+                             on_progress=killed)  # fmt: skip
+    assert len(cache.texts) == 2  # kept as they ended, not at the batch's end
+    again, generated = generate_own_answers(target, builder, QUESTIONS, max_new_tokens=12,
+                                            cache=cache)  # fmt: skip
+    assert generated == len(QUESTIONS) - 2 and again == whole
