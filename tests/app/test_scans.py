@@ -54,6 +54,23 @@ def test_bad_model_refs(client) -> None:
         assert r.status_code == 422 and expect in r.json()["detail"]
 
 
+def test_a_hub_id_that_cannot_load_is_refused_at_creation(client, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Offline, a Hugging Face id is accepted only when its snapshot is in the local cache."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    pid = _project_with(client, {"a": _rows(4)})
+    for model, expect in [("nobody/no-such-model", "not in the local Hugging Face cache"),
+                          ("just-a-word", "not a Hugging Face id")]:  # fmt: skip
+        r = client.post(f"/api/v1/projects/{pid}/scans", json={"sample": 2, "model": model})
+        assert r.status_code == 422 and expect in r.json()["detail"], r.text
+    snapshot = tmp_path / "hub" / "models--org--cached" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    r = client.post(f"/api/v1/projects/{pid}/scans", json={"sample": 2, "model": "org/cached"})
+    assert r.status_code == 201, r.text
+    assert client.get(f"/api/v1/jobs/{r.json()['job']['id']}").json()["status"] == "queued"
+
+
 def test_sppl_needs_gold_unless_filter_off(client) -> None:
     rows = [{"prompt": f"q{i}", "response": f"a{i}"} for i in range(4)]
     pid = _project_with(client, {"a": rows})

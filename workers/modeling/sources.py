@@ -19,19 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-import socket
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.services.models import HUB_ID, network_available
 from workers.modeling import packaged
 from workers.modeling.errors import ModelLoadError
 from workers.modeling.hashing import cached_sha256
 
 PACKAGED_PREFIX = "packaged:"
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+(@[\w.\-/]+)?$")
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 HUB_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.tiktoken"]
 
@@ -136,24 +132,3 @@ def _download_snapshot(repo: str, revision: str | None) -> Path:
         return Path(snapshot_download(repo, revision=revision, allow_patterns=HUB_PATTERNS))
     except Exception as exc:  # any hub failure becomes a clear load error
         raise ModelLoadError(f"could not download {repo!r} from the hub: {exc}") from None
-
-
-def network_available(host: str = "huggingface.co", timeout: float = 2.0) -> bool:
-    """True when the hub answers a TCP connect within ``timeout`` (DNS included)."""
-    if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or os.environ.get(
-        "TRANSFORMERS_OFFLINE", ""
-    ) not in ("", "0"):
-        return False
-    result: list[bool] = []
-
-    def probe() -> None:
-        try:
-            socket.create_connection((host, 443), timeout=timeout).close()
-            result.append(True)
-        except OSError:
-            result.append(False)
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout + 0.5)
-    return bool(result and result[0])
