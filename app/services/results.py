@@ -16,7 +16,7 @@ from app.models import Scan, Strategy
 from app.schemas.results import ResultPage, ScanRef
 from app.services.errors import BadInput
 from app.services.results_accuracy import accuracy_section
-from app.services.scan_report import LOWER_IS_BETTER, question_snippets
+from app.services.scan_report import LOWER_IS_BETTER, current_report, question_snippets
 from app.services.scans import get_scan_page, get_scan_row
 
 # 20 colours that stay apart from each other on white (Trubetskoy's list, pale ones last).
@@ -39,8 +39,10 @@ def get_result_page(
 ) -> ResultPage:
     """The result page of a scan; ``metric`` and ``scale`` come from the URL."""
     base = get_scan_page(session, project_id=project_id, scan_id=scan_id)
-    summary = base.summary or {}
-    report = summary.get("report")
+    summary = dict(base.summary or {})
+    report = current_report(session, scan_id=scan_id, summary=summary)
+    if report is not None:
+        summary["report"] = report
     chosen = pick_metric(report, metric)
     ids = strategy_ids(session, project_id=project_id, ids=base.scan.spec.get("strategy_ids"))
     return ResultPage(
@@ -126,7 +128,7 @@ def scan_ref(scan_id: int, model_name: str, created_at: Any, spec: dict[str, Any
 def finished_report(session: Session, *, project_id: int, scan_id: int) -> tuple[Scan, dict]:
     """The scan row and its stored report; BadInput while the scan has no results."""
     scan = get_scan_row(session, project_id=project_id, scan_id=scan_id)
-    report = (scan.summary or {}).get("report")
+    report = current_report(session, scan_id=scan_id, summary=scan.summary or {})
     if scan.status != "succeeded" or not report:
         raise BadInput(f"scan {scan_id} has no results yet (status: {scan.status})")
     return scan, report

@@ -82,6 +82,7 @@ def make_scan(
     model_name: str = "org/tiny-model",
     settings: dict[str, Any] | None = None,
     exemplars: dict[int, list[str]] | None = None,
+    correct_share: dict[str, dict[str, Any]] | None = None,
 ) -> int:
     """A finished scan: values[metric][strategy][question index], stored as the job does."""
     qids = question_ids(session, project_id)
@@ -120,8 +121,10 @@ def make_scan(
     session.execute(insert(ScanValue), rows_)
     session.flush()
     loaded, trunc = load_values(session, scan_id=scan.id)
-    report = build_report(loaded, truncated=trunc, seed=0)
-    scan.summary = _summary(report, names, qids, exemplars or {})
+    report = build_report(loaded, truncated=trunc, seed=0, correct_share=correct_share)
+    scan.summary = _summary(report, names, qids, exemplars or {}) | {
+        "correct_share": correct_share or {}
+    }
     scan.status = "succeeded"
     scan.finished_at = datetime.now(UTC)
     session.commit()

@@ -104,8 +104,10 @@ def _save(scan_id: int, names: dict[str, int], result: dict[str, Any], model_key
         own = {int(k): (a["text"], a["correct"]) for k, a in result["own_answers"].items()}
         save_own_answers(session, model_key=model_key, settings_key=_own_key(result), answers=own)
         scan.summary = _summary(result, names) | {
-            "report": build_report(values, truncated=truncated, seed=seed)
-        }
+            "report": build_report(values, truncated=truncated, seed=seed,
+                                   correct_share=result["correct_share"],
+                                   correct_margin=get_settings().recommend_correct_margin)
+        }  # fmt: skip
         scan.model_key = model_key
         scan.status = "succeeded"
         scan.finished_at = datetime.now(UTC)
