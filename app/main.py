@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -47,6 +48,8 @@ def create_app() -> FastAPI:
         description="Which response generation strategy will your target model learn best from?",
         version="0.1.0",
         dependencies=[Depends(access_guard)],  # every route, also those added later
+        docs_url=None,  # served below from static/ (FastAPI's default loads a CDN)
+        redoc_url=None,
     )
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     # results before scans: it serves the scan page and its JSON twin as the result page
@@ -59,7 +62,22 @@ def create_app() -> FastAPI:
     add_session_middleware(app)
     install_template_globals(templates)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)
     return app
+
+
+SWAGGER = "/static/vendor/swagger-ui"
+
+
+def api_docs() -> HTMLResponse:
+    """Swagger UI from the vendored copy; no validator badge (it would call swagger.io)."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json", title="Familiar API",
+        swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        swagger_ui_parameters={"validatorUrl": None},
+    )  # fmt: skip
 
 
 def healthz() -> HTMLResponse:
