@@ -37,9 +37,21 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse(body, status_code=status)
     name = "partials/_error.html" if is_htmx(request) else "pages/error.html"
-    return templates.TemplateResponse(
-        request, name, {"status": status, "error": body}, status_code=status
-    )
+    context = {"status": status, "error": body, "project": _project_crumb(request)}
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _project_crumb(request: Request) -> dict[str, object] | None:
+    """The project an error page is about (for its breadcrumbs), when it exists."""
+    from app.db import session_scope
+    from app.models import Project
+
+    raw = request.path_params.get("project_id")
+    if raw is None or not str(raw).isdigit():
+        return None
+    with session_scope() as session:
+        project = session.get(Project, int(raw))
+        return {"id": project.id, "name": project.name} if project else None
 
 
 def create_app() -> FastAPI:
