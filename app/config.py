@@ -44,7 +44,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `familiar serve` binds.")
     port: int = Field(default=8000, description="Port `familiar serve` binds.")
     demo: bool = Field(default=True, description="Create the demo project on first start.")
-    demo_questions: int = Field(default=200, description="Questions in the demo project.")
+    demo_questions: int = Field(
+        default=64,
+        description="Questions in the demo project. The target answers every one of them "
+        "(about 2 s each on one CPU core), so 64 keeps the first demo result within minutes.",
+    )
     recommend_correct_margin: float = Field(
         default=10.0,
         ge=0.0,
