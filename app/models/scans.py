@@ -24,6 +24,7 @@ class Scan(Base):
     )
     status: Mapped[str] = mapped_column(String(20), default="queued")
     model_name: Mapped[str] = mapped_column(String(500))
+    label: Mapped[str] = mapped_column(String(200), default="", server_default="")
     model_key: Mapped[str] = mapped_column(String(200), default="")
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

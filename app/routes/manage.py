@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from app.deps import SessionDep
-from app.schemas.manage import DeletionPreview, Kind, ProjectRename, StrategyRename
+from app.schemas.manage import DeletionPreview, Kind, ProjectRename, ScanRename, StrategyRename
 from app.schemas.projects import ProjectPage, ProjectRead
+from app.schemas.scans import ScanRead
 from app.services import deletions
 from app.services import projects as svc
 from app.services.errors import BadInput
@@ -37,6 +38,16 @@ def api_rename_strategy(
     """Rename a strategy (409 while a stored scan names it); returns the project."""
     svc.rename_strategy(session, project_id=project_id, strategy_id=strategy_id, name=data.name)
     return svc.get_project_page(session, project_id=project_id)
+
+
+@router.patch(API + "/scans/{scan_id}", response_model=ScanRead, tags=["scans"])
+def api_rename_scan(
+    project_id: int, scan_id: int, data: ScanRename, session: SessionDep
+) -> ScanRead:
+    from app.services.scans import scan_read
+
+    scan = svc.rename_scan(session, project_id=project_id, scan_id=scan_id, label=data.label)
+    return scan_read(session, scan)
 
 
 def _preview(session: SessionDep, kind: Kind, project_id: int, item_id: int) -> DeletionPreview:
@@ -181,3 +192,12 @@ def rename_strategy_form(
     data = _form(StrategyRename, name=name)
     svc.rename_strategy(session, project_id=project_id, strategy_id=strategy_id, name=data.name)
     return RedirectResponse(f"/projects/{project_id}/strategies/{strategy_id}", status_code=303)
+
+
+@router.post("/projects/{project_id}/scans/{scan_id}/rename", include_in_schema=False)
+def rename_scan_form(
+    project_id: int, scan_id: int, session: SessionDep, label: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    data = _form(ScanRename, label=label)
+    svc.rename_scan(session, project_id=project_id, scan_id=scan_id, label=data.label)
+    return RedirectResponse(f"/projects/{project_id}/scans/{scan_id}", status_code=303)

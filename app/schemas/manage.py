@@ -18,6 +18,10 @@ class StrategyRename(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
 
+class ScanRename(BaseModel):
+    label: str = Field(max_length=200, description="Empty: the scan is called 'Scan N' again")
+
+
 class DeletionPreview(BaseModel):
     """What a deletion removes (the confirmation page and its JSON twin)."""
 

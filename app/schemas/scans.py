@@ -64,6 +64,7 @@ class ScanRead(BaseModel):
     created_at: datetime
     finished_at: datetime | None
     job: JobRead | None
+    label: str = Field(default="", description="The user's name for the scan (may be empty)")
 
 
 class AggregateRow(BaseModel):

@@ -6,7 +6,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.models import Project, Question, Response, Strategy
+from app.models import Project, Question, Response, Scan, Strategy
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead, StrategyRead
 from app.schemas.scans import ScanRead
 from app.services.errors import BadInput, Conflict, NotFound
@@ -163,6 +163,16 @@ def rename_strategy(session: Session, *, project_id: int, strategy_id: int, name
     strategy.name = name
     session.flush()
     return strategy
+
+
+def rename_scan(session: Session, *, project_id: int, scan_id: int, label: str) -> Scan:
+    """Give a scan a name (empty: back to "Scan N"); results are keyed by id, so any time."""
+    scan = session.get(Scan, scan_id)
+    if scan is None or scan.project_id != project_id:
+        raise NotFound(f"scan {scan_id} not found in project {project_id}")
+    scan.label = label.strip()
+    session.flush()
+    return scan
 
 
 def delete_project(session: Session, *, project_id: int) -> None:

@@ -150,3 +150,17 @@ def test_pages_offer_share_rename_and_delete(client, session) -> None:  # type: 
     share = client.get(f"/projects/{pid}/share?scan={sid}").text
     assert f'<option value="{sid}" selected>' in share
     assert "nobody else can open these links" in share  # the test server is loopback-only
+
+
+def test_rename_a_scan(client, session) -> None:  # type: ignore[no-untyped-def]
+    pid, sid = standard(client, session)
+    client.cookies.clear()
+    r = client.patch(f"/api/v1/projects/{pid}/scans/{sid}", json={"label": "  bf16 <run>  "})
+    assert r.status_code == 200 and r.json()["label"] == "bf16 <run>"
+    html = client.get(f"/projects/{pid}/scans/{sid}").text
+    assert "bf16 &lt;run&gt;" in html and "bf16 <run>" not in html
+    assert "bf16 &lt;run&gt;" in client.get(f"/projects/{pid}").text  # the scans table
+    form = {"label": "", "csrf_token": page_csrf(html)}
+    r = client.post(f"/projects/{pid}/scans/{sid}/rename", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()["scan"]["label"] == ""
