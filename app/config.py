@@ -44,7 +44,19 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `familiar serve` binds.")
     port: int = Field(default=8000, description="Port `familiar serve` binds.")
     demo: bool = Field(default=True, description="Create the demo project on first start.")
-    demo_questions: int = Field(default=200, description="Questions in the demo project.")
+    demo_questions: int = Field(
+        default=64,
+        description="Questions in the demo project. The target answers every one of them "
+        "(about 2 s each on one CPU core), so 64 keeps the first demo result within minutes.",
+    )
+    recommend_correct_margin: float = Field(
+        default=10.0,
+        ge=0.0,
+        le=100.0,
+        description="Correctness rule of the recommendation, in percentage points: where "
+        "gold answers exist, a strategy whose share of correct answers is more than this "
+        "below the best strategy's is ranked but never recommended (100 switches it off).",
+    )
     job_stale_after_s: float = Field(
         default=120.0,
         description="A running job whose worker sent no heartbeat for this long is resumed "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.ingest.records import UploadError
-from app.routes import auth, browse, jobs, projects, results, scans, share, uploads
+from app.routes import auth, browse, jobs, manage, projects, results, scans, share, uploads
 from app.security.access import access_guard
 from app.security.errors import (
     AccessDenied,
@@ -36,9 +37,21 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse(body, status_code=status)
     name = "partials/_error.html" if is_htmx(request) else "pages/error.html"
-    return templates.TemplateResponse(
-        request, name, {"status": status, "error": body}, status_code=status
-    )
+    context = {"status": status, "error": body, "project": _project_crumb(request)}
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _project_crumb(request: Request) -> dict[str, object] | None:
+    """The project an error page is about (for its breadcrumbs), when it exists."""
+    from app.db import session_scope
+    from app.models import Project
+
+    raw = request.path_params.get("project_id")
+    if raw is None or not str(raw).isdigit():
+        return None
+    with session_scope() as session:
+        project = session.get(Project, int(raw))
+        return {"id": project.id, "name": project.name} if project else None
 
 
 def create_app() -> FastAPI:
@@ -47,10 +60,12 @@ def create_app() -> FastAPI:
         description="Which response generation strategy will your target model learn best from?",
         version="0.1.0",
         dependencies=[Depends(access_guard)],  # every route, also those added later
+        docs_url=None,  # served below from static/ (FastAPI's default loads a CDN)
+        redoc_url=None,
     )
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     # results before scans: it serves the scan page and its JSON twin as the result page
-    for module in (projects, uploads, browse, jobs, results, scans, auth, share):
+    for module in (projects, uploads, browse, jobs, results, scans, auth, share, manage):
         app.include_router(module.router)
     for cls in ERROR_STATUS:
         app.add_exception_handler(cls, handle_error)
@@ -59,7 +74,22 @@ def create_app() -> FastAPI:
     add_session_middleware(app)
     install_template_globals(templates)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)
     return app
+
+
+SWAGGER = "/static/vendor/swagger-ui"
+
+
+def api_docs() -> HTMLResponse:
+    """Swagger UI from the vendored copy; no validator badge (it would call swagger.io)."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json", title="Familiar API",
+        swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        swagger_ui_parameters={"validatorUrl": None},
+    )  # fmt: skip
 
 
 def healthz() -> HTMLResponse:

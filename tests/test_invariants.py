@@ -22,7 +22,7 @@ TWINS = {
         "/api/v1/projects/{project_id}/strategies/{strategy_id}/responses",
     "/projects/{project_id}/share": "/api/v1/projects/{project_id}/share-links",
 }  # fmt: skip
-NOT_PAGES = {"/login", "/setup", "/s/{token}", "/healthz"}  # forms and redirects
+NOT_PAGES = {"/login", "/setup", "/s/{token}", "/healthz", "/docs"}  # forms, redirects, API docs
 
 
 def _routes() -> Iterator[APIRoute]:

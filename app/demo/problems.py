@@ -53,7 +53,7 @@ class DemoProblem:
     gold: str
     """The integer answer as a string, e.g. ``"72"``."""
     steps: tuple[Step, ...]
-    """The worked solution, 2 to 4 steps; the last step's value is the answer."""
+    """The worked solution, 1 step (warm-ups) or 2 to 4; the last step's value is the answer."""
     topic: str
     """The template it came from, e.g. ``"shopping_change"``."""
     body: str
@@ -946,30 +946,50 @@ TEMPLATES: dict[str, _Template] = {
 _MAX_TRIES = 200
 
 
+MULTI_STEP_EVERY = 8
+"""Every 8th problem is a multi-step one (:data:`TEMPLATES`), the others one-step warm-ups
+(:data:`app.demo.warmup.WARMUP_TEMPLATES`): calibrated so that the packaged 135M target
+answers about a third of the demo right zero-shot (see tests/demo/test_calibration.py)."""
+
+
+class _Rotation:
+    """Topics of one tier in a seeded order, reshuffled after every full round."""
+
+    def __init__(self, names: list[str], rng: random.Random) -> None:
+        self.names, self.rng, self.order = names, rng, list[str]()
+
+    def next(self) -> str:
+        if not self.order:
+            self.order = self.names[:]
+            self.rng.shuffle(self.order)
+        return self.order.pop()
+
+
 def generate_problems(n: int, *, seed: int = 0) -> list[DemoProblem]:
     """``n`` distinct word problems, the same ones for the same ``seed``.
 
-    Topics rotate through all templates (in a seeded order, reshuffled every round) so
-    that any prefix of the list is varied; no two problems share the same question text.
+    Problem i is multi-step when ``i % MULTI_STEP_EVERY == MULTI_STEP_EVERY - 1``, else a
+    one-step warm-up. Within each tier topics rotate through all its templates (in a seeded
+    order, reshuffled every round) so that any prefix of the list is varied; no two
+    problems share the same question text.
     """
+    from app.demo.warmup import WARMUP_TEMPLATES
+
     if n < 0:
         raise ValueError("n must be >= 0")
     rng = random.Random(f"familiar-demo:{seed}")
-    names = list(TEMPLATES)
-    order: list[str] = []
+    templates = {**WARMUP_TEMPLATES, **TEMPLATES}
+    tiers = (_Rotation(list(WARMUP_TEMPLATES), rng), _Rotation(list(TEMPLATES), rng))
     seen: set[str] = set()
     out: list[DemoProblem] = []
     while len(out) < n:
-        if not order:
-            order = names[:]
-            rng.shuffle(order)
-        topic = order.pop()
+        topic = tiers[len(out) % MULTI_STEP_EVERY == MULTI_STEP_EVERY - 1].next()
         for _ in range(_MAX_TRIES):
             try:
-                body, steps = TEMPLATES[topic](rng)
+                body, steps = templates[topic](rng)
             except _Reject:
                 continue
-            if body not in seen and 2 <= len(steps) <= 4:
+            if body not in seen and 1 <= len(steps) <= 4:
                 break
         else:  # pragma: no cover - every template succeeds far more often than this
             raise RuntimeError(f"template {topic!r} failed {_MAX_TRIES} times")

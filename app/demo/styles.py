@@ -164,6 +164,12 @@ def verbose_latex(problem: DemoProblem) -> str:
             f"\\( {_latex(s.expression)} = {s.value} \\)"
         )
     last = steps[-1]
+    if len(steps) == 1:  # a one-step warm-up still states its calculation inline first
+        verb = _pick(problem, "latex:verb:0", _LATEX_VERBS)
+        parts.append(
+            f"First, {verb} {_the(last.description)}. Only one calculation is needed here, "
+            f"combining the two numbers we are given: \\( {_latex(last.expression)} \\)"
+        )
     parts.append(
         f"Finally, putting it together, {_the(last.description)} is:\n"
         f"$$\n{_latex(last.expression)} = {last.value}\n$$"

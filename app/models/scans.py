@@ -23,6 +23,7 @@ class Scan(Base):
         ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True
     )
     model_name: Mapped[str] = mapped_column(String(500))
+    label: Mapped[str] = mapped_column(String(200), default="", server_default="")
     model_key: Mapped[str] = mapped_column(String(200), default="")
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Run metadata (model, settings, warnings, timings, counts, sample, SPPL examples).

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.deps import SessionDep
+from app.models import Project
 from app.schemas.jobs import JobRead
 from app.services.jobs import cancel_job, get_job
 from app.web import is_htmx, render
@@ -30,8 +31,9 @@ def api_cancel_job(job_id: int, session: SessionDep) -> JobRead:
 @router.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
 def job_page(request: Request, job_id: int, session: SessionDep) -> HTMLResponse:
     job = get_job(session, job_id=job_id)
+    project = session.get(Project, job.project_id) if job.project_id else None
     response = render(
-        request, "pages/jobs/show.html", {"job": job},
+        request, "pages/jobs/show.html", {"job": job, "project_name": project and project.name},
         partial="partials/jobs/_status.html", json_url=f"/api/v1/jobs/{job_id}",
     )  # fmt: skip
     if job.finished:

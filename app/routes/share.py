@@ -16,6 +16,7 @@ from app.security import sessions
 from app.security import share_links as svc
 from app.security.access import current_principal
 from app.security.errors import AccessDenied
+from app.security.modes import is_loopback
 from app.services.errors import BadInput
 from app.services.projects import get_project_row, project_read
 from app.services.scans import list_scans
@@ -80,18 +81,35 @@ def api_revoke_link(project_id: int, link_id: int, session: SessionDep) -> Share
     return revoked
 
 
-def _context(session: Session, project_id: int, created: ShareLinkCreated | None) -> dict[str, Any]:
+def _context(session: Session, project_id: int, created: ShareLinkCreated | None,
+             scan: int | None = None) -> dict[str, Any]:  # fmt: skip
     project = project_read(session, get_project_row(session, project_id=project_id))
     return {
         "project": project, "links": svc.list_share_links(session, project_id=project_id).links,
         "scans": list_scans(session, project_id=project_id).scans, "created": created,
+        "reach": reach_note(), "preselect": scan,
     }  # fmt: skip
 
 
+def reach_note() -> str | None:
+    """Why nobody else can open a link from this server, and how to serve for a team."""
+    settings = get_settings()
+    if settings.public_url or not is_loopback(settings.host):
+        return None
+    return (
+        f"This server listens on {settings.host} only, so nobody else can open these links: "
+        "they work on this machine alone. To share with a team, serve Familiar on an "
+        "address others can reach, with accounts (HOST=0.0.0.0 familiar serve, then "
+        "familiar create-user NAME), or behind a proxy with PUBLIC_URL set; see the README, "
+        '"For a team".'
+    )
+
+
 def _render(request: Request, session: Session, project_id: int,
-            created: ShareLinkCreated | None = None) -> HTMLResponse:  # fmt: skip
+            created: ShareLinkCreated | None = None,
+            scan: int | None = None) -> HTMLResponse:  # fmt: skip
     response = render(
-        request, "pages/share/index.html", _context(session, project_id, created),
+        request, "pages/share/index.html", _context(session, project_id, created, scan),
         partial="partials/share/_links.html",
         json_url=f"/api/v1/projects/{project_id}/share-links",
     )  # fmt: skip
@@ -101,8 +119,11 @@ def _render(request: Request, session: Session, project_id: int,
 
 
 @router.get("/projects/{project_id}/share", response_class=HTMLResponse, include_in_schema=False)
-def share_page(request: Request, project_id: int, session: SessionDep) -> HTMLResponse:
-    return _render(request, session, project_id)
+def share_page(
+    request: Request, project_id: int, session: SessionDep, scan: int | None = None
+) -> HTMLResponse:
+    """The share page; ``?scan=`` preselects that scan for a new link."""
+    return _render(request, session, project_id, scan=scan)
 
 
 def _form_data(label: str, scan_id: str, expires_in_days: str) -> ShareLinkCreate:

@@ -42,6 +42,9 @@ class ScanReport(BaseModel):
     recommendation: dict[str, Any] | None
     per_metric: dict[str, MetricReport]
     agreement: dict[str, Any] | None = None
+    correctness: dict[str, Any] | None = Field(
+        default=None, description="app.stats.correctness: who the correctness rule passed over"
+    )
     flags: Flags = Field(default_factory=Flags)
     build_s: float = 0.0
 

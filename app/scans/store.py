@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.models import Scan, ScanAggregate, ScanValue, Strategy
 from app.scans.output import ScanOutput
 from app.scans.report import ScanReport
@@ -38,7 +39,10 @@ def save_scan_result(
         session.execute(insert(ScanValue), rows)
     session.flush()
     values, truncated = load_values(session, scan_id=scan_id)
-    report = ScanReport.model_validate(build_report(values, truncated=truncated, seed=seed))
+    report = ScanReport.model_validate(build_report(
+        values, truncated=truncated, seed=seed, correct_share=output.correct_share,
+        correct_margin=get_settings().recommend_correct_margin,
+    ))  # fmt: skip
     aggregates = list(aggregate_rows(scan_id, names, report))
     if aggregates:
         session.execute(insert(ScanAggregate), aggregates)

@@ -166,6 +166,11 @@ class ScanQuestionPage(BaseModel):
     answers: list[StrategyAnswer] = Field(description="Best first by the primary metric")
     own_answer: OwnAnswerRead | None
     exemplars: list[str] = Field(description="The target's own answers shown as SPPL examples")
+    exemplars_filtered: bool | None = Field(
+        default=None,
+        description="True: own correct answers with their gold appended; False: unfiltered "
+        "own answers as generated (filter off or fallback); None: not recorded",
+    )
     surprise: TokenSurpriseView | None = Field(
         default=None, description="Per-token surprise from the newest finished job, if any"
     )

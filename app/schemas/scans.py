@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.schemas.jobs import JobRead
 
@@ -18,6 +18,7 @@ class ScanRead(BaseModel):
     created_at: datetime
     finished_at: datetime | None
     job: JobRead | None
+    label: str = Field(default="", description="The user's name for the scan (may be empty)")
 
 
 class AggregateRow(BaseModel):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.models import Question, Response, ScanValue, Strategy
 from app.scans.report import ScanReport
 from app.services.errors import BadInput, NotFound
+from app.services.scan_report import FAMILIARITY
 
 TrainingForm = Literal["messages", "alpaca"]
 STREAM_BATCH = 1000
@@ -96,31 +97,50 @@ def _response_texts(
 
 
 def stream_values_csv(session: Session, *, scan_id: int) -> Iterator[str]:
-    """Per-question values: metric, strategy, question id, value, tokens, truncated."""
-    yield _csv_line(["metric", "strategy", "question_id", "value", "n_tokens", "truncated"])
+    """Per-question values: metric, strategy, question id (Familiar's and the uploaded one),
+    value, tokens, truncated."""
+    yield _csv_line(["metric", "strategy", "question_id", "uploaded_id", "value", "n_tokens",
+                     "truncated"])  # fmt: skip
     rows = session.execute(
-        select(ScanValue.metric, Strategy.name, ScanValue.question_id, ScanValue.value,
-               ScanValue.n_tokens, ScanValue.truncated)
+        select(ScanValue.metric, Strategy.name, ScanValue.question_id, Question.external_id,
+               ScanValue.value, ScanValue.n_tokens, ScanValue.truncated)
         .join(Strategy, Strategy.id == ScanValue.strategy_id)
+        .join(Question, Question.id == ScanValue.question_id)
         .where(ScanValue.scan_id == scan_id)
         .order_by(ScanValue.metric, Strategy.id, ScanValue.question_id)
         .execution_options(yield_per=STREAM_BATCH)
     )  # fmt: skip
-    for metric, name, qid, value, n_tokens, truncated in rows:
-        yield _csv_line([metric, name, qid, "" if value is None else repr(value), n_tokens,
-                         int(bool(truncated))])  # fmt: skip
+    for metric, name, qid, external_id, value, n_tokens, truncated in rows:
+        yield _csv_line([metric, name, qid, external_id, "" if value is None else repr(value),
+                         n_tokens, int(bool(truncated))])  # fmt: skip
+
+
+RANKING_COLUMNS = ["metric", "rank", "strategy", "mean", "median", "std", "ci_low", "ci_high",
+                   "n", "p_vs_top", "p_vs_top_holm", "indistinguishable_from_top",
+                   "recommended", "recommendable", "passed_over"]  # fmt: skip
 
 
 def aggregates_csv(report: ScanReport) -> str:
-    """Per metric and strategy: rank, mean, median, std, interval, n, tie with the top."""
-    out = [_csv_line(["metric", "rank", "strategy", "mean", "median", "std", "ci_low",
-                      "ci_high", "n", "indistinguishable_from_top"])]  # fmt: skip
+    """Per metric and strategy: rank, summary, the paired test against the metric's pick
+    (raw and Holm-corrected p), and whether the correctness rule lets it be recommended."""
+    out = [_csv_line(RANKING_COLUMNS)]
     for metric in report.metrics:
         for r in report.per_metric[metric].strategies:
-            out.append(_csv_line([metric, r["rank"], r["name"], r["mean"], r["median"],
-                                  r["std"], r["ci_low"], r["ci_high"], r["n"],
-                                  r["indistinguishable_from_top"]]))  # fmt: skip
+            head = [r["rank"], r["name"], *(r[k] for k in RANKING_COLUMNS[3:9])]
+            out.append(_csv_line([metric, *head, *_row_tail(r, metric in FAMILIARITY)]))
     return "".join(out)
+
+
+def _row_tail(r: dict, familiarity: bool) -> list[object]:
+    """Descriptive metrics (length, log-probability) rank but never recommend: blank there."""
+    vs = r.get("vs_top") or {}
+    verdict = [_flag(bool(r.get("is_top"))), _flag(r.get("recommendable", True)),
+               r.get("passed_over")] if familiarity else [None, None, None]  # fmt: skip
+    return [vs.get("p_value"), vs.get("p_holm"), _flag(r["indistinguishable_from_top"]), *verdict]
+
+
+def _flag(value: bool | None) -> str | None:
+    return None if value is None else ("true" if value else "false")
 
 
 def _csv_line(values: list[object]) -> str:

@@ -6,10 +6,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.models import Project, Question, Response, Strategy
+from app.models import Project, Question, Response, Scan, Strategy
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead, StrategyRead
 from app.schemas.scans import ScanRead
-from app.services.errors import NotFound
+from app.services.errors import BadInput, Conflict, NotFound
 from app.services.jobs import list_jobs
 
 
@@ -133,6 +133,58 @@ def coverage_warning(strategies: list[StrategyRead], n_questions: int, n_shared:
         f"are answered by every strategy. Scans use the shared questions only. "
         f"Incomplete: {', '.join(partial[:8])}{'…' if len(partial) > 8 else ''}."
     )
+
+
+def rename_project(
+    session: Session, *, project_id: int, name: str, description: str | None = None
+) -> Project:
+    project = get_project_row(session, project_id=project_id)
+    if not name.strip():
+        raise BadInput("name: a project needs a name")
+    project.name = name.strip()
+    if description is not None:
+        project.description = description.strip()
+    session.flush()
+    return project
+
+
+def rename_strategy(session: Session, *, project_id: int, strategy_id: int, name: str) -> Strategy:
+    """Rename a strategy; refused while a stored scan names it (its report keys by name)."""
+    from app.services.deletions import scans_of_strategy
+
+    strategy = session.get(Strategy, strategy_id)
+    if strategy is None or strategy.project_id != project_id:
+        raise NotFound(f"strategy {strategy_id} not found in project {project_id}")
+    name = name.strip()
+    if not name:
+        raise BadInput("name: a strategy needs a name")
+    if name == strategy.name:
+        return strategy
+    taken = session.scalar(
+        select(Strategy.id).where(Strategy.project_id == project_id, Strategy.name == name)
+    )
+    if taken:
+        raise Conflict(f"this project already has a strategy named '{name}'")
+    scans = scans_of_strategy(session, project_id, strategy_id)
+    if scans:
+        ids = ", ".join(str(s.id) for s in scans)
+        raise Conflict(
+            f"'{strategy.name}' is in the stored results of scan {ids}, which name it as it "
+            "was scanned; delete those scans first, or upload it again under the new name"
+        )
+    strategy.name = name
+    session.flush()
+    return strategy
+
+
+def rename_scan(session: Session, *, project_id: int, scan_id: int, label: str) -> Scan:
+    """Give a scan a name (empty: back to "Scan N"); results are keyed by id, so any time."""
+    scan = session.get(Scan, scan_id)
+    if scan is None or scan.project_id != project_id:
+        raise NotFound(f"scan {scan_id} not found in project {project_id}")
+    scan.label = label.strip()
+    session.flush()
+    return scan
 
 
 def delete_project(session: Session, *, project_id: int) -> None:

@@ -17,7 +17,7 @@ from app.scans.report import ScanReport
 from app.schemas.results import ResultPage, ScanRef
 from app.services.errors import BadInput
 from app.services.results_accuracy import accuracy_section
-from app.services.scan_report import LOWER_IS_BETTER, question_snippets
+from app.services.scan_report import LOWER_IS_BETTER, current_report, question_snippets
 from app.services.scans import get_scan_page, get_scan_row
 
 # 20 colours that stay apart from each other on white (Trubetskoy's list, pale ones last).
@@ -41,7 +41,7 @@ def get_result_page(
     """The result page of a scan; ``metric`` and ``scale`` come from the URL."""
     base = get_scan_page(session, project_id=project_id, scan_id=scan_id)
     summary = base.summary or {}
-    report = stored_report(get_scan_row(session, project_id=project_id, scan_id=scan_id))
+    report = stored_report(session, get_scan_row(session, project_id=project_id, scan_id=scan_id))
     chosen = pick_metric(report, metric)
     ids = strategy_ids(session, project_id=project_id, ids=base.scan.spec.get("strategy_ids"))
     return ResultPage(
@@ -58,9 +58,12 @@ def get_result_page(
     )
 
 
-def stored_report(scan: Scan) -> ScanReport | None:
-    """The scan's report, typed; None until its results are stored."""
-    return ScanReport.model_validate(scan.report) if scan.report else None
+def stored_report(session: Session, scan: Scan) -> ScanReport | None:
+    """The scan's report, typed; None until its results are stored. A report stored before
+    the correctness rule existed is rebuilt with it (nothing is written)."""
+    report = current_report(session, scan_id=scan.id, report=scan.report,
+                            summary=scan.summary or {})  # fmt: skip
+    return ScanReport.model_validate(report) if report else None
 
 
 def pick_metric(report: ScanReport | None, metric: str | None) -> str | None:
@@ -120,7 +123,7 @@ def scan_ref(scan_id: int, model_name: str, created_at: Any, spec: dict[str, Any
 def finished_report(session: Session, *, project_id: int, scan_id: int) -> tuple[Scan, ScanReport]:
     """The scan row and its stored report; BadInput while the scan has no results."""
     scan = get_scan_row(session, project_id=project_id, scan_id=scan_id)
-    report = stored_report(scan)
+    report = stored_report(session, scan)
     if report is None:
         status = get_scan_page(session, project_id=project_id, scan_id=scan_id).scan.status
         raise BadInput(f"scan {scan_id} has no results yet (status: {status})")

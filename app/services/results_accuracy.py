@@ -2,8 +2,10 @@
 
 A file (CSV, JSON array or JSONL) has one row per strategy and seed: ``strategy`` (a name of
 the project), ``accuracy`` (0-1, or 0-100: when any value is above 1 every value is read as a
-percentage and divided by 100) and an optional integer ``seed`` (default: 0, 1, 2... per
-strategy in file order). An upload replaces the stored accuracies of the strategies it names.
+percentage and divided by 100; a file that mixes the two scales, i.e. holds a value above 1
+and a fraction strictly between 0 and 1, is refused at the fraction's line) and an optional
+integer ``seed`` (default: 0, 1, 2... per strategy in file order). An upload replaces the
+stored accuracies of the strategies it names.
 """
 
 from __future__ import annotations
@@ -50,7 +52,21 @@ def parse_accuracies(filename: str, data: bytes, *, known: set[str]) -> list[Acc
             raise UploadError(filename, message, line=line, field="seed")
         seen[(name, seed)] = line
         entries.append(AccuracyEntry(line, name, seed, _accuracy(filename, line, row)))
+    _check_one_scale(filename, entries)
     return entries
+
+
+def _check_one_scale(filename: str, entries: list[AccuracyEntry]) -> None:
+    """Refuse 0-1 shares next to 0-100 percentages instead of silently rescaling one kind."""
+    percent = next((e for e in entries if e.value > 1), None)
+    share = next((e for e in entries if 0 < e.value < 1), None)
+    if percent is None or share is None:
+        return
+    message = (
+        f"accuracy {share.value:g} is a 0-1 share, but line {percent.line} has "
+        f"{percent.value:g}, a 0-100 percentage; write every accuracy on the same scale"
+    )
+    raise UploadError(filename, message, line=share.line, field="accuracy")
 
 
 def _strategy(filename: str, line: int, row: dict[str, Any], known: set[str]) -> str:

@@ -54,6 +54,7 @@ def get_scan_question_page(
         next_id=sample[pos + 1] if pos is not None and pos + 1 < len(sample) else None,
         answers=answers, own_answer=_own_answer(session, question_id, scan.model_key),
         exemplars=[str(e) for e in (summary.get("exemplars") or {}).get(str(question_id), [])],
+        exemplars_filtered=(summary.get("settings") or {}).get("exemplars_filtered"),
         surprise=view, surprise_job=job,
     )  # fmt: skip
 

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Question, ScanValue, Strategy
 from app.stats.agreement import metric_agreement
+from app.stats.correctness import DEFAULT_MARGIN, correctness_gate
+from app.stats.gated_ranking import rank_recommendable
 from app.stats.ranking import rank_strategies, win_rate_matrix
 
 FAMILIARITY = ("sppl", "ppl", "ifd")  # primary first: the research found SPPL picks best
@@ -46,11 +48,27 @@ def load_values(session: Session, *, scan_id: int) -> tuple[Values, dict[str, di
     return values, truncated
 
 
-def build_report(values: Values, *, truncated: dict[str, dict[str, int]], seed: int = 0) -> dict:
-    """Everything the result pages show, computed once."""
+def build_report(
+    values: Values,
+    *,
+    truncated: dict[str, dict[str, int]],
+    seed: int = 0,
+    correct_share: dict[str, dict[str, Any]] | None = None,
+    correct_margin: float = DEFAULT_MARGIN,
+) -> dict:
+    """Everything the result pages show, computed once.
+
+    ``correct_share`` (the scan's ``{strategy: {"share", "n"}}``) feeds the correctness rule
+    (app.stats.correctness): the familiarity metrics' recommendations skip the strategies it
+    passes over, which stay ranked and marked.
+    """
     t0 = time.perf_counter()
+    gate = correctness_gate(correct_share, margin=correct_margin)
     metrics = [m for m in (*FAMILIARITY, *DESCRIPTIVE) if m in values]
-    per_metric = {m: _metric_report(m, values[m], truncated.get(m, {}), seed) for m in metrics}
+    per_metric = {
+        m: _metric_report(m, values[m], truncated.get(m, {}), seed, gate.passed_over)
+        for m in metrics
+    }
     means = {
         m: {r["name"]: r["mean"] for r in per_metric[m]["ranking"]["strategies"]
             if r["mean"] is not None}
@@ -64,18 +82,28 @@ def build_report(values: Values, *, truncated: dict[str, dict[str, int]], seed: 
         "recommendation": per_metric[primary]["ranking"]["recommendation"] if primary else None,
         "per_metric": per_metric,
         "agreement": metric_agreement(means) if len(means) > 1 else None,
+        "correctness": gate.to_dict(),
         "flags": _flags(values, truncated),
         "build_s": round(time.perf_counter() - t0, 4),
     }
 
 
 def _metric_report(
-    metric: str, by_strategy: dict[str, dict[str, float]], truncated: dict[str, int], seed: int
+    metric: str,
+    by_strategy: dict[str, dict[str, float]],
+    truncated: dict[str, int],
+    seed: int,
+    passed_over: dict[str, str],
 ) -> dict[str, Any]:
     from app.stats.distributions import distribution_payload
 
     lower = LOWER_IS_BETTER[metric]
-    ranking = rank_strategies(by_strategy, lower_is_better=lower, seed=seed).to_dict()
+    if metric in FAMILIARITY:
+        ranking = rank_recommendable(
+            by_strategy, passed_over=passed_over, lower_is_better=lower, seed=seed
+        )
+    else:  # descriptive metrics rank, they never recommend
+        ranking = rank_strategies(by_strategy, lower_is_better=lower, seed=seed).to_dict()
     order = list(ranking["order"])
     return {
         "label": LABELS[metric],
@@ -111,3 +139,23 @@ def question_snippets(session: Session, *, keys: set[str], limit: int = 160) -> 
         return {}
     rows = session.execute(select(Question.id, Question.text).where(Question.id.in_(ids))).all()
     return {str(qid): text[:limit] for qid, text in rows}
+
+
+def current_report(
+    session: Session, *, scan_id: int, report: dict[str, Any] | None, summary: dict[str, Any]
+) -> dict | None:
+    """The stored report; one built before the correctness rule existed is rebuilt with it.
+
+    The rebuild reads the stored values and the scan's correct shares, so an old scan whose
+    most familiar strategy is mostly wrong is not recommended either (nothing is written).
+    """
+    from app.config import get_settings
+
+    if not report or "correctness" in report:
+        return report
+    values, truncated = load_values(session, scan_id=scan_id)
+    return build_report(
+        values, truncated=truncated, seed=int((summary.get("settings") or {}).get("seed", 0)),
+        correct_share=summary.get("correct_share"),
+        correct_margin=get_settings().recommend_correct_margin,
+    )  # fmt: skip

@@ -102,7 +102,7 @@ def scan_read(session: Session, scan: Scan, job: Job | None = None) -> ScanRead:
         id=scan.id, project_id=scan.project_id, status=scan_status(scan, job),
         model_name=scan.model_name, model_key=scan.model_key, spec=scan.spec,
         created_at=scan.created_at, finished_at=scan.finished_at,
-        job=job_read(job) if job else None,
+        job=job_read(job) if job else None, label=scan.label or "",
     )  # fmt: skip
 
 

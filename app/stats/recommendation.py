@@ -29,7 +29,7 @@ class Recommendation:
         }
 
 
-def _names(names: Sequence[str], limit: int = 3) -> str:
+def join_names(names: Sequence[str], limit: int = 3) -> str:
     """'a', 'a and b', 'a, b and c', 'a, b, c and 2 more'."""
     if len(names) > limit:
         return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
@@ -68,13 +68,13 @@ def _caveat(top: str, tied: Sequence[str], reversed_: Sequence[str], alpha: floa
     """One plain-text sentence; ``reversed_`` are strategies the paired test favours."""
     if reversed_:
         return (
-            f"{top} has the best mean, but the paired test favours {_names(reversed_)} "
+            f"{top} has the best mean, but the paired test favours {join_names(reversed_)} "
             "on most questions, so the lead rests on a few outlying questions; inspect "
             "the distributions before choosing."
         )
     if tied:
         return (
-            f"{top} ranks first, but {_names(tied)} cannot be told apart from it at "
+            f"{top} ranks first, but {join_names(tied)} cannot be told apart from it at "
             f"alpha {alpha:g}, so treat them as tied and score more questions or run a "
             "validation fine-tune to decide."
         )

@@ -48,11 +48,32 @@
     return (data.colors && data.colors[name]) || "#98a2b3";
   }
 
-  function valueAxis(data, extra) {
+  // Log axes tick at powers of their base only, so the base follows the data's span: the
+  // largest of these that still gives at least 4 ticks (2 for PPL 1.6-2.4 would give one).
+  var LOG_BASES = [10, 4, 2, 1.5, 1.25, 1.1, 1.05];
+
+  function logBase(lo, hi) {
+    if (!(lo > 0) || !(hi > lo)) return 2;
+    var span = Math.log(hi / lo);
+    for (var i = 0; i < LOG_BASES.length; i++) {
+      if (span / Math.log(LOG_BASES[i]) >= 4) return LOG_BASES[i];
+    }
+    return LOG_BASES[LOG_BASES.length - 1];
+  }
+
+  function extent(values) {
+    var lo = Infinity, hi = -Infinity;
+    values.forEach(function (v) {
+      if (v !== null && v !== undefined && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    });
+    return [lo, hi];
+  }
+
+  function valueAxis(data, extra, span) {
     var log = data.scale === "log";
     var axis = {
       type: log ? "log" : "value",
-      logBase: 2, // ticks at 0.5, 1, 2, 4, 8...: perplexities rarely span many powers of ten
+      logBase: span ? logBase(span[0], span[1]) : 2,
       scale: true,
       // a little room around the data (a log axis would otherwise snap to powers of ten)
       min: function (v) { return log ? v.min / 1.06 : v.min - 0.03 * (v.max - v.min); },
@@ -108,10 +129,14 @@
         }
         return questionTip(data, d.name, d.value[0], d.key);
       } },
-      xAxis: valueAxis(data, { name: data.label + (data.scale === "log" ? " (log scale)" : "") }),
+      xAxis: valueAxis(data, { name: data.label + (data.scale === "log" ? " (log scale)" : "") },
+                       extent(points.concat(outliers).map(function (p) { return p.value[0]; }).concat(
+                         boxes.map(function (b) { return b.value[0]; }),
+                         boxes.map(function (b) { return b.value[4]; })))),
       yAxis: [
         { type: "category", data: names, inverse: true, axisTick: { show: false },
-          axisLabel: { color: GRID_TEXT, width: 180, overflow: "truncate" } },
+          // whole names, wrapped (a name is never cut short)
+          axisLabel: { color: GRID_TEXT, width: 200, overflow: "breakAll", lineHeight: 14 } },
         { type: "value", min: -0.5, max: names.length - 0.5, inverse: true, show: false },
       ],
       series: [
@@ -133,10 +158,27 @@
              label: { formatter: "IFD = 1", color: "#c92a2a", position: "start" } };
   }
 
+  // A plain legend wraps onto as many rows as it needs (no paging), every name whole.
   function legendFor(names) {
     var selected = {};
     names.forEach(function (n, i) { selected[n] = i < MAX_OVERLAY; });
-    return { type: "scroll", top: 0, data: names, selected: selected, textStyle: { color: GRID_TEXT } };
+    return { type: "plain", top: 0, left: 8, right: 8, itemGap: 10, itemWidth: 16,
+             data: names, selected: selected, textStyle: { color: GRID_TEXT } };
+  }
+
+  // Rows the wrapped legend takes in a chart ``width`` pixels wide (7 px per character).
+  function legendRows(names, width) {
+    var rows = 1, x = 0, room = Math.max(200, (width || 600) - 16);
+    names.forEach(function (n) {
+      var w = 16 + 5 + 7 * String(n).length + 10;
+      if (x + w > room && x > 0) { rows += 1; x = 0; }
+      x += w;
+    });
+    return rows;
+  }
+
+  function legendTop(data, width) {
+    return 22 * legendRows(data.order, width);
   }
 
   function lineTip(data, unit) {
@@ -146,8 +188,8 @@
     };
   }
 
-  function histogramOption(data) {
-    var h = data.histogram, edges = h.edges;
+  function histogramOption(data, width) {
+    var h = data.histogram, edges = h.edges, top = legendTop(data, width);
     var centers = edges.slice(1).map(function (e, k) {
       var lo = edges[k];
       return h.log ? Math.sqrt(lo * e) : (lo + e) / 2;
@@ -163,32 +205,33 @@
     });
     return {
       animation: false, color: data.order.map(function (n) { return color(data, n); }),
-      title: { text: "Histogram (share of questions per bin)", left: "center", top: 28, textStyle: { fontSize: 13, color: GRID_TEXT } },
+      title: { text: "Histogram (share of questions per bin)", left: "center", top: top + 6, textStyle: { fontSize: 13, color: GRID_TEXT } },
       legend: legendFor(data.order),
-      grid: { left: 8, right: 20, top: 56, bottom: 44, containLabel: true },
+      grid: { left: 8, right: 20, top: top + 34, bottom: 44, containLabel: true },
       tooltip: { trigger: "item", confine: true, formatter: lineTip(data, "of the questions in this bin") },
-      xAxis: valueAxis(data, { name: data.label }),
+      xAxis: valueAxis(data, { name: data.label }, [edges[0], edges[edges.length - 1]]),
       yAxis: { type: "value", axisLabel: { color: GRID_TEXT, formatter: function (v) { return Math.round(100 * v) + "%"; } } },
       series: series,
     };
   }
 
-  function ecdfOption(data) {
+  function ecdfOption(data, width) {
+    var top = legendTop(data, width), xs = [];
     var series = data.order.map(function (name) {
       var e = data.ecdf[name] || { x: [], y: [] };
       return {
         type: "line", name: name, step: "end", symbol: "none", color: color(data, name),
         lineStyle: { width: 1.6 }, emphasis: { focus: "series" },
-        data: e.x.map(function (x, k) { return [x, e.y[k]]; }),
+        data: e.x.map(function (x, k) { xs.push(x); return [x, e.y[k]]; }),
       };
     });
     return {
       animation: false,
-      title: { text: "Cumulative share (ECDF)", left: "center", top: 28, textStyle: { fontSize: 13, color: GRID_TEXT } },
+      title: { text: "Cumulative share (ECDF)", left: "center", top: top + 6, textStyle: { fontSize: 13, color: GRID_TEXT } },
       legend: legendFor(data.order),
-      grid: { left: 8, right: 20, top: 56, bottom: 44, containLabel: true },
+      grid: { left: 8, right: 20, top: top + 34, bottom: 44, containLabel: true },
       tooltip: { trigger: "item", confine: true, formatter: lineTip(data, "of the questions at or below") },
-      xAxis: valueAxis(data, { name: data.label }),
+      xAxis: valueAxis(data, { name: data.label }, extent(xs)),
       yAxis: { type: "value", min: 0, max: 1, axisLabel: { color: GRID_TEXT, formatter: function (v) { return Math.round(100 * v) + "%"; } } },
       series: series,
     };
@@ -212,10 +255,12 @@
           esc(d.col) + "</strong> on " + (100 * d.value[2]).toFixed(0) + "% of " + d.n +
           ' shared questions<div class="tip-hint">click for the paired view</div></div>';
       } },
+      // whole names: the column labels stand at 60 degrees, the row labels wrap
       xAxis: { type: "category", data: labels, position: "top", axisTick: { show: false },
-               axisLabel: { color: GRID_TEXT, rotate: 35, width: 110, overflow: "truncate" } },
+               axisLabel: { color: GRID_TEXT, rotate: 60, interval: 0 } },
       yAxis: { type: "category", data: labels, inverse: true, axisTick: { show: false },
-               axisLabel: { color: GRID_TEXT, width: 170, overflow: "truncate" } },
+               axisLabel: { color: GRID_TEXT, width: 200, overflow: "breakAll", interval: 0,
+                            lineHeight: 14 } },
       visualMap: { min: 0, max: 1, orient: "horizontal", left: "center", bottom: 4, itemHeight: 160,
                    text: ["row wins", "column wins"], calculable: false,
                    inRange: { color: ["#c92a2a", "#f8f9fa", "#3b5bdb"] }, formatter: function (v) { return Math.round(100 * v) + "%"; } },
@@ -246,9 +291,10 @@
           " · <strong>" + esc(data.b) + "</strong> " + fmt(d.value[1]) +
           '<div class="tip-q">' + snippet(data, d.key) + '</div><div class="tip-hint">click to open the question</div></div>';
       } },
-      xAxis: valueAxis(data, Object.assign({ name: data.label + " of " + data.a }, axisExtra)),
+      xAxis: valueAxis(data, Object.assign({ name: data.label + " of " + data.a }, axisExtra),
+                       [lo, hi]),
       yAxis: valueAxis(data, Object.assign({ name: data.label + " of " + data.b, nameRotate: 90,
-                                            nameGap: 48 }, axisExtra)),
+                                            nameGap: 48 }, axisExtra), [lo, hi]),
       series: [
         { type: "line", name: "diagonal", data: [[lo, lo], [hi, hi]], symbol: "none", silent: true,
           lineStyle: { color: "#667085", type: "dashed", width: 1 } },
@@ -283,8 +329,11 @@
       if (!BUILDERS[kind]) return;
       var old = window.echarts.getInstanceByDom(el);
       if (old) old.dispose();
+      if (kind === "histogram" || kind === "ecdf") {  // room for the wrapped legend
+        el.style.height = 318 + legendTop(data, el.clientWidth) + "px";
+      }
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(BUILDERS[kind](data));
+      chart.setOption(BUILDERS[kind](data, el.clientWidth));
       onClick(kind, data, chart);
     });
   }
@@ -296,7 +345,8 @@
     });
   }
 
-  window.familiarCharts = { esc: esc, fmt: fmt, questionTip: questionTip, options: BUILDERS };
+  window.familiarCharts = { esc: esc, fmt: fmt, questionTip: questionTip, options: BUILDERS,
+                            logBase: logBase, legendRows: legendRows };
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   // after htmx swaps a finished scan in (outerHTML: the old target is gone), draw the page
   document.addEventListener("htmx:afterSettle", function () { draw(document); });

@@ -42,6 +42,32 @@ def test_rankings_and_values_csv(client, session) -> None:  # type: ignore[no-un
     assert float(first["value"]) == SPPL["alpha"][0]
 
 
+def test_values_csv_carries_the_uploaded_question_ids(client, session) -> None:  # type: ignore[no-untyped-def]
+    data = [r | {"id": f"gsm-{i:03d}"} for i, r in enumerate(rows("A"))]
+    pid = upload(client, {"alpha": data, "beta": [r | {"id": f"gsm-{i:03d}"}
+                                                 for i, r in enumerate(rows("B"))]})  # fmt: skip
+    sid = make_scan(session, project_id=pid,
+                    values={"sppl": {k: SPPL[k] for k in ("alpha", "beta")}})  # fmt: skip
+    values = list(csv.DictReader(io.StringIO(
+        client.get(f"/api/v1/projects/{pid}/scans/{sid}/values.csv").text)))  # fmt: skip
+    qids = question_ids(session, pid)
+    by_qid = {int(v["question_id"]): v["uploaded_id"] for v in values}
+    assert by_qid == {qid: f"gsm-{i:03d}" for i, qid in enumerate(qids)}
+
+
+def test_rankings_csv_carries_the_p_values(client, session) -> None:  # type: ignore[no-untyped-def]
+    pid, sid = standard(client, session)
+    body = client.get(f"/api/v1/projects/{pid}/scans/{sid}/report.csv").text
+    table = {(r["metric"], r["strategy"]): r for r in csv.DictReader(io.StringIO(body))}
+    page = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()
+    ranking = page["report"]["per_metric"]["sppl"]["ranking"]["strategies"]
+    beta = next(r for r in ranking if r["name"] == "beta")
+    assert float(table[("sppl", "beta")]["p_vs_top"]) == beta["vs_top"]["p_value"]
+    assert float(table[("sppl", "beta")]["p_vs_top_holm"]) == beta["vs_top"]["p_holm"]
+    assert table[("sppl", "alpha")]["p_vs_top"] == ""  # the pick itself has no test
+    assert table[("sppl", "alpha")]["recommended"] == "true"
+
+
 def _responses(client, pid: int) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
     """strategy name -> question text -> response text, through the JSON API."""
     out: dict[str, dict[str, str]] = {}

@@ -84,6 +84,7 @@ def make_scan(
     model_name: str = "org/tiny-model",
     settings: dict[str, Any] | None = None,
     exemplars: dict[int, list[str]] | None = None,
+    correct_share: dict[str, dict[str, Any]] | None = None,
 ) -> int:
     """A finished scan: values[metric][strategy][question index], stored by the worker's own
     save (app.scans.store) from the core's output format (app.scans.output)."""
@@ -117,6 +118,7 @@ def make_scan(
             }
             for s in names
         },
+        correct_share=correct_share or {},
         timings={"total": 1.5},
         counts={"scored_items": 3 * N},
     )  # fmt: skip
@@ -454,6 +456,13 @@ def test_accuracy_json_fractions_and_seed_default(client, session) -> None:  # t
         ("strategy,accuracy,seed\nalpha,0.5,1\nalpha,0.6,1\n", 3, "seed", "already given"),
         ("strategy,accuracy,seed\nalpha,0.5,-2\n", 2, "seed", "whole number"),
         ("strategy,accuracy\n,0.5\n", 2, "strategy", "required"),
+        (
+            "strategy,accuracy\nalpha,62\nbeta,0.58\ngamma,71\n",
+            3,
+            "accuracy",
+            "0.58 is a 0-1 share, but line 2 has 62, a 0-100 percentage",
+        ),
+        ("strategy,accuracy\nalpha,0.62\nbeta,58\n", 2, "accuracy", "same scale"),
     ],
 )
 def test_bad_accuracy_files_name_line_and_field(  # type: ignore[no-untyped-def]

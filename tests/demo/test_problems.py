@@ -9,6 +9,8 @@ import time
 import pytest
 
 from app.demo import INSTRUCTION, TEMPLATES, DemoProblem, evaluate, generate_problems
+from app.demo.problems import MULTI_STEP_EVERY
+from app.demo.warmup import WARMUP_TEMPLATES
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def test_gold_is_a_positive_integer_and_the_last_step(problems):
 
 def test_steps_are_exact_integer_arithmetic(problems):
     for p in problems:
-        assert 2 <= len(p.steps) <= 4, p
+        assert 2 <= len(p.steps) <= 4 if p.topic in TEMPLATES else len(p.steps) == 1, p
         for description, expression, value in p.steps:
             assert description and description == description.strip()
             assert re.fullmatch(r"[\d +\-*/()]+", expression), expression
@@ -92,17 +94,29 @@ def test_numbers_in_the_question_are_realistic(problems):
         assert "$0 " not in p.body and " 0 " not in p.body
 
 
-def test_topics_are_varied(problems):
-    assert len(TEMPLATES) >= 30
-    topics = {p.topic for p in problems}
-    assert topics == set(TEMPLATES)
-    first = {p.topic for p in problems[: len(TEMPLATES)]}
-    assert first == set(TEMPLATES)  # one round of every template before any repeats
+def test_topics_are_varied():
+    problems = generate_problems(MULTI_STEP_EVERY * (len(TEMPLATES) + 1), seed=0)
+    assert len(TEMPLATES) >= 30 and len(WARMUP_TEMPLATES) >= 8
+    assert {p.topic for p in problems} == set(TEMPLATES) | set(WARMUP_TEMPLATES)
+    hard = [p.topic for p in problems if p.topic in TEMPLATES]
+    easy = [p.topic for p in problems if p.topic in WARMUP_TEMPLATES]
+    assert set(hard[: len(TEMPLATES)]) == set(TEMPLATES)  # a full round before any repeats
+    assert set(easy[: len(WARMUP_TEMPLATES)]) == set(WARMUP_TEMPLATES)
+
+
+def test_one_problem_in_eight_is_multi_step(problems):
+    """The calibration mix: one-step warm-ups with a multi-step problem every 8th."""
+    hard = [i for i, p in enumerate(problems) if p.topic in TEMPLATES]
+    assert hard == list(range(MULTI_STEP_EVERY - 1, len(problems), MULTI_STEP_EVERY))
+    for p in problems:
+        if p.topic in WARMUP_TEMPLATES:
+            a, op, b = p.steps[0].expression.split()
+            assert op in "+-*" and int(a) <= 12 and int(b) <= 12, p.body
 
 
 def test_every_template_works_for_many_seeds():
     for seed in range(20):
-        for p in generate_problems(len(TEMPLATES), seed=seed):
+        for p in generate_problems(MULTI_STEP_EVERY * len(TEMPLATES), seed=seed):
             assert int(p.gold) == evaluate(p.steps[-1].expression)
 
 

@@ -79,6 +79,27 @@ def test_no_correct_answer_falls_back_unfiltered() -> None:
     assert "fell back to unfiltered" in plan.warnings[0]
 
 
+def test_unfiltered_examples_are_the_own_answers_as_generated() -> None:
+    """The no-filter ablation: no gold appended, to wrong or to correct answers."""
+    own = [
+        OwnAnswer("q0", "so the answer is 100.", "210", False),
+        OwnAnswer("q1", "7 + 3 = 10, the answer is 10.\n", "10", True),
+        OwnAnswer("q2", "I think it is 5.\nFinal Answer: 5", "6", False),
+    ]
+    fallback = select_exemplars(["a"], [own[0], own[2]], 2)  # none correct: falls back
+    assert fallback.examples["a"] == ["I think it is 5.\nFinal Answer: 5",
+                                      "so the answer is 100."]  # fmt: skip
+    off = select_exemplars(["a"], own, 3, filter_correct=False)
+    assert off.examples["a"] == [
+        "7 + 3 = 10, the answer is 10.", "I think it is 5.\nFinal Answer: 5",
+        "so the answer is 100.",
+    ]  # fmt: skip
+    assert not any("Final Answer: 210" in e or "Final Answer: 10" in e
+                   for e in off.examples["a"] + fallback.examples["a"])  # fmt: skip
+    filtered = select_exemplars(["a"], own, 3)  # the filter on: only the correct one, gold added
+    assert filtered.examples["a"] == ["7 + 3 = 10, the answer is 10.\nFinal Answer: 10"]
+
+
 def test_no_correct_answer_without_fallback_raises() -> None:
     with pytest.raises(NoExemplarsError, match="none of the 4 own answers"):
         select_exemplars(["a"], pool([False] * 4), 2, allow_unfiltered_fallback=False)

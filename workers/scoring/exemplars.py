@@ -18,6 +18,14 @@ Procedure (DESIGN.md, reference code):
   instead and the plan records ``filtered=False`` with a warning; otherwise
   ``NoExemplarsError``. With the filter switched off all own answers are candidates and the
   plan records ``filtered=False`` (the paper's ablation).
+- Unfiltered examples are the own answers AS GENERATED, with nothing appended (decision).
+  In the reference procedure ``Final Answer: {gold}`` is part of the filtering step: it is
+  appended to answers already checked to reach that gold, so it restates their own result.
+  The no-filter ablation removes that step, i.e. the correctness check and everything that
+  uses the gold; appending the gold to a wrong answer would make an example that contradicts
+  itself ("...the answer is 100.\nFinal Answer: 210"), and appending it to the correct ones
+  only would smuggle the check back in. So both filtered-off and fallback plans use the raw
+  own answers, correct or not, and pages label them "unfiltered own answers".
 """
 
 from __future__ import annotations
@@ -52,10 +60,11 @@ class ExemplarPlan:
     warnings: list[str] = field(default_factory=list)
 
 
-def exemplar_text(answer: OwnAnswer) -> str:
-    """The answer with ``Final Answer: {gold}`` appended (when a gold exists)."""
+def exemplar_text(answer: OwnAnswer, *, append_gold: bool = True) -> str:
+    """The answer, with ``Final Answer: {gold}`` appended when ``append_gold`` and a gold
+    exists (filtered plans only: see the module docstring)."""
     text = answer.text.strip()
-    if answer.gold is None or not str(answer.gold).strip():
+    if not append_gold or answer.gold is None or not str(answer.gold).strip():
         return text
     return f"{text}\nFinal Answer: {str(answer.gold).strip()}"
 
@@ -109,7 +118,7 @@ def select_exemplars(
     plan.warnings.extend(warnings)
     for i, key in enumerate(question_keys):
         picked = next_n(cands, i, n, key) if cands else []
-        plan.examples[key] = [exemplar_text(a) for a in picked]
+        plan.examples[key] = [exemplar_text(a, append_gold=filtered) for a in picked]
         plan.sources[key] = [a.key for a in picked]
     plan.warnings.extend(_shortage_warnings(plan, n))
     return plan

@@ -1,0 +1,52 @@
+"""charts.js options for many strategies: legends wrap (no paging), names whole, log ticks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from tests.paths import ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+
+SCRIPT = """
+global.window = { addEventListener() {} };
+global.document = { addEventListener() {}, querySelectorAll() { return []; } };
+require(process.argv[1]);
+const c = window.familiarCharts;
+const names = Array.from({ length: 15 }, (_, i) => "strategy_with_a_long_name_" + i);
+const series = names.map((n) => ({ strategy: n, n: 2, counts: [1, 1] }));
+const ecdf = Object.fromEntries(names.map((n) => [n, { x: [1.6, 2.4], y: [0.5, 1] }]));
+const box = Object.fromEntries(names.map((n) => [n, { n: 2, median: 2, q1: 1.8, q3: 2.2,
+  whisker_low: 1.6, whisker_high: 2.4, n_outliers: 0, outliers: [] }]));
+const data = { label: "PPL", scale: "log", order: names, colors: {}, snippets: {},
+  histogram: { edges: [1.6, 2.0, 2.4], log: true, series }, ecdf, box,
+  scatter: { keys: [], series: {} },
+  win_rate: { labels: names, win_rate: names.map(() => names.map(() => 0.5)),
+              n_pairs: names.map(() => names.map(() => 3)) } };
+const hist = c.options.histogram(data, 700);
+const box_ = c.options.box(data);
+const heat = c.options.winrate(data);
+console.log(JSON.stringify({
+  legend: hist.legend.type, rows: c.legendRows(names, 700), gridTop: hist.grid.top,
+  histBase: hist.xAxis.logBase, boxBase: box_.xAxis.logBase,
+  wide: c.logBase(1, 1000), narrow: c.logBase(1.6, 2.4),
+  boxLabel: box_.yAxis[0].axisLabel.overflow, heatX: heat.xAxis.axisLabel.overflow || null,
+  heatY: heat.yAxis[0] ? null : heat.yAxis.axisLabel.overflow,
+}));
+"""
+
+
+def test_options_for_fifteen_strategies() -> None:
+    out = subprocess.run(["node", "-e", SCRIPT, str(ROOT / "static" / "js" / "charts.js")],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    got = json.loads(out.stdout)
+    assert got["legend"] == "plain" and got["rows"] >= 4  # wraps onto rows, never pages
+    assert got["gridTop"] >= 22 * got["rows"] + 30  # the plot starts below the legend
+    assert got["histBase"] == got["boxBase"] == 1.1  # PPL 1.6-2.4: ticks 1.61, 1.77, 1.95...
+    assert got["wide"] == 4 and got["narrow"] == 1.1  # 1-1000: ticks 1, 4, 16, 64, 256
+    assert got["boxLabel"] == "breakAll" and got["heatY"] == "breakAll"  # wrapped, not cut
+    assert got["heatX"] is None  # column names stand whole at an angle
