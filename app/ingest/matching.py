@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from app.ingest.records import Record
@@ -53,39 +54,120 @@ def coverage(strategies: Mapping[str, Iterable[Record]]) -> dict:
 PREFIX_CHARS = 40
 V = TypeVar("V")
 
+RULES = {
+    "id": "the same explicit id",
+    "text": "the same question text (case, Unicode form and whitespace ignored)",
+    "contained": (
+        "the same content in another prompt format: one question, stripped to its letters "
+        "and digits, contains the other (an instruction line before or after, other option "
+        "formatting); used only when exactly one question fits and the shorter has at least "
+        f"{PREFIX_CHARS} characters"
+    ),
+}
+REPEAT_RULE = (
+    "A question text that repeats within one strategy is kept once per occurrence: the k-th "
+    "occurrence pairs with the k-th occurrence of that text in another strategy, preferring "
+    "one with the same gold answer; a repeat whose gold differs stays a separate question. "
+    "Explicit ids are never merged with another id."
+)
+
+
+def normalize_gold(gold: str | None) -> str | None:
+    """Gold text compared loosely: stripped, thousands commas and a trailing '.0' dropped."""
+    if gold is None or not gold.strip():
+        return None
+    g = " ".join(gold.split()).replace(",", "").casefold()
+    return g[:-2] if g.endswith(".0") else g
+
+
+def squash(normalized: str) -> str:
+    """Only letters and digits: what is left when formatting and punctuation are ignored."""
+    return "".join(ch for ch in normalized if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Match(Generic[V]):
+    value: V
+    rule: str  # a key of RULES
+    gold_conflict: bool = False
+
+
+@dataclass
+class _Entry(Generic[V]):
+    value: V
+    source_id: str | None
+    gold: str | None
+    squashed: str
+
 
 class QuestionMatcher(Generic[V]):
     """Finds the already-seen question a new record refers to.
 
-    In order: the file's id, the normalized text's key, then a prefix match that pairs a
-    question with the same question plus an appended instruction (the GSM8K ground truth
-    lacks the "Please provide the final answer..." line the other strategies' questions
-    carry): one normalized text must start with the other, and the shorter must be at least
-    ``PREFIX_CHARS`` long. Values are whatever the caller keeps per question (a database
-    row, a corpus key).
+    In order: the file's id; the normalized text (among repeats: the first one the
+    strategy has not used yet, same gold first); then the same content in another prompt
+    format (``RULES["contained"]``). A record with an id never matches a question that has
+    another id. ``taken`` holds the values the current strategy already paired, so a
+    repeated question pairs with the next occurrence. Values are whatever the caller keeps
+    per question (a database row, a corpus key).
     """
 
     def __init__(self) -> None:
         self.by_id: dict[str, V] = {}
-        self.by_text: dict[str, V] = {}
-        self.by_prefix: dict[str, list[tuple[str, V]]] = {}
+        self.by_text: dict[str, list[_Entry[V]]] = {}
+        self.entries: list[_Entry[V]] = []
 
-    def find(self, question: str, source_id: str | None = None) -> V | None:
+    def find(
+        self, question: str, source_id: str | None = None, gold: str | None = None,
+        taken: Container[V] = (),
+    ) -> Match[V] | None:  # fmt: skip
         if source_id and source_id in self.by_id:
-            return self.by_id[source_id]
+            return Match(self.by_id[source_id], "id")
         norm = normalize_question(question)
-        key = _key(norm)
-        if key in self.by_text:
-            return self.by_text[key]
-        for other, value in self.by_prefix.get(norm[:PREFIX_CHARS], []):
-            if other.startswith(norm) or norm.startswith(other):
-                return value
-        return None
+        usable = [e for e in self.by_text.get(_key(norm), []) if _usable(e, source_id, taken)]
+        if usable:
+            return _best(usable, normalize_gold(gold), "text")
+        return self._contained(squash(norm), source_id, normalize_gold(gold), taken)
 
-    def add(self, question: str, value: V, source_id: str | None = None) -> None:
+    def _contained(
+        self, squashed: str, source_id: str | None, gold: str | None, taken: Container[V]
+    ) -> Match[V] | None:
+        if len(squashed) < PREFIX_CHARS:
+            return None
+        fits = [
+            e for e in self.entries
+            if len(e.squashed) >= PREFIX_CHARS and _usable(e, source_id, taken)
+            and (e.squashed in squashed or squashed in e.squashed)
+        ]  # fmt: skip
+        same_gold = [e for e in fits if gold is None or e.gold is None or e.gold == gold]
+        if len(same_gold) != 1:
+            return None
+        return Match(same_gold[0].value, "contained")
+
+    def add(
+        self, question: str, value: V, source_id: str | None = None, gold: str | None = None
+    ) -> None:
         if source_id:
             self.by_id.setdefault(source_id, value)
         norm = normalize_question(question)
-        self.by_text.setdefault(_key(norm), value)
-        if len(norm) >= PREFIX_CHARS:
-            self.by_prefix.setdefault(norm[:PREFIX_CHARS], []).append((norm, value))
+        entry = _Entry(value, source_id or None, normalize_gold(gold), squash(norm))
+        self.by_text.setdefault(_key(norm), []).append(entry)
+        self.entries.append(entry)
+
+
+def _usable(entry: _Entry[V], source_id: str | None, taken: Container[V]) -> bool:
+    if entry.value in taken:
+        return False
+    return not (source_id and entry.source_id and entry.source_id != source_id)
+
+
+def _best(entries: list[_Entry[V]], gold: str | None, rule: str) -> Match[V] | None:
+    """Same gold first, then one without gold; a conflicting gold only when it is the only one."""
+    for e in entries:
+        if gold is not None and e.gold == gold:
+            return Match(e.value, rule)
+    for e in entries:
+        if gold is None or e.gold is None:
+            return Match(e.value, rule)
+    if len(entries) == 1:
+        return Match(entries[0].value, rule, gold_conflict=True)
+    return None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.ingest.matching import RULES
+from app.ingest.repeats import describe_repeats
 from app.models import Project, Question, Response, Strategy
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead, StrategyRead
 from app.schemas.scans import ScanRead
@@ -49,6 +53,22 @@ def list_projects(session: Session) -> ProjectList:
     return ProjectList(projects=[project_read(session, p) for p in rows])
 
 
+def import_notes(report: dict[str, Any] | None) -> list[str]:
+    """The import report of a strategy in words, for the project page."""
+    if not report:
+        return []
+    notes = []
+    if report.get("repeats", {}).get("rows"):
+        notes.append(describe_repeats(report["repeats"]))
+    by_rule = report.get("matched_by") or {}
+    if by_rule.get("contained"):
+        notes.append(
+            f"{by_rule['contained']} question(s) matched in another prompt format "
+            f"(rule 'contained': {RULES['contained']})"
+        )
+    return notes
+
+
 def strategy_stats(session: Session, *, project_id: int) -> list[StrategyRead]:
     """Per strategy: responses, mean tokens, share correct; coverage filled by the caller."""
     gold_known = Response.correct.is_not(None)
@@ -77,6 +97,7 @@ def _strategy_read(
         layout=s.layout, origin=s.origin, created_at=s.created_at, n_responses=n,
         coverage=0.0, mean_tokens=float(avg) if avg is not None else None,
         share_correct=(int(ok or 0) / checked) if checked else None, n_checked=checked,
+        import_report=s.import_report, import_notes=import_notes(s.import_report),
     )  # fmt: skip
 
 
