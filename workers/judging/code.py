@@ -68,9 +68,10 @@ def extract_code(response: str) -> str:
 
 
 def run_tests(
-    code: str, tests: list[str], *, per_test_s: float = PER_TEST_S
+    code: str, tests: list[str], *, per_test_s: float | None = None
 ) -> tuple[list[dict[str, Any]], SandboxResult]:  # noqa: E501
     """Per test: {"test", "status", "detail"}; status passed|failed|error|timeout|not run."""
+    per_test_s = per_test_s or PER_TEST_S
     wall = min(60.0, per_test_s * (len(tests) + 2) + 2)
     limits = Limits(wall_s=wall, cpu_s=int(wall) + 1)
     script = HARNESS % {"mark": MARK, "per_test": per_test_s}

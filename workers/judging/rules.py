@@ -9,24 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from app.schemas.judgements import RULE_TEXTS
 from workers.judging.answer_types import detect_answer_type, yes_no
 from workers.judging.markers import final_statement, last_line
 from workers.judging.numbers import as_number, last_number, numbers_in, same_number, show, to_float
 from workers.judging.options import final_choice, norm, option_for_gold, parse_options
 from workers.judging.verdicts import Judgement
 
-JUDGE_RULES = {
-    "number": "the final number (last \\boxed{}, else the line after the last answer marker, "
-    "else the last number) equals the gold number within 1e-6 relative",
-    "option": "the option the answer finally chooses (explicit final statement, else a lone "
-    "option on the last line; label or option text) is the gold option; a label and a text "
-    "naming different options count as wrong",
-    "yesno": "the last yes/no/true/false of the final statement (else of the last line) "
-    "equals the gold",
-    "text": "the final statement (else the last line) equals the gold or contains it as a "
-    "whole phrase, after case, punctuation and spacing are ignored",
-    "code": "every test of the gold passes when run after the answer's code in the sandbox",
-}
+JUDGE_RULES = RULE_TEXTS  # shown on the judgements page, so they live in app.schemas
 YES_NO_WORD = re.compile(r"\b(yes|no|true|false)\b", re.IGNORECASE)
 
 
