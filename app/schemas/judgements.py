@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 from app.schemas.projects import ProjectRead
 
 RULE_TEXTS = {
-    "number": "the final number (last \\boxed{}, else the line after the last answer marker, "
-    "else the last number) equals the gold number within 1e-6 relative",
+    "number": "the final number (last \\boxed{}, else the line after the last 'Final Answer', "
+    "else the last number, the reference rule) equals the gold number within 1e-6 relative",
     "option": "the option the answer finally chooses (explicit final statement, else a lone "
     "option on the last line; label or option text) is the gold option; a label and a text "
     "naming different options count as wrong",

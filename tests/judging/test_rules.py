@@ -117,3 +117,9 @@ def test_code_type_from_assertions() -> None:
 def test_no_gold_gives_no_verdict() -> None:
     j = judge_answer("q", "4", None)
     assert j.verdict is None and j.rule == "no gold"
+
+
+def test_a_weak_answer_phrase_mid_text_does_not_beat_the_last_number() -> None:
+    answer = "The answer is not 48 yet.\nSo adding the rest...\nFinal Re-stated Answer yielding: 66.0"
+    j = judge_answer("How many?", answer, "66.0")
+    assert j.verdict is True and j.extracted == "66"

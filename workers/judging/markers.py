@@ -9,6 +9,7 @@ ANSWER_MARKER = re.compile(
     r"(?:answer|option|choice)\s+(?:is|would be|should be)\s*[:：]?|\banswer\s*[:：]",
     re.IGNORECASE,
 )
+STRONG_MARKER = re.compile(r"final answer\s*(?:is)?\s*[:：]?", re.IGNORECASE)
 BOXED = re.compile(r"\\boxed\s*\{")
 MAX_SEGMENT = 300
 
@@ -26,16 +27,17 @@ def boxed_contents(text: str) -> list[str]:
     return out
 
 
-def final_statement(response: str) -> tuple[str | None, str]:
+def final_statement(response: str, *, strong_only: bool = False) -> tuple[str | None, str]:
     """The text a response commits to as its final answer, and how it was found.
 
     The last ``\\boxed{}``; else the rest of the line after the last answer marker ("Final
-    Answer:", "the answer is", "Answer:"); else None.
+    Answer:", and unless ``strong_only`` also "the answer is", "Answer:"); else None.
     """
     boxed = boxed_contents(response)
     if boxed:
         return boxed[-1].strip(), "boxed"
-    matches = list(ANSWER_MARKER.finditer(response or ""))
+    marker = STRONG_MARKER if strong_only else ANSWER_MARKER
+    matches = list(marker.finditer(response or ""))
     if matches:
         rest = response[matches[-1].end() :].strip()
         line = rest.split("\n", 1)[0].strip() or rest[:MAX_SEGMENT]

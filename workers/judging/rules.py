@@ -34,7 +34,7 @@ def judge_number(question: str, response: str, gold: str) -> Judgement:
     want = as_number(gold)
     if want is None:
         want = last_number(gold)
-    said, how = final_statement(response)
+    said, how = final_statement(response, strong_only=True)  # else the last number (reference)
     got = None
     if said is not None and numbers_in(said):
         got = to_float(numbers_in(said)[-1])
