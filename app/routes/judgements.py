@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
 from app.deps import SessionDep
-from app.schemas.judgements import JudgementsPage
+from app.schemas.judgements import JudgementsPage, LlmJudgeCreate, LlmJudgeStarted
 from app.services import judgements as svc
-from app.web import render
+from app.services.errors import BadInput
+from app.web import is_htmx, render
 
 router = APIRouter()
 Show = Annotated[str, Query(description="all | disagree (with the file) | wrong | right")]
@@ -46,3 +48,30 @@ def judgements_page(
         partial="partials/judgements/_list.html",
         json_url=f"/api/v1/projects/{project_id}/judgements",
     )  # fmt: skip
+
+
+@router.post(
+    "/api/v1/projects/{project_id}/judgements/llm", response_model=LlmJudgeStarted,
+    status_code=201, tags=["judgements"],
+)  # fmt: skip
+def api_start_llm_judge(
+    project_id: int, data: LlmJudgeCreate, session: SessionDep
+) -> LlmJudgeStarted:
+    """Queue the LLM judge (gpu queue); its verdicts appear under judge ``llm:<model>``."""
+    return svc.start_llm_judge(session, project_id=project_id, data=data)
+
+
+@router.post("/projects/{project_id}/judgements/llm", include_in_schema=False, response_model=None)
+def start_llm_judge_form(
+    request: Request, project_id: int, session: SessionDep,
+    model: Annotated[str, Form()] = "", limit: Annotated[int | None, Form()] = None,
+) -> HTMLResponse | RedirectResponse:  # fmt: skip
+    try:
+        data = LlmJudgeCreate(model=model.strip(), limit=limit)
+    except ValidationError as exc:
+        raise BadInput("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())) from exc
+    started = svc.start_llm_judge(session, project_id=project_id, data=data)
+    url = f"/jobs/{started.job_id}"
+    if is_htmx(request):
+        return HTMLResponse("", headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)

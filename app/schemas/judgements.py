@@ -70,3 +70,18 @@ class JudgementsPage(BaseModel):
     total: int
     pages: int
     items: list[JudgementItem]
+
+
+class LlmJudgeCreate(BaseModel):
+    model: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Instruct model that judges: a Hugging Face id or a local path",
+    )
+    limit: int | None = Field(default=None, ge=1, description="At most this many answers")
+    strategy_ids: list[int] = Field(default_factory=list, description="Only these strategies")
+
+
+class LlmJudgeStarted(BaseModel):
+    job_id: int
+    judge: str = Field(description="The judge name its verdicts are stored under")

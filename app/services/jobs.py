@@ -14,7 +14,7 @@ from app.queue import send_job
 from app.schemas.jobs import JobRead
 from app.services.errors import NotFound
 
-GPU_KINDS = {"scan", "generate_own_answers", "token_surprise"}
+GPU_KINDS = {"scan", "generate_own_answers", "token_surprise", "llm_judge"}
 LOG_LIMIT = 20000
 
 

@@ -14,7 +14,14 @@ from sqlalchemy import Select, and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Judgement, Question, Response, Strategy
-from app.schemas.judgements import RULE_TEXTS, JudgementItem, JudgementsPage, StrategyJudged
+from app.schemas.judgements import (
+    RULE_TEXTS,
+    JudgementItem,
+    JudgementsPage,
+    LlmJudgeCreate,
+    LlmJudgeStarted,
+    StrategyJudged,
+)
 from app.services.errors import BadInput
 from app.services.projects import get_project_row, project_read
 
@@ -46,6 +53,21 @@ def store_judgements(
             session.execute(
                 update(Question).where(Question.id == qid).values(answer_type=j["answer_type"])
             )
+
+
+def start_llm_judge(session: Session, *, project_id: int, data: LlmJudgeCreate) -> LlmJudgeStarted:
+    """Queue an llm_judge job (gpu queue) after the commit."""
+    from app.services.jobs import create_job, enqueue
+
+    get_project_row(session, project_id=project_id)
+    model = data.model.strip()
+    if not model:
+        raise BadInput("the LLM judge needs a model (a Hugging Face id or a local path)")
+    spec = {"model": model, "limit": data.limit, "strategy_ids": data.strategy_ids}
+    job = create_job(session, kind="llm_judge", project_id=project_id, spec=spec)
+    session.commit()
+    enqueue(job)
+    return LlmJudgeStarted(job_id=job.id, judge=f"llm:{model}"[:200])
 
 
 def question_texts(session: Session, *, project_id: int) -> dict[int, str]:

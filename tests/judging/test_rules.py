@@ -120,6 +120,8 @@ def test_no_gold_gives_no_verdict() -> None:
 
 
 def test_a_weak_answer_phrase_mid_text_does_not_beat_the_last_number() -> None:
-    answer = "The answer is not 48 yet.\nSo adding the rest...\nFinal Re-stated Answer yielding: 66.0"
+    answer = (
+        "The answer is not 48 yet.\nSo adding the rest...\nFinal Re-stated Answer yielding: 66.0"
+    )
     j = judge_answer("How many?", answer, "66.0")
     assert j.verdict is True and j.extracted == "66"

@@ -16,6 +16,7 @@ Handler = Callable[[JobContext], dict[str, Any]]
 HANDLER_PATHS = {
     "analyze": "workers.jobs.analyze:analyze_responses",
     "generate_own_answers": "workers.jobs.own_answers:generate_own_answers",
+    "llm_judge": "workers.jobs.llm_judge:llm_judge",
     "scan": "workers.jobs.scan:run_scan_job",
     "token_surprise": "workers.jobs.token_surprise:token_surprise",
 }
