@@ -105,3 +105,11 @@ def test_page_shows_the_chain_and_escapes_user_text(client, judged: int) -> None
 def test_bad_filter_is_a_clear_error(client, judged: int) -> None:  # type: ignore[no-untyped-def]
     r = client.get(f"/api/v1/projects/{judged}/judgements?show=maybe")
     assert r.status_code in (400, 422) and "show must be one of" in r.text
+
+
+def test_question_pages_show_the_answer_type(client, judged: int) -> None:  # type: ignore[no-untyped-def]
+    items = client.get(f"/api/v1/projects/{judged}/questions").json()["items"]
+    assert [q["answer_type"] for q in items][:4] == ["number", "number", "yesno", "option"]
+    qid = items[2]["id"]
+    html = client.get(f"/projects/{judged}/questions/{qid}").text
+    assert ">yesno</span>" in html
