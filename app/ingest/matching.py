@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
 import unicodedata
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
@@ -52,6 +54,7 @@ def coverage(strategies: Mapping[str, Iterable[Record]]) -> dict:
 
 
 PREFIX_CHARS = 40
+NOT_ALNUM = re.compile(r"[\W_]+")
 V = TypeVar("V")
 
 RULES = {
@@ -82,7 +85,7 @@ def normalize_gold(gold: str | None) -> str | None:
 
 def squash(normalized: str) -> str:
     """Only letters and digits: what is left when formatting and punctuation are ignored."""
-    return "".join(ch for ch in normalized if ch.isalnum())
+    return NOT_ALNUM.sub("", normalized)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,9 @@ class QuestionMatcher(Generic[V]):
         self.by_id: dict[str, V] = {}
         self.by_text: dict[str, list[_Entry[V]]] = {}
         self.entries: list[_Entry[V]] = []
+        self.by_start: dict[str, list[_Entry[V]]] = {}  # first PREFIX_CHARS letters/digits
+        self._joined = ""  # every entry's letters/digits, NUL-separated, in entry order
+        self._starts: list[int] = []  # where each entry begins in _joined
 
     def find(
         self, question: str, source_id: str | None = None, gold: str | None = None,
@@ -133,15 +139,41 @@ class QuestionMatcher(Generic[V]):
     ) -> Match[V] | None:
         if len(squashed) < PREFIX_CHARS:
             return None
-        fits = [
-            e for e in self.entries
-            if len(e.squashed) >= PREFIX_CHARS and _usable(e, source_id, taken)
-            and (e.squashed in squashed or squashed in e.squashed)
-        ]  # fmt: skip
-        same_gold = [e for e in fits if gold is None or e.gold is None or e.gold == gold]
-        if len(same_gold) != 1:
-            return None
-        return Match(same_gold[0].value, "contained")
+        # The common case first (an instruction appended): one text starts with the other.
+        starts = [e for e in self.by_start.get(squashed[:PREFIX_CHARS], ()) if
+                  e.squashed.startswith(squashed) or squashed.startswith(e.squashed)]  # fmt: skip
+        found = self._one(starts, source_id, gold, taken)
+        if found is None:
+            found = self._one(
+                self._inside(squashed) + self._around(squashed), source_id, gold, taken
+            )
+        return None if found is None else Match(found.value, "contained")
+
+    @staticmethod
+    def _one(
+        entries: list[_Entry[V]], source_id: str | None, gold: str | None, taken: Container[V]
+    ) -> _Entry[V] | None:
+        fits = {id(e): e for e in entries if _usable(e, source_id, taken)}
+        same = [e for e in fits.values() if gold is None or e.gold is None or e.gold == gold]
+        return same[0] if len(same) == 1 else None
+
+    def _inside(self, squashed: str) -> list[_Entry[V]]:
+        """Stored questions contained in ``squashed``: found by their first characters."""
+        out = []
+        for i in range(len(squashed) - PREFIX_CHARS + 1):
+            for e in self.by_start.get(squashed[i : i + PREFIX_CHARS], ()):
+                if e.squashed in squashed:
+                    out.append(e)
+        return out
+
+    def _around(self, squashed: str) -> list[_Entry[V]]:
+        """Stored questions that contain ``squashed``: one search through all of them."""
+        out, at = [], self._joined.find(squashed)
+        while at != -1:
+            k = bisect.bisect_right(self._starts, at) - 1
+            out.append(self.entries[k])
+            at = self._joined.find(squashed, self._starts[k] + len(self.entries[k].squashed) + 1)
+        return [e for e in out if len(e.squashed) >= PREFIX_CHARS]
 
     def add(
         self, question: str, value: V, source_id: str | None = None, gold: str | None = None
@@ -152,6 +184,10 @@ class QuestionMatcher(Generic[V]):
         entry = _Entry(value, source_id or None, normalize_gold(gold), squash(norm))
         self.by_text.setdefault(_key(norm), []).append(entry)
         self.entries.append(entry)
+        if len(entry.squashed) >= PREFIX_CHARS:
+            self.by_start.setdefault(entry.squashed[:PREFIX_CHARS], []).append(entry)
+        self._starts.append(len(self._joined))
+        self._joined += entry.squashed + "\0"
 
 
 def _usable(entry: _Entry[V], source_id: str | None, taken: Container[V]) -> bool:
