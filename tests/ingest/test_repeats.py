@@ -102,3 +102,20 @@ def test_count_repeats_by_gold_and_whitespace() -> None:
     assert (repeats["same_gold"], repeats["different_gold"]) == (1, 1)
     assert repeats["whitespace_only"] == 1
     assert repeats["examples"] == [[1, 2], [1, 3]]
+
+
+def test_headless_scan_reads_repeats_as_separate_questions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from workers.scan_cli import read_corpus
+
+    rows = [
+        '{"question": "q", "answer": "a1", "gold_label": "1"}',
+        '{"question": "q", "answer": "a2", "gold_label": "2"}',
+    ]
+    first, second = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    first.write_text("\n".join(rows) + "\n")
+    second.write_text("\n".join(reversed(rows)) + "\n")
+    corpus = read_corpus([first, second])
+    assert len(corpus.texts) == 2
+    keys = list(corpus.texts)
+    assert [corpus.golds[k] for k in keys] == ["1", "2"]
+    assert [corpus.responses["two"][k] for k in keys] == ["a1", "a2"]  # paired by gold
