@@ -113,3 +113,14 @@ def test_question_pages_show_the_answer_type(client, judged: int) -> None:  # ty
     qid = items[2]["id"]
     html = client.get(f"/projects/{judged}/questions/{qid}").text
     assert ">yesno</span>" in html
+
+
+def test_more_responses_than_one_batch_are_all_judged(
+    client, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("workers.jobs.analyze.load_tokenizer", lambda *a, **k: tiny_tokenizer())
+    monkeypatch.setattr("workers.jobs.analyze.BATCH", 4)
+    pid, job_id = _upload(client)
+    analyze_responses(JobContext(job_id=job_id, project_id=pid, spec={}))
+    page = client.get(f"/api/v1/projects/{pid}/judgements").json()
+    assert page["total"] == len(ROWS) and page["strategies"][0]["n_judged"] == len(ROWS)

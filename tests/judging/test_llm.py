@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from workers.judging.llm import LlmItem, judge_with_llm, parse_yes_no
 
 
@@ -52,3 +54,20 @@ def test_tiny_random_model_end_to_end() -> None:
     out = judge_with_llm([LlmItem("2+2?", "4", "4")], generate, model="tiny")
     assert out[0].rule == "llm" and out[0].verdict in (True, False)
     assert out[0].details["step1"] is not None
+
+
+@pytest.mark.slow
+def test_packaged_smollm2_judges_two_answers() -> None:
+    """The real two-step procedure with the packaged SmolLM2-135M-Instruct on the CPU."""
+    from tests.scoring.tiny import PACKAGED, TEST_MODELS
+    from workers.judging.llm import model_generate
+    from workers.modeling import load_target
+
+    target = load_target(PACKAGED, cache_dir=TEST_MODELS, dtype="float32", device="cpu")
+    items = [
+        LlmItem("What is 2 + 3?", "2 + 3 = 5. Final Answer: 5", "5"),
+        LlmItem("What is the capital of France?", "The capital is Berlin.", "Paris"),
+    ]
+    out = judge_with_llm(items, model_generate(target, max_new_tokens=16), model=PACKAGED)
+    assert all(j.rule == "llm" and j.details["step1"] for j in out)
+    assert all(j.verdict in (True, False) for j in out)

@@ -42,8 +42,8 @@ def analyze_responses(ctx: JobContext) -> dict[str, Any]:
         ]
         _save(updates)
         with session_scope() as session:
-            rows = [(rid, qid, j) for (rid, _, qid), j in zip(chunk, judged, strict=True)]
-            store_judgements(session, judge="auto", rows=rows, gold=golds)
+            stored = [(rid, qid, j) for (rid, _, qid), j in zip(chunk, judged, strict=True)]
+            store_judgements(session, judge="auto", rows=stored, gold=golds)
         ctx.progress("counting tokens, checking answers", start + len(chunk), total)
     return {"summary": f"Counted tokens of {total} responses.", "responses": total}
 
