@@ -45,6 +45,10 @@ class StrategyRead(BaseModel):
     mean_tokens: float | None = Field(description="Mean response length in target tokens.")
     share_correct: float | None = Field(description="Share correct where gold is known.")
     n_checked: int = 0
+    n_file_verdicts: int = Field(default=0, description="Responses with the file's own `correct`")
+    agreement: float | None = Field(
+        default=None, description="Share of the file's own verdicts that Familiar agrees with"
+    )
     import_report: dict[str, Any] | None = Field(
         default=None, description="How the import paired rows: rules used, repeats"
     )

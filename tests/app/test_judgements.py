@@ -88,6 +88,10 @@ def test_agreement_with_the_files_own_verdicts(client, judged: int) -> None:  # 
     assert [i["answer_type"] for i in disagree["items"]] == ["option", "code"]
     project = client.get(f"/api/v1/projects/{judged}").json()
     assert project["strategies"][0]["share_correct"] == pytest.approx(6 / 9)
+    assert project["strategies"][0]["agreement"] == pytest.approx(7 / 9)
+    assert project["strategies"][0]["n_file_verdicts"] == 9
+    html = client.get(f"/projects/{judged}").text
+    assert "Agrees with file" in html and "judgements?show=disagree" in html
 
 
 def test_page_shows_the_chain_and_escapes_user_text(client, judged: int) -> None:  # type: ignore[no-untyped-def]
