@@ -125,3 +125,15 @@ def test_a_weak_answer_phrase_mid_text_does_not_beat_the_last_number() -> None:
     )
     j = judge_answer("How many?", answer, "66.0")
     assert j.verdict is True and j.extracted == "66"
+
+
+def test_numbered_steps_of_a_word_problem_are_not_options() -> None:
+    q = (
+        "Solve it step by step.\n1. Tom starts the long day with five apples in his bag, and "
+        "then walks all the way to the market on the far side of the town where he meets Ann, "
+        "who gives him one more apple\n2. Ann gives away all but two of her own apples to her "
+        "neighbours in the afternoon after lunch, then counts the pears that she still has in "
+        "her basket\nHow many apples does Tom have now?"
+    )
+    assert parse_options(q) == []
+    assert detect_answer_type(q, "2") == "number"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from workers.judging.markers import final_statement, last_line
 
 LETTERS = "ABCDEFGHIJ"
+MAX_OPTION_CHARS = 150
 PAREN_LABEL = re.compile(r"\(\s*([A-J]|[1-9]|10)\s*\)")
 LINE_LABEL = re.compile(r"(?m)^[ \t]*(?:option\s+)?([A-J]|[1-9]|10)\s*[.):：]\s+")
 LABEL_IN_ANSWER = re.compile(
@@ -60,10 +61,12 @@ def parse_options(question: str) -> list[Option]:
                 chain.append(mark)
         if len(chain) >= 2 and len(chain) >= len(best):
             best = chain
-    return [
+    options = [
         Option(label, _option_text(question, end, best[k + 1][0] if k + 1 < len(best) else None))
         for k, (_, end, label) in enumerate(best)
     ]
+    # Long items are the steps of a numbered problem statement, not options to choose from.
+    return options if all(len(o.text) <= MAX_OPTION_CHARS for o in options) else []
 
 
 def _option_text(question: str, start: int, stop: int | None) -> str:
