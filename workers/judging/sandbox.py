@@ -7,7 +7,9 @@ processes and file size (output goes to host files through inherited descriptors
 size limit also caps stdout/stderr); ``python -I`` with an empty environment in a fresh
 temporary folder; a wall-clock timeout after which the whole process group is killed; and
 inside the interpreter an audit hook (``guard.py``) that refuses sockets, new processes,
-ctypes and writes outside the folder. ``Isolation`` says which walls this machine allowed.
+ctypes and writes outside the folder. ``isolation`` says which walls this machine allowed.
+The kernel walls are raised by ``launcher.py`` in the new process before it becomes the
+sandboxed interpreter, so no ``preexec_fn`` runs in a (possibly threaded) worker.
 
 The sandbox protects the host, not the verdict: code under test could print fake results.
 """
@@ -15,10 +17,9 @@ The sandbox protects the host, not the verdict: code under test could print fake
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import json
 import os
 import pwd
-import resource
 import signal
 import stat
 import subprocess
@@ -29,8 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
-CLONE_NEWNET = 0x40000000
-CLONE_NEWUSER = 0x10000000
+LAUNCHER = Path(__file__).with_name("launcher.py")
 GUARD = Path(__file__).with_name("guard.py").read_text() + "\n"
 SIGNAL_NAMES = {
     signal.SIGXCPU: "CPU limit",
@@ -58,11 +58,6 @@ class SandboxResult:
     stopped_by: str = ""  # "", "wall-clock timeout", "CPU limit", "output limit", "signal N"
     truncated: bool = False
     isolation: list[str] = field(default_factory=list)
-
-
-@cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
 
 
 @cache
@@ -94,35 +89,21 @@ def interpreter() -> tuple[str, int | None]:
     return sys.executable, None
 
 
-def _unshare_network() -> None:
-    flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
-    if _libc().unshare(flags) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET) failed")
-
-
 @cache
 def network_namespace_works() -> bool:
     """Whether this machine lets us give the sandbox its own (empty) network namespace."""
-    try:
-        subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_unshare_network, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return True
+    probe = subprocess.run([*_launcher(), "--probe"], capture_output=True, check=False)
+    return probe.returncode == 0
 
 
-def _preexec(limits: Limits, uid: int | None, netns: bool) -> None:  # in the child
-    if netns:
-        _unshare_network()  # fails closed: an exception here stops the run
-    if uid is not None:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def _launcher() -> list[str]:
+    return [sys.executable, "-I", "-S", str(LAUNCHER)]
+
+
+def _command(python: str, limits: Limits, uid: int | None, netns: bool) -> list[str]:
+    cfg = {"netns": netns, "uid": uid, "cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb,
+           "file_mb": limits.file_mb, "processes": limits.processes}  # fmt: skip
+    return [*_launcher(), json.dumps(cfg), python, "-I", "main.py"]
 
 
 def run_python(
@@ -137,9 +118,9 @@ def run_python(
         out_path, err_path = Path(host_dir) / "stdout", Path(host_dir) / "stderr"
         with _private(out_path) as out, _private(err_path) as err:
             proc = subprocess.Popen(
-                [python, "-I", "main.py"], cwd=work, env={"LANG": "C.UTF-8"},
+                _command(python, limits, uid, netns), cwd=work, env={"LANG": "C.UTF-8"},
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
-                close_fds=True, preexec_fn=lambda: _preexec(limits, uid, netns),
+                close_fds=True,
             )  # fmt: skip
             timed_out = _wait(proc, limits.wall_s)
         isolation = _isolation(uid, netns)
