@@ -1,4 +1,9 @@
-"""The `familiar` command: serve, worker, import, scan, migrate."""
+"""The `familiar` command: serve, worker, import, scan, migrate.
+
+Exit codes (every command): 0 done; 1 the request could not be carried out (a name that
+exists already, a project or user not found); 2 bad input or usage: a one-line error that
+names the file, line and field where it can, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,19 @@ import typer
 
 from app.config import get_settings
 
-cli = typer.Typer(help="Familiar: which response strategy will your model learn best from?")
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+cli = typer.Typer(
+    help="Familiar: which response strategy will your model learn best from? "
+    "Exit codes: 0 done, 1 could not be carried out, 2 bad input (file, line, field).",
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(exc: Exception, code: int) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code)
 
 
 def _prepare() -> None:
@@ -154,9 +171,10 @@ def import_files(
                 files=[(f.name, f.read_bytes()) for f in files],
                 strategy_name=strategy, replace=replace,
             )  # fmt: skip
-    except (UploadError, BadInput, Conflict, NotFound) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    except (UploadError, BadInput) as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from exc
+    except (Conflict, NotFound) as exc:
+        raise _fail(exc, EXIT_FAILED) from exc
     for s in result.strategies:
         typer.echo(f"{s.name}: {s.n_responses} responses ({s.n_new_questions} new questions)")
 
@@ -186,9 +204,10 @@ def create_user(
         with session_scope() as session:
             is_admin = admin if admin is not None else count_users(session) == 0
             user = make_user(session, username=username, password=password, is_admin=is_admin)
-    except (BadInput, Conflict) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    except BadInput as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from exc
+    except Conflict as exc:
+        raise _fail(exc, EXIT_FAILED) from exc
     typer.echo(f"created user '{user.username}'{' (admin)' if user.is_admin else ''}")
 
 
@@ -207,8 +226,7 @@ def create_token(
         with session_scope() as session:
             token = create_api_token(session, username=username, label=label)
     except NotFound as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise _fail(exc, EXIT_FAILED) from exc
     typer.echo(token)
 
 
@@ -285,8 +303,7 @@ def scan(
         scan_files(list(files), spec, out=out, cache_dir=settings.data_dir,
                    models_dir=settings.models_dir)  # fmt: skip
     except (ScanInputError, ModelLoadError, UploadError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise _fail(exc, EXIT_BAD_INPUT) from exc
 
 
 @cli.command()

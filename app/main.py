@@ -8,7 +8,18 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.ingest.records import UploadError
-from app.routes import auth, browse, jobs, manage, projects, results, scans, share, uploads
+from app.routes import (
+    auth,
+    browse,
+    jobs,
+    judgements,
+    manage,
+    projects,
+    results,
+    scans,
+    share,
+    uploads,
+)
 from app.security.access import access_guard
 from app.security.errors import (
     AccessDenied,
@@ -65,7 +76,18 @@ def create_app() -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     # results before scans: it serves the scan page and its JSON twin as the result page
-    for module in (projects, uploads, browse, jobs, results, scans, auth, share, manage):
+    for module in (
+        projects,
+        uploads,
+        browse,
+        judgements,
+        jobs,
+        results,
+        scans,
+        auth,
+        share,
+        manage,
+    ):
         app.include_router(module.router)
     for cls in ERROR_STATUS:
         app.add_exception_handler(cls, handle_error)

@@ -3,7 +3,8 @@
 Each FILE is one strategy, named after the file stem (a file with a strategy column yields
 one strategy per value). Files are read with ``app.ingest`` in any upload format; questions
 are matched across files as uploads match them (``app.ingest.matching.QuestionMatcher``:
-the file's id, the normalised text, or the same text plus an appended instruction).
+the file's id, the normalised text with repeats paired in order, or the same content in
+another prompt format).
 Converted models live in ``<cache_dir>/models``; scores and own
 answers are cached in ``<cache_dir>/scores.sqlite``, so a repeated or interrupted scan only
 computes what is missing. Progress goes to stderr.
@@ -86,20 +87,29 @@ def _add_file(corpus: Corpus, path: Path, rows: list[_Row], seen: dict[str, int]
 
 
 def _add_row(corpus: Corpus, strategy: str, row: _Row) -> None:
-    key = corpus.matcher.find(row.question, row.source_id)
-    if key is None:
-        key = f"id:{row.source_id}" if row.source_id else f"q:{question_key(row.question)}"
-        corpus.matcher.add(row.question, key, row.source_id)
     answers = corpus.responses[strategy]
-    if key in answers:
-        corpus.warnings.append(f"{strategy}: question {key} appears twice; the first is kept")
-        return
+    match = corpus.matcher.find(row.question, row.source_id, row.gold, answers)
+    if match is None:
+        key = _new_key(corpus, row)
+        corpus.matcher.add(row.question, key, row.source_id, row.gold)
+    else:
+        key = match.value
     answers[key] = row.response
     if key not in corpus.texts:
         corpus.texts[key] = row.question
         corpus.source_ids[key] = row.source_id
     if row.gold and not corpus.golds.get(key):
         corpus.golds[key] = row.gold
+
+
+def _new_key(corpus: Corpus, row: _Row) -> str:
+    """`id:<id>` or `q:<text key>`; a repeated text gets `#2`, `#3`... (REPEAT_RULE)."""
+    key = f"id:{row.source_id}" if row.source_id else f"q:{question_key(row.question)}"
+    n, base = 1, key
+    while key in corpus.texts:
+        n += 1
+        key = f"{base}#{n}"
+    return key
 
 
 def _sha(path: Path) -> str:

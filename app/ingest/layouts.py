@@ -45,6 +45,7 @@ GOLD_FIELDS = (
     "reference",
 )
 STRATEGY_FIELDS = ("strategy", "strategy_name")
+CORRECT_FIELDS = ("correct", "is_correct")
 ROLES = {
     "system": "system",
     "user": "user",
@@ -86,6 +87,7 @@ def candidate_mappings(found: set[str]) -> list[FieldMapping]:
         "id": _first(ID_FIELDS, found),
         "gold": _first(GOLD_FIELDS, found),
         "strategy": _first(STRATEGY_FIELDS, found),
+        "correct": _first(CORRECT_FIELDS, found),
     }
     options = [
         FieldMapping(layout, question=name, response=name, **extras)

@@ -9,7 +9,6 @@ from typing import Any
 
 from app.ingest.formats import Row, decode_rows
 from app.ingest.layouts import CHAT_LAYOUTS, resolve_mapping, split_chat
-from app.ingest.matching import match_key
 from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError
 
 MAX_LISTED_LINES = 10
@@ -77,20 +76,22 @@ def build_records(
 
 
 def check_duplicates(filename: str, records: list[Record], mapping: FieldMapping) -> None:
-    """Within one strategy, no id twice and (for records without ids) no question twice."""
+    """Within one strategy, no explicit id twice.
+
+    A repeated question text is not an error: real data sets repeat questions, and the
+    repeats are paired by ``app.ingest.matching.REPEAT_RULE``. Only a repeated id is
+    really ambiguous.
+    """
     seen: dict[tuple[str | None, str], int] = {}
     for record in records:
-        key = (record.strategy, match_key(record))
-        first = seen.setdefault(key, record.line)
+        if not record.source_id:
+            continue
+        first = seen.setdefault((record.strategy, record.source_id), record.line)
         if first == record.line:
             continue
         where = f" in strategy '{record.strategy}'" if record.strategy is not None else ""
-        if record.source_id:
-            message = f"duplicate id '{record.source_id}'{where} (lines {first} and {record.line})"
-            raise UploadError(filename, message, line=record.line, field=mapping.id)
-        message = f"duplicate question{where} (lines {first} and {record.line})"
-        message += "; add an id column or remove the repeat"
-        raise UploadError(filename, message, line=record.line, field=mapping.question)
+        message = f"duplicate id '{record.source_id}'{where} (lines {first} and {record.line})"
+        raise UploadError(filename, message, line=record.line, field=mapping.id)
 
 
 # --- one row ---------------------------------------------------------------------------
@@ -113,6 +114,7 @@ def _record(
         source_id=_optional(filename, line, row, mapping.id),
         gold=_optional(filename, line, row, mapping.gold),
         strategy=_strategy(filename, line, row, mapping.strategy),
+        correct=_verdict(filename, line, row, mapping.correct),
     )
 
 
@@ -132,7 +134,7 @@ def _question(filename: str, line: int, row: dict[str, Any], mapping: FieldMappi
     name = mapping.question or ""
     question = _text(filename, line, row, name)
     if question is None:
-        raise UploadError(filename, "the question is missing", line=line, field=name)
+        raise UploadError(filename, f"the question {_absent(row, name)}", line=line, field=name)
     if not question.strip():
         raise UploadError(filename, "the question is empty", line=line, field=name)
     extra = _text(filename, line, row, mapping.input) if mapping.input else None
@@ -145,7 +147,7 @@ def _response(filename: str, line: int, row: dict[str, Any], mapping: FieldMappi
     name = mapping.response or ""
     response = _text(filename, line, row, name)
     if response is None:
-        message = "the response is missing (an empty text is allowed, a missing field is not)"
+        message = f"the response {_absent(row, name)} (an empty text is allowed, no value is not)"
         raise UploadError(filename, message, line=line, field=name)
     return response
 
@@ -165,8 +167,32 @@ def _strategy(filename: str, line: int, row: dict[str, Any], name: str | None) -
         return None
     value = _optional(filename, line, row, name)
     if value is None:
-        raise UploadError(filename, "the strategy name is missing", line=line, field=name)
+        empty = isinstance(row.get(name), str)
+        message = f"the strategy name {'is empty' if empty else _absent(row, name)}"
+        raise UploadError(filename, message, line=line, field=name)
     return value
+
+
+TRUE_WORDS = {"true", "yes", "1", "correct"}
+FALSE_WORDS = {"false", "no", "0", "incorrect", "wrong"}
+
+
+def _verdict(filename: str, line: int, row: dict[str, Any], name: str | None) -> bool | None:
+    """The file's own correctness verdict: true/false, 1/0 or yes/no; null means unknown."""
+    if name is None:
+        return None
+    value = row.get(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().casefold()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    if not word:
+        return None
+    message = f"expected true or false, got {value!r}"
+    raise UploadError(filename, message, line=line, field=name)
 
 
 def _text(
@@ -182,6 +208,11 @@ def _text(
         return str(value)
     message = f"expected text, got {_kind(value)}"
     raise UploadError(filename, message, line=line, field=name)
+
+
+def _absent(row: dict[str, Any], name: str) -> str:
+    """Why a field has no value: "is missing" (no such field) or "is null" (null/NaN/empty cell)."""
+    return "is null" if name in row else "is missing"
 
 
 def _kind(value: Any) -> str:

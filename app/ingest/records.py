@@ -33,6 +33,7 @@ class Record:
     source_id: str | None = None  # id given by the file, if any
     gold: str | None = None  # gold/reference answer, if any
     strategy: str | None = None  # from a strategy column, if any
+    correct: bool | None = None  # the file's own verdict on the response, if it has one
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class FieldMapping:
     id: str | None = None
     gold: str | None = None
     strategy: str | None = None
+    correct: str | None = None  # the file's own true/false verdict on the response
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from app.specs.jobs import AnalyzeSpec, OwnAnswersSpec, TokenSurpriseSpec
+from app.specs.jobs import AnalyzeSpec, LlmJudgeSpec, OwnAnswersSpec, TokenSurpriseSpec
 from app.specs.scan import ScanJobSpec, validation_message
 
 
@@ -63,6 +63,7 @@ KINDS: dict[str, JobKind] = {
             "the target's own answers",
         ),
         JobKind("scan", "gpu", ScanJobSpec, "workers.jobs.scan:run_scan_job", "familiarity scan"),
+        JobKind("llm_judge", "gpu", LlmJudgeSpec, "workers.jobs.llm_judge:llm_judge", "LLM judge"),
         JobKind(
             "token_surprise",
             "gpu",

@@ -3,6 +3,7 @@
 from app.models.accounts import ApiToken, ShareLink, User
 from app.models.accuracies import Accuracy
 from app.models.jobs import Job
+from app.models.judgements import Judgement
 from app.models.projects import Project, Question, Response, Strategy
 from app.models.scans import (
     OwnAnswer,
@@ -18,6 +19,7 @@ __all__ = [
     "Accuracy",
     "ApiToken",
     "Job",
+    "Judgement",
     "OwnAnswer",
     "Project",
     "Question",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -37,6 +38,8 @@ class Strategy(Base):
     file_format: Mapped[str] = mapped_column(String(20), default="")
     layout: Mapped[str] = mapped_column(String(40), default="")
     origin: Mapped[str] = mapped_column(String(20), default="upload")  # upload|demo|target
+    # How the import paired this strategy's rows: rules used, repeats (app.ingest.repeats)
+    import_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="strategies")
@@ -55,6 +58,8 @@ class Question(Base):
     text: Mapped[str] = mapped_column(Text)
     gold: Mapped[str | None] = mapped_column(Text, nullable=True)
     position: Mapped[int] = mapped_column(Integer)
+    # number | option | yesno | text | code, detected per question by the analyze job
+    answer_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class Response(Base):
@@ -72,3 +77,4 @@ class Response(Base):
     line: Mapped[int] = mapped_column(Integer, default=0)
     n_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    file_correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # the file's own

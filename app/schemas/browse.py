@@ -33,6 +33,7 @@ class QuestionRead(BaseModel):
     text: str
     gold: str | None
     position: int
+    answer_type: str | None = None  # number|option|yesno|text|code, once answers are judged
 
 
 class StrategyResponse(BaseModel):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +45,16 @@ class StrategyRead(BaseModel):
     mean_tokens: float | None = Field(description="Mean response length in target tokens.")
     share_correct: float | None = Field(description="Share correct where gold is known.")
     n_checked: int = 0
+    n_file_verdicts: int = Field(default=0, description="Responses with the file's own `correct`")
+    agreement: float | None = Field(
+        default=None, description="Share of the file's own verdicts that Familiar agrees with"
+    )
+    import_report: dict[str, Any] | None = Field(
+        default=None, description="How the import paired rows: rules used, repeats"
+    )
+    import_notes: list[str] = Field(
+        default_factory=list, description="The import report in words (repeats, match rules)"
+    )
 
 
 class ProjectPage(BaseModel):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Any
+
+from pydantic import BaseModel, Field
 
 
 class StrategyIngested(BaseModel):
@@ -14,6 +16,13 @@ class StrategyIngested(BaseModel):
     n_matched_questions: int
     replaced: bool
     warnings: list[str]
+    matched_by: dict[str, int] = Field(
+        default_factory=dict,
+        description="Responses paired with a stored question, by rule (id, text, contained)",
+    )
+    repeats: dict[str, Any] = Field(
+        default_factory=dict, description="Questions repeated within the file and how"
+    )
 
 
 class UploadResult(BaseModel):

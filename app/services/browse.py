@@ -68,7 +68,12 @@ def _item(r: Response, q: Question) -> ResponseItem:
 
 def _question_read(q: Question) -> QuestionRead:
     return QuestionRead(
-        id=q.id, external_id=q.external_id, text=q.text, gold=q.gold, position=q.position
+        id=q.id,
+        external_id=q.external_id,
+        text=q.text,
+        gold=q.gold,
+        position=q.position,
+        answer_type=q.answer_type,
     )
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.ingest.matching import RULES
+from app.ingest.repeats import describe_repeats
 from app.models import Project, Question, Response, Scan, Strategy
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead, StrategyRead
 from app.schemas.scans import ScanRead
@@ -61,9 +65,26 @@ def _counts(session: Session, key, counted) -> dict[int, int]:  # type: ignore[n
     return {int(k): int(n) for k, n in rows}
 
 
+def import_notes(report: dict[str, Any] | None) -> list[str]:
+    """The import report of a strategy in words, for the project page."""
+    if not report:
+        return []
+    notes = []
+    if report.get("repeats", {}).get("rows"):
+        notes.append(describe_repeats(report["repeats"]))
+    by_rule = report.get("matched_by") or {}
+    if by_rule.get("contained"):
+        notes.append(
+            f"{by_rule['contained']} question(s) matched in another prompt format "
+            f"(rule 'contained': {RULES['contained']})"
+        )
+    return notes
+
+
 def strategy_stats(session: Session, *, project_id: int) -> list[StrategyRead]:
     """Per strategy: responses, mean tokens, share correct; coverage filled by the caller."""
     gold_known = Response.correct.is_not(None)
+    both_known = and_(gold_known, Response.file_correct.is_not(None))
     rows = session.execute(
         select(
             Strategy,
@@ -71,24 +92,31 @@ def strategy_stats(session: Session, *, project_id: int) -> list[StrategyRead]:
             func.avg(Response.n_tokens),
             func.sum(case((Response.correct.is_(True), 1), else_=0)),
             func.sum(case((gold_known, 1), else_=0)),
+            func.sum(case((both_known, 1), else_=0)),
+            func.sum(
+                case((and_(both_known, Response.file_correct == Response.correct), 1), else_=0)
+            ),
         )
         .outerjoin(Response, Response.strategy_id == Strategy.id)
         .where(Strategy.project_id == project_id)
         .group_by(Strategy.id)
         .order_by(Strategy.id)
     ).all()
-    return [_strategy_read(s, n, avg, ok, checked) for s, n, avg, ok, checked in rows]
+    return [_strategy_read(*row) for row in rows]
 
 
 def _strategy_read(
-    s: Strategy, n: int, avg: float | None, ok: int | None, checked: int | None
-) -> StrategyRead:
-    checked = int(checked or 0)
+    s: Strategy, n: int, avg: float | None, ok: int | None, checked: int | None,
+    files: int | None = 0, agree: int | None = 0,
+) -> StrategyRead:  # fmt: skip
+    checked, files = int(checked or 0), int(files or 0)
     return StrategyRead(
         id=s.id, name=s.name, source_filename=s.source_filename, file_format=s.file_format,
         layout=s.layout, origin=s.origin, created_at=s.created_at, n_responses=n,
         coverage=0.0, mean_tokens=float(avg) if avg is not None else None,
         share_correct=(int(ok or 0) / checked) if checked else None, n_checked=checked,
+        import_report=s.import_report, import_notes=import_notes(s.import_report),
+        n_file_verdicts=files, agreement=int(agree or 0) / files if files else None,
     )  # fmt: skip
 
 

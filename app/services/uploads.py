@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.ingest.matching import QuestionMatcher, question_key
+from app.ingest.matching import Match, QuestionMatcher, question_key
 from app.ingest.read import parse_bytes
 from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError
+from app.ingest.repeats import count_repeats, describe_repeats
 from app.jobs.lifecycle import create_job
 from app.models import Question, Response, Strategy
 from app.schemas.uploads import StrategyIngested, UploadResult
@@ -123,13 +126,13 @@ def _resolve_conflicts(
 
 class QuestionIndex:
     """The project's questions, matched by ``app.ingest.matching.QuestionMatcher`` (file id,
-    normalized text, or the same text plus an appended instruction)."""
+    normalized text with repeats paired in order, or the same content in another format)."""
 
     def __init__(self, project_id: int, questions: list[Question]) -> None:
         self.project_id = project_id
         self.matcher: QuestionMatcher[Question] = QuestionMatcher()
-        for q in questions:
-            self.matcher.add(q.text, q, q.external_id)
+        for q in sorted(questions, key=lambda q: q.position):
+            self.matcher.add(q.text, q, q.external_id, q.gold)
         self.next_position = max((q.position for q in questions), default=-1) + 1
 
     @classmethod
@@ -137,8 +140,8 @@ class QuestionIndex:
         rows = session.scalars(select(Question).where(Question.project_id == project_id)).all()
         return cls(project_id, list(rows))
 
-    def find(self, record: Record) -> Question | None:
-        return self.matcher.find(record.question, record.source_id)
+    def find(self, record: Record, taken: set[Question]) -> Match[Question] | None:
+        return self.matcher.find(record.question, record.source_id, record.gold, taken)
 
     def add(self, record: Record, key: str) -> Question:
         q = Question(
@@ -146,7 +149,7 @@ class QuestionIndex:
             text=record.question, gold=record.gold, position=self.next_position,
         )  # fmt: skip
         self.next_position += 1
-        self.matcher.add(record.question, q, record.source_id)
+        self.matcher.add(record.question, q, record.source_id, record.gold)
         return q
 
 
@@ -154,59 +157,57 @@ def _store_batch(
     session: Session, project_id: int, batch: StrategyBatch, index: QuestionIndex,
     *, origin: str, replaced: bool,
 ) -> StrategyIngested:  # fmt: skip
+    pairs, n_new, warnings, report = _match_questions(batch, index)
     strategy = Strategy(
         project_id=project_id, name=batch.name, source_filename=batch.parsed.filename,
         file_format=batch.parsed.format, layout=batch.parsed.mapping.layout, origin=origin,
+        import_report=report,
     )  # fmt: skip
     session.add(strategy)
-    pairs, n_new, warnings = _match_questions(batch, index)
     new_questions = [q for q, _ in pairs if q.id is None]
     session.add_all(new_questions)
     session.flush()
     rows = [
-        {"strategy_id": strategy.id, "question_id": q.id, "text": r.response, "line": r.line}
+        {"strategy_id": strategy.id, "question_id": q.id, "text": r.response, "line": r.line,
+         "file_correct": r.correct}
         for q, r in pairs
-    ]
+    ]  # fmt: skip
     if rows:
         session.execute(insert(Response), rows)
     return StrategyIngested(
         strategy_id=strategy.id, name=batch.name, filename=batch.parsed.filename,
         file_format=batch.parsed.format, layout=batch.parsed.mapping.layout,
         n_responses=len(rows), n_new_questions=n_new, n_matched_questions=len(rows) - n_new,
-        replaced=replaced, warnings=batch.warnings + warnings,
+        replaced=replaced, warnings=batch.warnings + warnings, matched_by=report["matched_by"],
+        repeats=report["repeats"],
     )  # fmt: skip
 
 
 def _match_questions(
     batch: StrategyBatch, index: QuestionIndex
-) -> tuple[list[tuple[Question, Record]], int, list[str]]:
+) -> tuple[list[tuple[Question, Record]], int, list[str], dict[str, Any]]:
     pairs: list[tuple[Question, Record]] = []
-    used: dict[int, int] = {}
-    n_new = 0
-    gold_conflicts = 0
+    taken: set[Question] = set()
+    matched_by: Counter[str] = Counter()
+    n_new = gold_conflicts = 0
     for r in batch.records:
-        q = index.find(r)
-        if q is None:
+        match = index.find(r, taken)
+        if match is None:
             q = index.add(r, question_key(r.question))
             n_new += 1
-        elif r.gold and q.gold and _norm_gold(r.gold) != _norm_gold(q.gold):
-            gold_conflicts += 1
-        elif r.gold and not q.gold:
-            q.gold = r.gold
-        if id(q) in used:
-            raise UploadError(
-                batch.parsed.filename,
-                f"the question on line {r.line} is the same question as on line {used[id(q)]}",
-                line=r.line, field="question",
-            )  # fmt: skip
-        used[id(q)] = r.line
+        else:
+            q = match.value
+            matched_by[match.rule] += 1
+            gold_conflicts += match.gold_conflict
+            if r.gold and not q.gold:
+                q.gold = r.gold
+        taken.add(q)
         pairs.append((q, r))
     warnings = []
     if gold_conflicts:
         warnings.append(f"{gold_conflicts} gold answers differ from the ones stored; kept those")
-    return pairs, n_new, warnings
-
-
-def _norm_gold(g: str) -> str:
-    g = g.strip().replace(",", "")
-    return g[:-2] if g.endswith(".0") else g
+    repeats = count_repeats(batch.records)
+    if repeats["rows"]:
+        warnings.append(describe_repeats(repeats))
+    report = {"matched_by": dict(matched_by), "new": n_new, "repeats": repeats}
+    return pairs, n_new, warnings, report

@@ -155,7 +155,7 @@ def test_cli_create_user_and_token(accounts_env: str, anon_client, session: Sess
     r = runner.invoke(cli, ["create-user", "bob", "--password-stdin"], input="pw-of-bob-123\n")
     assert r.exit_code == 1 and "already exists" in r.output
     r = runner.invoke(cli, ["create-user", "carol", "--password-stdin"], input="short\n")
-    assert r.exit_code == 1 and "8 characters" in r.output
+    assert r.exit_code == 2 and "8 characters" in r.output  # bad input
     r = runner.invoke(cli, ["create-token", "nobody"])
     assert r.exit_code == 1
     r = runner.invoke(cli, ["create-token", "bob", "--label", "ci"])

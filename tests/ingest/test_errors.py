@@ -69,9 +69,19 @@ def test_missing_response_field_names_field_and_line() -> None:
     assert message.startswith("s.jsonl, line 3, field 'answer': the response is missing")
 
 
-def test_null_response_is_missing() -> None:
+def test_null_response_is_null_not_missing() -> None:
     message = upload_error("s.jsonl", jsonl({"question": "q", "answer": None}))
-    assert message.startswith("s.jsonl, line 1, field 'answer': the response is missing")
+    assert message.startswith("s.jsonl, line 1, field 'answer': the response is null")
+
+
+def test_null_question_is_null_not_missing() -> None:
+    message = upload_error("s.jsonl", jsonl({"question": None, "answer": "4"}))
+    assert message == "s.jsonl, line 1, field 'question': the question is null"
+
+
+def test_empty_csv_cell_is_null() -> None:
+    message = upload_error("s.csv", b"question,answer\n,4\n")
+    assert "field 'question': the question is" in message
 
 
 def test_empty_response_is_a_warning() -> None:
@@ -142,28 +152,29 @@ def test_same_id_in_two_strategies_is_fine() -> None:
     assert len(parse_rows(*rows).records) == 2
 
 
-def test_duplicate_question_without_ids_names_both_lines() -> None:
+def test_repeated_question_without_ids_is_accepted() -> None:
     rows = [
         ROW,
         {"question": "other", "answer": "x"},
         {"question": "what is  2+2? ", "answer": "y"},
     ]
-    message = upload_error("d.jsonl", jsonl(*rows))
-    assert message.startswith(
-        "d.jsonl, line 3, field 'question': duplicate question (lines 1 and 3)"
-    )
+    assert [r.line for r in parse_rows(*rows).records] == [1, 2, 3]
 
 
-def test_duplicate_within_a_strategy_column() -> None:
-    rows = [{**ROW, "strategy": "a"}, {**ROW, "strategy": "b"}, {**ROW, "strategy": "b"}]
+def test_duplicate_id_within_a_strategy_column() -> None:
+    rows = [
+        {**ROW, "id": "7", "strategy": "a"},
+        {**ROW, "id": "7", "strategy": "b"},
+        {**ROW, "id": "7", "strategy": "b"},
+    ]
     message = upload_error("d.jsonl", jsonl(*rows))
-    assert "duplicate question in strategy 'b' (lines 2 and 3)" in message
+    assert "duplicate id '7' in strategy 'b' (lines 2 and 3)" in message
 
 
 def test_missing_strategy_value() -> None:
     rows = [{**ROW, "strategy": "a"}, {"question": "q", "answer": "a", "strategy": ""}]
     message = upload_error("s.jsonl", jsonl(*rows))
-    assert message == "s.jsonl, line 2, field 'strategy': the strategy name is missing"
+    assert message == "s.jsonl, line 2, field 'strategy': the strategy name is empty"
 
 
 def test_over_the_size_limit(tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def test_registry_and_typo_suggestion() -> None:
     assert get_judge("numeric") is numeric_judge
     with pytest.raises(UnknownJudgeError, match="did you mean 'numeric'"):
         get_judge("numerc")
-    with pytest.raises(UnknownJudgeError, match="known: choice, exact, numeric"):
+    with pytest.raises(UnknownJudgeError, match="known: auto, choice, exact, numeric"):
         get_judge("zzzzzz")
 
 
@@ -73,3 +73,13 @@ def test_detect_task_kind() -> None:
     assert detect_task_kind(["A", "(B)", "c".upper()]) == "choice"
     assert detect_task_kind(["Paris", "3"]) == "exact"
     assert detect_task_kind([None, ""]) == "exact"
+
+
+def test_auto_judges_each_question_by_its_own_type() -> None:
+    """One odd gold ("False") no longer switches numeric questions to exact matching."""
+    from workers.scoring.answers import AUTO, check_answer
+
+    assert detect_task_kind(["21", "False"]) == "exact"  # the old project-wide rule
+    assert check_answer(AUTO, "How many?", "She has 21.0 apples.", "21")
+    assert check_answer(AUTO, "Is 4 odd?", "The answer is false.", "False")
+    assert not check_answer("exact", "How many?", "She has 21.0 apples.", "21")

@@ -10,14 +10,15 @@ from sqlalchemy import select, update
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Project, Question, Response, Strategy
+from app.services.judgements import question_texts, store_judgements
 from workers.jobs.context import JobContext, JobFailure
 
 BATCH = 500
 
 
 def analyze_responses(ctx: JobContext) -> dict[str, Any]:
+    from workers.judging import judge_answer  # each question by its own answer type
     from workers.modeling.errors import ModelLoadError
-    from workers.scoring.answers import detect_task_kind, get_judge
 
     rows, golds, model_name = _pending(ctx.project_id)
     if not rows:
@@ -26,16 +27,23 @@ def analyze_responses(ctx: JobContext) -> dict[str, Any]:
         tokenizer = load_tokenizer(model_name, cache_dir=get_settings().models_dir)
     except ModelLoadError as exc:
         raise JobFailure(f"cannot load the tokenizer of '{model_name}': {exc}") from exc
-    judge = get_judge(detect_task_kind([g for g in golds.values() if g]))
+    with session_scope() as session:
+        texts = question_texts(session, project_id=int(ctx.project_id or 0))
     total = len(rows)
     for start in range(0, total, BATCH):
         chunk = rows[start : start + BATCH]
         lengths = [len(ids) for ids in tokenizer([t for _, t, _ in chunk])["input_ids"]]
+        judged = [
+            judge_answer(texts[qid], text, golds.get(qid)).as_dict() for _, text, qid in chunk
+        ]
         updates = [
-            {"rid": rid, "n": n, "ok": judge(text, golds[qid]) if golds.get(qid) else None}
-            for (rid, text, qid), n in zip(chunk, lengths, strict=True)
+            {"rid": rid, "n": n, "ok": j["verdict"]}
+            for (rid, _, _), n, j in zip(chunk, lengths, judged, strict=True)
         ]
         _save(updates)
+        with session_scope() as session:
+            stored = [(rid, qid, j) for (rid, _, qid), j in zip(chunk, judged, strict=True)]
+            store_judgements(session, judge="auto", rows=stored, gold=golds)
         ctx.progress("counting tokens, checking answers", start + len(chunk), total)
     return {"summary": f"Counted tokens of {total} responses.", "responses": total}
 

@@ -20,7 +20,7 @@ from workers.jobs.score_cache import DbScoreCache
 
 def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
     from workers.modeling import ModelLoadError, load_target
-    from workers.scoring.answers import detect_task_kind, get_judge
+    from workers.scoring.answers import AUTO, check_answer
     from workers.scoring.own_answers import generate_own_answers as generate
     from workers.scoring.prompts import PromptBuilder
 
@@ -50,10 +50,9 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
     # Through the text cache: a later SPPL scan with the same model reuses these answers.
     texts, _ = generate(target, builder, pool, max_new_tokens=max_new, cache=DbScoreCache(),
                         on_progress=progress)  # fmt: skip
-    judge = get_judge(detect_task_kind([g for _, _, g in questions]))
-    answers = {
-        qid: (text, judge(text, gold) if gold else None)
-        for (qid, _, gold), text in zip(questions, texts, strict=True)
+    answers = {  # each question by its own answer type
+        qid: (text, check_answer(AUTO, question, text, gold) if gold else None)
+        for (qid, question, gold), text in zip(questions, texts, strict=True)
     }
     settings_key = f"zero-shot|greedy|max_new={max_new}|{target.dtype}"
     correct = sum(1 for _, ok in answers.values() if ok)

@@ -15,7 +15,12 @@ Judges (registry by name, pluggable with ``register_judge``):
   whitespace) of the gold vs the text after the last "Final Answer:" (or the whole response).
 
 ``detect_task_kind(golds)`` picks "numeric" when every gold is a number, "choice" when every
-gold is an option letter, else "exact".
+gold is an option letter, else "exact" (one project-wide kind: kept for explicit choices).
+
+The default, ``auto``, judges each question by its own answer type
+(``workers.judging``: number, option, yesno, text, code), so one odd gold no longer
+switches a whole task to exact matching. ``check_answer`` is the entry point that knows
+the question text, which ``auto`` needs (options, per-question type).
 """
 
 from __future__ import annotations
@@ -113,6 +118,22 @@ JUDGES: dict[str, Judge] = {
 }
 
 
+AUTO = "auto"
+
+
+def check_answer(judge: str, question: str, response: str, gold: str) -> bool:
+    """Is ``response`` right? ``auto``: by the question's own answer type, else by ``judge``."""
+    if judge == AUTO:
+        from workers.judging import judge_answer
+
+        return judge_answer(question, response, gold).verdict is True
+    return get_judge(judge)(response, gold)
+
+
+def known_judges() -> list[str]:
+    return [AUTO, *sorted(JUDGES)]
+
+
 def register_judge(name: str, judge: Judge) -> None:
     """Add a judge (e.g. a task-specific checker) under ``name``."""
     JUDGES[name] = judge
@@ -122,9 +143,15 @@ def get_judge(name: str) -> Judge:
     """The judge called ``name``; on a typo the error suggests the closest name."""
     if name in JUDGES:
         return JUDGES[name]
-    close = difflib.get_close_matches(name, list(JUDGES), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(name, known_judges(), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise UnknownJudgeError(f"unknown judge {name!r}{hint} (known: {', '.join(sorted(JUDGES))})")
+    raise UnknownJudgeError(f"unknown judge {name!r}{hint} (known: {', '.join(known_judges())})")
+
+
+def check_judge_name(name: str) -> None:
+    """Raise UnknownJudgeError unless ``name`` is ``auto`` or a registered judge."""
+    if name != AUTO:
+        get_judge(name)
 
 
 def is_number(text: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from workers.scoring.answers import get_judge
+from workers.scoring.answers import check_answer
 from workers.scoring.cache import text_key
 from workers.scoring.exemplars import OwnAnswer
 from workers.scoring.generate import generate_greedy
@@ -67,8 +67,12 @@ def generate_own_answers(
 
 def check_answers(pool: Sequence[Question], texts: Sequence[str], judge: str) -> list[OwnAnswer]:
     """Own answers with their correctness (None where there is no gold)."""
-    check = get_judge(judge)
     return [
-        OwnAnswer(key, text, gold, check(text, str(gold)) if has_gold(gold) else None)
-        for (key, _, gold), text in zip(pool, texts, strict=True)
+        OwnAnswer(
+            key,
+            text,
+            gold,
+            check_answer(judge, question, text, str(gold)) if has_gold(gold) else None,
+        )  # fmt: skip
+        for (key, question, gold), text in zip(pool, texts, strict=True)
     ]

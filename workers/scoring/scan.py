@@ -25,7 +25,7 @@ from typing import Any
 
 from app.specs.scan import ScanInputError, ScanSpec
 from workers.modeling.loader import Target, describe_target
-from workers.scoring.answers import UnknownJudgeError, detect_task_kind, get_judge
+from workers.scoring.answers import UnknownJudgeError, check_answer, check_judge_name
 from workers.scoring.batched import score_items
 from workers.scoring.cache import score_key
 from workers.scoring.exemplars import ExemplarPlan, NoExemplarsError, select_exemplars
@@ -193,9 +193,9 @@ def sample_questions(shared: Sequence[str], n: int, seed: int) -> list[str]:
 
 
 def _resolve_judge(spec: ScanSpec, questions: Sequence[Question]) -> str:
-    judge = spec.judge if spec.judge != "auto" else detect_task_kind(q[2] for q in questions)
+    judge = spec.judge  # "auto": each question by its own answer type (workers.judging)
     try:
-        get_judge(judge)
+        check_judge_name(judge)
     except UnknownJudgeError as exc:
         raise ScanInputError(f"judge: {exc}") from None
     strict = "sppl" in spec.metrics and spec.filter_correct and not spec.allow_unfiltered_fallback
@@ -380,9 +380,10 @@ def _rank(result: ScanResult, metrics: Sequence[str]) -> None:
 
 
 def _correct_share(ctx: _Context, answers: Mapping[str, str]) -> dict[str, Any]:
-    check = get_judge(ctx.judge)
     keys = [k for k in ctx.result.sample if has_gold(ctx.golds.get(k))]
-    correct = sum(1 for k in keys if check(answers[k], str(ctx.golds[k])))
+    correct = sum(
+        1 for k in keys if check_answer(ctx.judge, ctx.texts[k], answers[k], str(ctx.golds[k]))
+    )
     return {"share": correct / len(keys) if keys else math.nan, "n": len(keys)}
 
 

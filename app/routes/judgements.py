@@ -1,0 +1,77 @@
+"""How answers were judged: the per-strategy table and each judgement, page and JSON twin."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+
+from app.deps import SessionDep
+from app.schemas.judgements import JudgementsPage, LlmJudgeCreate, LlmJudgeStarted
+from app.services import judgements as svc
+from app.services.errors import BadInput
+from app.web import is_htmx, render
+
+router = APIRouter()
+Show = Annotated[str, Query(description="all | disagree (with the file) | wrong | right")]
+Judge = Annotated[str, Query(max_length=200, description="auto (the rule judge) or llm:<model>")]
+StrategyId = Annotated[int | None, Query(description="Only this strategy")]
+PageNo = Annotated[int, Query(ge=1, description="Page number")]
+
+
+@router.get(
+    "/api/v1/projects/{project_id}/judgements", response_model=JudgementsPage, tags=["judgements"]
+)
+def api_judgements(
+    project_id: int, session: SessionDep, judge: Judge = "auto", show: Show = "all",
+    strategy: StrategyId = None, page: PageNo = 1,
+) -> JudgementsPage:  # fmt: skip
+    return svc.get_judgements_page(
+        session, project_id=project_id, judge=judge, show=show, strategy_id=strategy, page=page
+    )
+
+
+@router.get(
+    "/projects/{project_id}/judgements", response_class=HTMLResponse, include_in_schema=False
+)
+def judgements_page(
+    request: Request, project_id: int, session: SessionDep, judge: Judge = "auto",
+    show: Show = "all", strategy: StrategyId = None, page: PageNo = 1,
+) -> HTMLResponse:  # fmt: skip
+    data = svc.get_judgements_page(
+        session, project_id=project_id, judge=judge, show=show, strategy_id=strategy, page=page
+    )
+    return render(
+        request, "pages/judgements/index.html", {"page": data},
+        partial="partials/judgements/_list.html",
+        json_url=f"/api/v1/projects/{project_id}/judgements",
+    )  # fmt: skip
+
+
+@router.post(
+    "/api/v1/projects/{project_id}/judgements/llm", response_model=LlmJudgeStarted,
+    status_code=201, tags=["judgements"],
+)  # fmt: skip
+def api_start_llm_judge(
+    project_id: int, data: LlmJudgeCreate, session: SessionDep
+) -> LlmJudgeStarted:
+    """Queue the LLM judge (gpu queue); its verdicts appear under judge ``llm:<model>``."""
+    return svc.start_llm_judge(session, project_id=project_id, data=data)
+
+
+@router.post("/projects/{project_id}/judgements/llm", include_in_schema=False, response_model=None)
+def start_llm_judge_form(
+    request: Request, project_id: int, session: SessionDep,
+    model: Annotated[str, Form()] = "", limit: Annotated[int | None, Form()] = None,
+) -> HTMLResponse | RedirectResponse:  # fmt: skip
+    try:
+        data = LlmJudgeCreate(model=model.strip(), limit=limit)
+    except ValidationError as exc:
+        raise BadInput("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())) from exc
+    started = svc.start_llm_judge(session, project_id=project_id, data=data)
+    url = f"/jobs/{started.job_id}"
+    if is_htmx(request):
+        return HTMLResponse("", headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
