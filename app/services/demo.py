@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.jobs.lifecycle import create_job
-from app.models import Project
+from app.models import Project, Scan, Strategy
 from app.schemas.projects import ProjectCreate
 from app.services.projects import create_project
 from app.services.uploads import ingest_files
+from app.specs.scan import ScanSpec
 
 DEMO_NAME = "Demo: grade-school arithmetic"
 DEMO_DESCRIPTION = (
@@ -48,3 +49,30 @@ def create_demo_project(session: Session, *, n_questions: int, seed: int = 0) ->
                spec={"strategy": OWN_STRATEGY})  # fmt: skip
     session.flush()
     return project
+
+
+DEMO_SCAN_SAMPLE = 30  # sized so the first result comes within minutes on a 2-core CPU
+
+
+def demo_scan_spec(n_shared: int) -> ScanSpec:
+    """The demo's first scan. The unfiltered fallback is allowed so a target that answers
+    too few problems right still gives a result (labelled as unfiltered on the page)."""
+    return ScanSpec(sample=max(1, min(DEMO_SCAN_SAMPLE, n_shared)), allow_unfiltered_fallback=True)
+
+
+def start_demo_scan(session: Session, *, project_id: int) -> Scan | None:
+    """Queue the demo project's first scan once its own answers are in (nothing if it is not
+    the demo or already has a scan). Sent when the caller commits."""
+    from app.services.scans import shared_question_ids, start_scan
+
+    project = session.get(Project, project_id)
+    if project is None or not project.is_demo:
+        return None
+    if session.scalar(select(Scan.id).where(Scan.project_id == project_id).limit(1)):
+        return None
+    session.flush()
+    ids = list(session.scalars(select(Strategy.id).where(Strategy.project_id == project_id)))
+    shared = shared_question_ids(session, strategy_ids=ids)
+    if not shared:
+        return None
+    return start_scan(session, project_id=project_id, data=demo_scan_spec(len(shared)))

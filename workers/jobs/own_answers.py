@@ -12,6 +12,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.jobs.lifecycle import create_job
 from app.models import Project, Question
+from app.services.demo import start_demo_scan
 from app.services.own_answers import save_own_answers, store_as_strategy
 from app.specs.jobs import OwnAnswersSpec
 from workers.jobs.context import JobContext, JobFailure
@@ -48,8 +49,10 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
 
     pool = [(str(qid), text, gold) for qid, text, gold in questions]
     # Through the text cache: a later SPPL scan with the same model reuses these answers.
-    texts, _ = generate(target, builder, pool, max_new_tokens=max_new, cache=DbScoreCache(),
-                        on_progress=progress)  # fmt: skip
+    gen_started = time.monotonic()
+    texts, generated = generate(target, builder, pool, max_new_tokens=max_new,
+                                cache=DbScoreCache(), on_progress=progress)  # fmt: skip
+    generating_s = time.monotonic() - gen_started
     answers = {  # each question by its own answer type
         qid: (text, check_answer(AUTO, question, text, gold) if gold else None)
         for (qid, question, gold), text in zip(questions, texts, strict=True)
@@ -57,7 +60,8 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
     settings_key = f"zero-shot|greedy|max_new={max_new}|{target.dtype}"
     correct = sum(1 for _, ok in answers.values() if ok)
     result = {"summary": f"{len(answers)} own answers, {correct} correct.",
-              "answers": len(answers), "correct": correct}  # fmt: skip
+              "answers": len(answers), "correct": correct, "generated": generated,
+              "generating_s": round(generating_s, 3), "model": model_name}  # fmt: skip
     ctx.save(lambda session: _store(session, ctx.project_id, spec.strategy, target.model_key,
                                     target.name, settings_key, answers), result)  # fmt: skip
     return result
@@ -82,3 +86,4 @@ def _store(session: Session, project_id: int | None, strategy: str, model_key: s
     store_as_strategy(session, project_id=project_id or 0, name=strategy, answers=answers,
                       model_name=model_name)  # fmt: skip
     create_job(session, kind="analyze", project_id=project_id)  # sent after the commit
+    start_demo_scan(session, project_id=project_id or 0)  # the demo's first scan, by itself
