@@ -11,6 +11,7 @@ from app.ingest.records import UploadError
 from app.routes import (
     auth,
     browse,
+    estimates,
     jobs,
     judgements,
     manage,
@@ -79,6 +80,7 @@ def create_app() -> FastAPI:
     for module in (
         projects,
         uploads,
+        estimates,  # before results: /scans/estimate is not a scan id
         browse,
         judgements,
         jobs,

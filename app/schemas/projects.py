@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.estimates import QueueEntry
 from app.schemas.jobs import JobRead
 from app.schemas.scans import ScanRead
 
@@ -65,6 +66,9 @@ class ProjectPage(BaseModel):
     coverage_warning: str | None
     jobs: list[JobRead]
     scans: list[ScanRead] = Field(default_factory=list)
+    queue: list[QueueEntry] = Field(
+        default_factory=list, description="Unfinished jobs: running, waiting, time left"
+    )
 
 
 class ProjectList(BaseModel):

@@ -11,6 +11,7 @@ from app.config import get_settings
 from app.ingest.matching import RULES
 from app.ingest.repeats import describe_repeats
 from app.models import Project, Question, Response, Scan, Strategy
+from app.schemas.estimates import QueueEntry
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead, StrategyRead
 from app.schemas.scans import ScanRead
 from app.services.errors import BadInput, Conflict, NotFound
@@ -148,6 +149,7 @@ def get_project_page(session: Session, *, project_id: int) -> ProjectPage:
         n_shared=n_shared,
         coverage_warning=coverage_warning(strategies, read.n_questions, n_shared),
         jobs=list_jobs(session, project_id=project_id),
+        queue=_queue(session, project_id),
         scans=_scans(session, project_id),
     )
 
@@ -233,3 +235,9 @@ def _scans(session: Session, project_id: int) -> list[ScanRead]:
     from app.services.scans import list_scans
 
     return list_scans(session, project_id=project_id).scans
+
+
+def _queue(session: Session, project_id: int) -> list[QueueEntry]:
+    from app.services.estimates import project_queue
+
+    return project_queue(session, project_id=project_id)
