@@ -58,7 +58,9 @@ def api_start_llm_judge(
     project_id: int, data: LlmJudgeCreate, session: SessionDep
 ) -> LlmJudgeStarted:
     """Queue the LLM judge (gpu queue); its verdicts appear under judge ``llm:<model>``."""
-    return svc.start_llm_judge(session, project_id=project_id, data=data)
+    started = svc.start_llm_judge(session, project_id=project_id, data=data)
+    session.commit()
+    return started
 
 
 @router.post("/projects/{project_id}/judgements/llm", include_in_schema=False, response_model=None)
@@ -71,6 +73,7 @@ def start_llm_judge_form(
     except ValidationError as exc:
         raise BadInput("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())) from exc
     started = svc.start_llm_judge(session, project_id=project_id, data=data)
+    session.commit()
     url = f"/jobs/{started.job_id}"
     if is_htmx(request):
         return HTMLResponse("", headers={"HX-Redirect": url})

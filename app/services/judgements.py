@@ -65,7 +65,7 @@ def start_llm_judge(session: Session, *, project_id: int, data: LlmJudgeCreate) 
         raise BadInput("the LLM judge needs a model (a Hugging Face id or a local path)")
     spec = data.model_copy(update={"model": model})
     job = create_job(session, kind="llm_judge", project_id=project_id, spec=spec)
-    session.commit()  # sent by the commit
+    session.flush()  # the job is sent when the caller commits
     return LlmJudgeStarted(job_id=job.id, judge=f"llm:{model}"[:200])
 
 
