@@ -91,13 +91,15 @@ def serve(
     from app.jobs.lifecycle import requeue_expired
     from app.security.modes import check_serve_host
     from app.services.demo import ensure_demo_project
+    from app.services.judgements import queue_rejudging
 
     settings = get_settings()
     check_serve_host(host or settings.host)  # no password-less single mode off loopback
     _prepare()
-    if settings.demo:
-        with session_scope() as session:
+    with session_scope() as session:
+        if settings.demo:
             ensure_demo_project(session)
+        queue_rejudging(session)  # responses stored before per-question judging
     procs: list[subprocess.Popen[bytes]] = []
     if workers and settings.embedded_broker:
         # Jobs whose worker process is gone (a previous serve) lose their lease now; a job

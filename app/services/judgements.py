@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, insert, select, update
+from sqlalchemy import Select, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Judgement, Question, Response, Strategy
+from app.models import Job, Judgement, Question, Response, Strategy
 from app.schemas.judgements import (
     RULE_TEXTS,
     JudgementItem,
@@ -182,3 +182,28 @@ def _item(j: Judgement, r: Response, q: Question, strategy_name: str) -> Judgeme
         extracted=j.extracted, gold=j.gold, verdict=j.verdict, rule=j.rule, reason=j.reason,
         file_correct=r.file_correct, details=j.details,
     )  # fmt: skip
+
+
+def unanalyzed():  # type: ignore[no-untyped-def]
+    """Responses the analyze job has still to do: no token count, or no rule verdict (a
+    project imported before per-question judging)."""
+    judged = select(Judgement.id).where(Judgement.response_id == Response.id,
+                                        Judgement.judge == "auto")  # fmt: skip
+    return or_(Response.n_tokens.is_(None), ~judged.exists())
+
+
+def queue_rejudging(session: Session) -> list[int]:
+    """An analyze job for every project with unanalyzed responses and none queued (on start,
+    after an upgrade); returns the project ids. Sent when the caller commits."""
+    from app.jobs.lifecycle import create_job
+
+    pending = set(session.scalars(
+        select(Strategy.project_id).join(Response, Response.strategy_id == Strategy.id)
+        .where(unanalyzed()).distinct()
+    ))  # fmt: skip
+    waiting = set(session.scalars(select(Job.project_id).where(
+        Job.kind == "analyze", Job.status.in_(("queued", "running")))))  # fmt: skip
+    todo = sorted(p for p in pending - waiting if p is not None)
+    for project_id in todo:
+        create_job(session, kind="analyze", project_id=project_id)
+    return todo

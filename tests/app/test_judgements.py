@@ -128,3 +128,22 @@ def test_more_responses_than_one_batch_are_all_judged(
     analyze_responses(claimed_context(job_id))
     page = client.get(f"/api/v1/projects/{pid}/judgements").json()
     assert page["total"] == len(ROWS) and page["strategies"][0]["n_judged"] == len(ROWS)
+
+
+def test_responses_without_a_rule_verdict_are_analyzed_again(client, session) -> None:  # type: ignore[no-untyped-def]
+    """A project imported before per-question judging gets an analyze job on start."""
+    from sqlalchemy import delete, select
+
+    from app.jobs.states import JobState
+    from app.models import Job, Judgement
+    from app.services.judgements import queue_rejudging
+
+    pid, job_id = _upload(client)
+    session.get(Job, job_id).status = JobState.SUCCEEDED.value  # analyzed by the old code
+    session.execute(delete(Judgement))
+    session.commit()
+    assert queue_rejudging(session) == [pid]
+    session.commit()
+    assert queue_rejudging(session) == []  # one job is enough
+    kinds = session.scalars(select(Job.kind).where(Job.project_id == pid, Job.status == "queued"))
+    assert list(kinds) == ["analyze"]

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Project, Question, Response, Strategy
-from app.services.judgements import question_texts, store_judgements
+from app.services.judgements import question_texts, store_judgements, unanalyzed
 from workers.jobs.context import JobContext, JobFailure
 
 BATCH = 500
@@ -66,7 +66,7 @@ def _pending(project_id: int | None) -> tuple[list[tuple[int, str, int]], dict[i
         rows = session.execute(
             select(Response.id, Response.text, Response.question_id)
             .join(Strategy, Strategy.id == Response.strategy_id)
-            .where(Strategy.project_id == project_id, Response.n_tokens.is_(None))
+            .where(Strategy.project_id == project_id, unanalyzed())
             .order_by(Response.id)
         ).all()
         golds = dict(
