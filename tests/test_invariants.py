@@ -89,7 +89,7 @@ def test_the_web_app_imports_no_torch_transformers_or_workers() -> None:
         "import sys\n"
         "from fastapi.testclient import TestClient\n"
         "from app.main import create_app\n"
-        "import app.cli, app.jobs.kinds, app.services.results\n"
+        "import app.cli, app.jobs.kinds, app.services.results.page\n"
         "create_app()\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('torch', 'transformers', 'workers', 'peft'))\n"

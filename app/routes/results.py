@@ -21,13 +21,13 @@ from app.schemas.results import (
     ScanQuestionPage,
     SurpriseContext,
 )
-from app.services import results as svc
-from app.services import results_accuracy as acc
-from app.services import results_charts as charts
-from app.services import results_exports as exports
-from app.services.results_compare import get_compare_page, parse_scan_ids
-from app.services.results_paired import get_paired_page
-from app.services.results_question import get_scan_question_page
+from app.services.results import accuracy as acc
+from app.services.results import charts as charts
+from app.services.results import exports as exports
+from app.services.results import page as svc
+from app.services.results.compare import get_compare_page, parse_scan_ids
+from app.services.results.paired import get_paired_page
+from app.services.results.question import get_scan_question_page
 from app.services.token_surprise import start_token_surprise
 from app.web import is_htmx, render
 

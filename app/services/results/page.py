@@ -16,7 +16,7 @@ from app.models import Scan, Strategy
 from app.scans.report import ScanReport
 from app.schemas.results import ResultPage, ScanRef
 from app.services.errors import BadInput
-from app.services.results_accuracy import accuracy_section
+from app.services.results.accuracy import accuracy_section
 from app.services.scan_report import LOWER_IS_BETTER, current_report, question_snippets
 from app.services.scans import get_scan_page, get_scan_row
 

@@ -19,7 +19,7 @@ from app.schemas.results import (
 )
 from app.services.errors import BadInput
 from app.services.projects import get_project_row, project_read
-from app.services.results import finished_report, finished_scans, scan_ref
+from app.services.results.page import finished_report, finished_scans, scan_ref
 from app.services.scan_report import DESCRIPTIVE, FAMILIARITY, LABELS
 from app.stats.agreement import rank_correlation
 

@@ -24,7 +24,7 @@ from app.services.exports import (
     stream_strategy,
     stream_values_csv,
 )
-from app.services.results import finished_report, get_result_page
+from app.services.results.page import finished_report, get_result_page
 from app.services.scan_report import FAMILIARITY
 
 JSON = "application/json"

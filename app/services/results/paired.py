@@ -13,7 +13,7 @@ from app.models import ScanValue, Strategy
 from app.schemas.results import PairedPage, PairedPoints
 from app.services.errors import BadInput
 from app.services.projects import get_project_row, project_read
-from app.services.results import finished_report, lower_is_better, pick_metric, pick_scale
+from app.services.results.page import finished_report, lower_is_better, pick_metric, pick_scale
 from app.services.scan_report import question_snippets
 from app.services.scans import scan_read
 from app.stats.paired import align_pairs, compare_paired
