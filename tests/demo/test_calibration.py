@@ -22,7 +22,7 @@ SAMPLE = 40
 def test_packaged_model_answers_20_to_60_percent_of_the_demo() -> None:
     import torch
 
-    from workers.jobs.scan import OWN_ANSWER_MAX_NEW_TOKENS
+    from app.specs.jobs import OWN_ANSWER_MAX_NEW_TOKENS
     from workers.modeling import load_target
     from workers.scoring.answers import detect_task_kind, get_judge
     from workers.scoring.own_answers import generate_own_answers

@@ -87,7 +87,15 @@ def scan_inputs(data, n: int = 8):
 
 def test_run_scan_end_to_end_cache_and_resume(packaged_target, gsm8k) -> None:
     questions, responses = scan_inputs(gsm8k)
-    spec = ScanSpec(sample=4, examples=2, pool=8, max_new_tokens=48, seed=0, dtype="float32")
+    spec = ScanSpec(
+        sample=4,
+        examples=2,
+        pool=8,
+        max_new_tokens=48,
+        seed=0,
+        dtype="float32",
+        allow_unfiltered_fallback=True,
+    )
     cache = MemoryCache()
     first = run_scan(spec, packaged_target, questions, responses, cache=cache)
     assert first.counts["generated"] == 8 and first.counts["scored_items"] == 3 * 2 * 4

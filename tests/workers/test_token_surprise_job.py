@@ -10,7 +10,9 @@ import pytest
 import torch
 from sqlalchemy import select
 
-from app.models import ScanValue
+from app.db import session_scope
+from app.jobs import lifecycle
+from app.models import ScanValue, TokenSurprise
 from tests.paths import GSM8K_DIR
 from workers.tasks import execute
 
@@ -44,7 +46,9 @@ def _run(client, url: str, body: dict | None = None) -> dict:  # type: ignore[no
     client.cookies.clear()
     job = client.post(url, json=body).json()
     job = job.get("job", job)
-    execute(job["id"], job["kind"], job["spec"], job["project_id"])
+    with session_scope() as session:
+        lease = lifecycle.claim(session, job_id=job["id"], owner="test-worker")
+    execute(lease, job["kind"], job["spec"], job["project_id"])
     done = client.get(f"/api/v1/jobs/{job['id']}").json()
     assert done["status"] == "succeeded", done["error"]
     return done
@@ -61,7 +65,11 @@ def test_surprise_job_agrees_with_the_scan(client, session, _one_thread) -> None
     ).all()  # fmt: skip
     qid = values[0][0]
     job = _run(client, f"/api/v1/projects/{pid}/scans/{sid}/questions/{qid}/token-surprise")
-    contexts = job["result"]["contexts"]
+    stored_row = session.scalars(
+        select(TokenSurprise).where(TokenSurprise.scan_id == sid, TokenSurprise.question_id == qid)
+    ).one()  # the one row of this scan and question, saved with the job's success
+    contexts = stored_row.contexts
+    assert stored_row.job_id == job["id"] and stored_row.model["dtype"] == "float32"
     assert set(contexts) == {"ppl", "sppl"} and job["done"] == job["total"] == 4
     checked = 0
     for question_id, strategy_id, metric, value in values:
