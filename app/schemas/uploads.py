@@ -28,6 +28,9 @@ class StrategyIngested(BaseModel):
 class UploadResult(BaseModel):
     strategies: list[StrategyIngested]
     job_id: int | None = None
+    coverage_note: str | None = Field(
+        default=None, description="Which file made the shared questions drop, and by how much"
+    )
 
 
 class UploadProblem(BaseModel):

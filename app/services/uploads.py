@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -95,13 +95,40 @@ def ingest_files(
     batches = parse_files(files, strategy_name=strategy_name, mapping=mapping)
     replaced = _resolve_conflicts(session, project_id, batches, replace=replace)
     index = QuestionIndex.load(session, project_id)
+    before = _shared(session, project_id)
     ingested = [
         _store_batch(session, project_id, b, index, origin=origin, replaced=b.name in replaced)
         for b in batches
     ]
     job = create_job(session, kind="analyze", project_id=project_id)  # sent after the commit
     session.flush()
-    return UploadResult(strategies=ingested, job_id=job.id)
+    note = coverage_note(before, _shared(session, project_id), ingested)
+    return UploadResult(strategies=ingested, job_id=job.id, coverage_note=note)
+
+
+def _shared(session: Session, project_id: int) -> tuple[int, int]:
+    """(strategies, questions answered by all of them) of the project."""
+    from app.services.projects import shared_question_count
+
+    n = int(session.scalar(select(func.count(Strategy.id)).where(
+        Strategy.project_id == project_id)) or 0)  # fmt: skip
+    return n, shared_question_count(session, project_id=project_id, n_strategies=n)
+
+
+def coverage_note(before: tuple[int, int], after: tuple[int, int],
+                  ingested: list[StrategyIngested]) -> str | None:  # fmt: skip
+    """Name the files whose questions the others do not answer, when the shared questions
+    (what a scan compares) dropped with this upload."""
+    (n_before, shared_before), (_, shared_after) = before, after
+    if n_before == 0 or shared_after >= shared_before:
+        return None
+    culprits = [s for s in ingested if s.n_new_questions or s.n_matched_questions < shared_before]
+    named = ", ".join(
+        f"{s.filename} ({s.n_new_questions} questions no other strategy has, "
+        f"{s.n_matched_questions} matched)" for s in culprits
+    ) or "this upload"  # fmt: skip
+    return (f"Questions answered by every strategy dropped from {shared_before} to "
+            f"{shared_after} with {named}. Scans compare only those shared questions.")  # fmt: skip
 
 
 def _resolve_conflicts(

@@ -166,3 +166,23 @@ def test_browser_upload_error_fragment(client) -> None:
     )
     assert r.status_code == 422
     assert "bad.jsonl" in r.text and "line 1" in r.text
+
+
+def test_an_upload_of_unrelated_questions_is_named(client) -> None:  # type: ignore[no-untyped-def]
+    pid = client.post("/api/v1/projects", json={"name": "coverage"}).json()["id"]
+
+    def send(name: str, offset: int) -> dict:
+        rows = [
+            {"prompt": f"What is {i} + 1?", "response": str(i + 1)}
+            for i in range(offset, offset + 10)
+        ]
+        files = [("files", (f"{name}.jsonl", "\n".join(json.dumps(r) for r in rows).encode(),
+                            "application/json"))]  # fmt: skip
+        r = client.post(f"/api/v1/projects/{pid}/uploads", files=files, data={"strategy": name})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    assert send("a", 0)["coverage_note"] is None  # the first file sets the questions
+    assert send("b", 0)["coverage_note"] is None  # the same questions
+    note = send("c", 7)["coverage_note"]
+    assert "dropped from 10 to 3" in note and "c.jsonl (7 questions no other strategy has" in note
