@@ -80,3 +80,11 @@ def test_a_killed_generation_resumes_from_the_kept_answers() -> None:
     again, generated = generate_own_answers(target, builder, QUESTIONS, max_new_tokens=12,
                                             cache=cache)  # fmt: skip
     assert generated == len(QUESTIONS) - 2 and again == whole
+
+
+def test_the_eta_is_an_upper_bound_that_counts_down() -> None:
+    model, tok, prompts = _model_with_a_common_stop()
+    etas: list[float] = []
+    generate_greedy(model, tok, prompts, max_new_tokens=12, max_batch=2, on_eta=etas.append)
+    assert len(etas) >= 12 and all(e >= 0 for e in etas)
+    assert etas[-1] < etas[0]  # fewer steps and batches left at the end than at the start

@@ -36,22 +36,36 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
         raise JobFailure(str(exc)) from exc
     builder = PromptBuilder(target.tokenizer)
     ctx.progress("generating answers", 0, len(questions), force=True)
-    started, first = time.monotonic(), []
+    started, first, state = time.monotonic(), [], {"done": 0, "total": len(questions)}
+
+    def report(eta: float | None) -> None:
+        done, total = state["done"], state["total"]
+        new = done - (first[0] if first else 0)
+        rate = new / max(time.monotonic() - started, 1e-6) if new else None
+        ctx.progress(
+            "generating answers",
+            done,
+            total,
+            {"answers_per_s": rate, "eta_s": eta, "cached": first[0] if first else 0},
+        )
 
     def progress(done: int, total: int) -> None:
-        """Per answer; the rate and ETA count only answers generated now (not cached ones)."""
+        """Per answer; the rate counts only answers generated now (not cached ones)."""
         first.append(done) if not first else None
-        new = done - first[0]
-        rate = new / max(time.monotonic() - started, 1e-6) if new else None
-        eta = (total - done) / rate if rate else None
-        ctx.progress("generating answers", done, total,
-                     {"answers_per_s": rate, "eta_s": eta, "cached": first[0]})  # fmt: skip
+        state.update(done=done, total=total)
+        report(state.get("eta"))
+
+    def eta(seconds: float) -> None:
+        """Every decoding step: the upper bound of the time left (and a cancel check)."""
+        state["eta"] = seconds
+        report(seconds)
 
     pool = [(str(qid), text, gold) for qid, text, gold in questions]
     # Through the text cache: a later SPPL scan with the same model reuses these answers.
     gen_started = time.monotonic()
     texts, generated = generate(target, builder, pool, max_new_tokens=max_new,
-                                cache=DbScoreCache(), on_progress=progress)  # fmt: skip
+                                cache=DbScoreCache(), on_progress=progress,
+                                on_eta=eta)  # fmt: skip
     generating_s = time.monotonic() - gen_started
     answers = {  # each question by its own answer type
         qid: (text, check_answer(AUTO, question, text, gold) if gold else None)

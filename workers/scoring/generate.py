@@ -14,6 +14,7 @@ that stores each answer as it comes keeps it when the job is killed mid-batch.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ import torch
 
 GenProgressFn = Callable[[int, int], None]  # (done prompts, total prompts)
 AnswerFn = Callable[[int, str], None]  # (prompt index, answer text)
+EtaFn = Callable[[float], None]  # seconds left, at most: every row running to max_new_tokens
 
 
 def stop_ids(model: Any, tokenizer: Any) -> list[int]:
@@ -70,6 +72,7 @@ def generate_greedy(
     max_batch: int = 64,
     on_progress: GenProgressFn | None = None,
     on_answer: AnswerFn | None = None,
+    on_eta: EtaFn | None = None,
 ) -> list[str]:
     """Greedy continuations of ``prompts`` (token ids), as stripped texts in input order."""
     texts: list[str] = [""] * len(prompts)
@@ -89,18 +92,37 @@ def generate_greedy(
         if on_progress is not None:
             on_progress(len(finished), len(prompts))
 
-    for batch in _batches(order, lengths, max_new_tokens, token_budget, max_batch):
+    batches = list(_batches(order, lengths, max_new_tokens, token_budget, max_batch))
+    for n, batch in enumerate(batches):
         rows = [prompts[i] for i in batch]
+        clock = _Clock(max_new_tokens, len(batches) - n - 1, on_eta)
         outputs = _generate_batch(model, rows, pad, stops, max_new_tokens,
-                                  lambda row, tokens, b=batch: done(b[row], tokens))  # fmt: skip
+                                  lambda row, tokens, b=batch: done(b[row], tokens),
+                                  clock.step)  # fmt: skip
         for i, out in zip(batch, outputs, strict=True):
             done(i, out)  # the rows that ran to max_new_tokens
     return texts
 
 
+class _Clock:
+    """An honest upper bound of the time left, from the measured time per decoding step: this
+    batch's remaining steps, then each later batch at full length."""
+
+    def __init__(self, max_new: int, later_batches: int, on_eta: EtaFn | None) -> None:
+        self.max_new, self.later, self.on_eta = max_new, later_batches, on_eta
+        self.started = time.perf_counter()
+
+    def step(self, step: int) -> None:
+        if self.on_eta is None or step < 1:
+            return
+        per_step = (time.perf_counter() - self.started) / step
+        self.on_eta(per_step * ((self.max_new - step) + self.later * self.max_new))
+
+
 def _generate_batch(
     model: Any, rows: Sequence[Sequence[int]], pad: int, stops: list[int], max_new: int,
     on_row: Callable[[int, list[int]], None] | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> list[list[int]]:  # fmt: skip
     """New token ids per row (stop token and anything after it removed); ``on_row(row,
     tokens)`` as soon as a row emits its stop token."""
@@ -111,7 +133,7 @@ def _generate_batch(
     config = GenerationConfig(
         do_sample=False, max_new_tokens=max_new, pad_token_id=pad, eos_token_id=stops
     )
-    watch = _RowsEnding(ids.shape[1], stops, on_row) if on_row is not None else None
+    watch = _RowsEnding(ids.shape[1], stops, on_row, on_step) if on_row is not None else None
     with torch.inference_mode():
         out = model.generate(
             input_ids=ids.to(device), attention_mask=mask.to(device), generation_config=config,
@@ -124,11 +146,14 @@ def _generate_batch(
 class _RowsEnding:
     """A stopping criterion that stops nothing: it reports each row the step it ends."""
 
-    def __init__(self, prompt_width: int, stops: list[int], on_row: Callable) -> None:
-        self.width, self.on_row, self.seen = prompt_width, on_row, set()
+    def __init__(self, prompt_width: int, stops: list[int], on_row: Callable,
+                 on_step: Callable[[int], None] | None = None) -> None:  # fmt: skip
+        self.width, self.on_row, self.on_step, self.seen = prompt_width, on_row, on_step, set()
         self.stops = torch.tensor(stops, dtype=torch.long)
 
     def __call__(self, input_ids: torch.Tensor, scores: Any, **_: Any) -> torch.Tensor:
+        if self.on_step is not None:
+            self.on_step(input_ids.shape[1] - self.width)
         ended = torch.isin(input_ids[:, -1], self.stops.to(input_ids.device))
         for row in ended.nonzero().flatten().tolist():
             if row not in self.seen:

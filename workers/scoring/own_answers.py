@@ -39,6 +39,7 @@ def generate_own_answers(
     max_new_tokens: int,
     cache: Any = None,
     on_progress: Callable[[int, int], None] | None = None,
+    on_eta: Callable[[float], None] | None = None,
 ) -> tuple[list[str], int]:
     """Own answer texts in pool order and how many were generated (not cached)."""
     prompts = [builder.generation_prompt(text) for _, text, _ in pool]
@@ -59,7 +60,7 @@ def generate_own_answers(
         progress(0, len(todo))  # what the cache already had (an ETA counts only new work)
         texts = generate_greedy(
             target.model, target.tokenizer, [builder.prompt_ids(prompts[i]) for i in todo],
-            max_new_tokens=max_new_tokens, on_progress=progress, on_answer=keep,
+            max_new_tokens=max_new_tokens, on_progress=progress, on_answer=keep, on_eta=on_eta,
         )  # fmt: skip
         known = {**known, **{keys[i]: text for i, text in zip(todo, texts, strict=True)}}
     return [known[k] for k in keys], len(todo)
