@@ -14,7 +14,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,11 @@ def build_synthetic_scan(
     from sqlalchemy import insert
 
     from app.ingest.matching import question_key
-    from app.models import Question, Response, Scan, ScanValue, Strategy
+    from app.models import Question, Response, Scan, Strategy
+    from app.scans.output import ScanOutput, ValueRow
+    from app.scans.store import save_scan_result
     from app.schemas.projects import ProjectCreate
     from app.services.projects import create_project
-    from app.services.scan_report import build_report, load_values
     from app.specs.scan import ScanSpec
 
     rng = np.random.default_rng(seed)
@@ -60,18 +60,27 @@ def build_synthetic_scan(
     scan = Scan(project_id=project.id, model_name="bench/model", model_key="bench", spec=spec)
     session.add(scan)
     session.flush()
-    session.execute(insert(ScanValue), list(_values(rng, scan.id, strategies, questions)))
-    t0 = time.perf_counter()
-    values, truncated = load_values(session, scan_id=scan.id)
-    report = build_report(values, truncated=truncated, seed=seed)
+    values: dict[str, dict[str, list[ValueRow]]] = {s.name: {} for s in strategies}
+    for name, metric, qid, value, n_tokens in _values(rng, strategies, questions):
+        values[name].setdefault(metric, []).append(
+            ValueRow(question_key=str(qid), value=value, n_tokens=n_tokens)
+        )
+    examples = ["Own answer one. Final Answer: 1", "Own answer two. Final Answer: 2",
+                "Own answer three. Final Answer: 3"]  # fmt: skip
+    output = ScanOutput(
+        settings={**spec, "exemplars_filtered": True}, model={"dtype": "bfloat16"},
+        sample=[str(q.id) for q in questions], values=values, timings={"total": 600.0},
+        counts={"scored_items": 3 * len(strategies) * len(questions)},
+        exemplars={str(q.id): examples for q in questions},
+    )  # fmt: skip
+    t0 = time.perf_counter()  # what the worker does at the end of a scan: values, report, rows
+    save_scan_result(session, scan_id=scan.id, output=output, model_key="bench", seed=seed)
     build_s = time.perf_counter() - t0
-    scan.summary = _summary(report, strategies, questions)
-    scan.status, scan.finished_at = "succeeded", datetime.now(UTC)
     session.commit()
     return project.id, scan.id, build_s
 
 
-def _values(rng: np.random.Generator, scan_id: int, strategies: list, questions: list):  # type: ignore[no-untyped-def]
+def _values(rng: np.random.Generator, strategies: list, questions: list):  # type: ignore[no-untyped-def]
     """Log-normal perplexities whose typical value grows with the strategy index."""
     n = len(questions)
     difficulty = rng.normal(0.0, 0.25, n)  # shared per question: the pairing matters
@@ -84,29 +93,7 @@ def _values(rng: np.random.Generator, scan_id: int, strategies: list, questions:
                       "length": length, "logprob": -log_ppl}  # fmt: skip
         for metric, arr in per_metric.items():
             for q, v in zip(questions, arr, strict=True):
-                yield {"scan_id": scan_id, "strategy_id": s.id, "question_id": q.id,
-                       "metric": metric, "value": float(v), "n_tokens": int(length[0]),
-                       "truncated": False}  # fmt: skip
-
-
-def _summary(report: dict, strategies: list, questions: list) -> dict[str, Any]:
-    ids = {s.name: s.id for s in strategies}
-    aggregates = {
-        m: [{"strategy_id": ids[r["name"]], "strategy": r["name"], "n": r["n"],
-             **{k: r[k] for k in ("mean", "median", "std", "ci_low", "ci_high", "rank")}}
-            for r in report["per_metric"][m]["ranking"]["strategies"]]
-        for m in ("ppl", "sppl", "ifd")
-    }  # fmt: skip
-    examples = ["Own answer one. Final Answer: 1", "Own answer two. Final Answer: 2",
-                "Own answer three. Final Answer: 3"]  # fmt: skip
-    return {
-        "aggregates": aggregates, "warnings": [], "model": {"dtype": "bfloat16"},
-        "settings": {"exemplars_filtered": True}, "timings": {"total": 600.0},
-        "counts": {"scored_items": 3 * len(strategies) * len(questions)},
-        "sample": [q.id for q in questions],
-        "exemplars": {str(q.id): examples for q in questions}, "exemplar_sources": {},
-        "correct_share": {}, "own_answers": {"n": 500, "n_correct": 180}, "report": report,
-    }  # fmt: skip
+                yield s.name, metric, q.id, float(v), int(length[0])
 
 
 def _median_get(client: Any, url: str) -> tuple[float, int]:
