@@ -126,6 +126,20 @@ def project_queue(session: Session, *, project_id: int) -> list[QueueEntry]:
     return entries
 
 
+def _later_phases(session: Session, job: Job) -> float:
+    """A running scan's phases after the current one (its ETA covers only the current)."""
+    if job.kind != "scan" or job.phase not in SCORING_PHASES:
+        return 0.0
+    spec = ScanSpec(**{k: v for k, v in (job.spec or {}).items() if k != "scan_id"})
+    rate = measured_rates(session, model_name=spec.model or "").seconds_per_item
+    wanted = set(spec.metrics)
+    phases = [p for p, on in zip(SCORING_PHASES, (bool(wanted & {"ppl", "ifd"}),
+              "sppl" in wanted, "ifd" in wanted), strict=True) if on]  # fmt: skip
+    later = phases[phases.index(job.phase) + 1 :] if job.phase in phases else []
+    per_phase = len(spec.strategy_ids or []) * spec.sample
+    return len(later) * per_phase * rate if rate else 0.0
+
+
 def _behind(unfinished: list[Job], job: Job) -> list[int]:
     if job.status != "queued":
         return []
@@ -134,7 +148,7 @@ def _behind(unfinished: list[Job], job: Job) -> list[int]:
 
 def _remaining(session: Session, job: Job, eta_s: float | None) -> float | None:
     if job.status != "queued":
-        return eta_s
+        return eta_s + _later_phases(session, job) if eta_s is not None else None
     if job.kind == "scan":
         spec = ScanSpec(**{k: v for k, v in (job.spec or {}).items() if k != "scan_id"})
         return estimate_scan(session, project_id=job.project_id or 0, spec=spec).seconds

@@ -56,7 +56,7 @@ def test_queue_says_what_runs_what_waits_and_how_long(client, session: Session) 
     queue = client.get(f"/api/v1/projects/{pid}/queue").json()
     analyze = [e for e in queue if e["job"]["kind"] == "analyze"]
     running, waiting = (e for e in queue if e["job"]["kind"] == "scan")
-    assert running["job"]["status"] == "running" and running["seconds_left"] == 60.0
+    assert running["job"]["status"] == "running" and running["seconds_left"] == 60.0  # PPL only
     assert waiting["waits_behind"] == [jobs[0].id] and waiting["seconds_left"] == 8.0
     assert waiting["starts_in_s"] == 60.0
     assert all(e["job"]["status"] == "queued" for e in analyze)
@@ -65,3 +65,20 @@ def test_queue_says_what_runs_what_waits_and_how_long(client, session: Session) 
     lifecycle.end(session, lease, JobState.SUCCEEDED)
     fragment = client.get(f"/projects/{pid}/queue").text
     assert "every 3s" in fragment  # the second scan still waits
+
+
+def test_a_running_scan_counts_its_later_phases(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    pid = upload(client, {"alpha": rows("A"), "beta": rows("B")})
+    _measured_scan(session, pid)  # 0.5 s per scored item
+    scan = Scan(project_id=pid, model_name="org/tiny-model", spec={})
+    session.add(scan)
+    session.flush()
+    spec = ScanJobSpec(scan_id=scan.id, sample=8, model="org/tiny-model", strategy_ids=[1, 2])
+    job = lifecycle.create_job(session, kind="scan", project_id=pid, spec=spec)
+    session.commit()
+    lease = lifecycle.claim(session, job_id=job.id, owner="w")
+    lifecycle.report_progress(session, lease, phase="scoring ppl", done=4, total=16,
+                              extra={"eta_s": 6.0})  # fmt: skip
+    entry = next(e for e in client.get(f"/api/v1/projects/{pid}/queue").json()
+                 if e["job"]["id"] == job.id)  # fmt: skip
+    assert entry["seconds_left"] == 6.0 + 2 * (2 * 8) * 0.5  # then SPPL and IFD
