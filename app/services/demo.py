@@ -25,9 +25,9 @@ OWN_STRATEGY = "target_own_answers"
 
 
 def ensure_demo_project(session: Session) -> Project | None:
-    """Create the demo project once; later starts leave it alone."""
-    existing = session.scalars(select(Project).where(Project.is_demo.is_(True))).first()
-    if existing is not None:
+    """Create the demo project on a first start, when there is no project at all. A user who
+    deleted the demo but keeps projects of their own does not get it back."""
+    if session.scalar(select(Project.id).limit(1)) is not None:
         return None
     return create_demo_project(session, n_questions=get_settings().demo_questions)
 

@@ -33,3 +33,14 @@ def test_first_scan_is_queued_once_for_the_demo_only(session: Session) -> None:
     session.flush()
     assert start_demo_scan(session, project_id=other.id) is None
     assert session.scalar(select(Scan.id).where(Scan.project_id == other.id)) is None
+
+
+def test_a_deleted_demo_does_not_come_back_beside_the_users_projects(session: Session) -> None:
+    from app.services.demo import ensure_demo_project
+
+    demo = ensure_demo_project(session)
+    assert demo is not None and ensure_demo_project(session) is None
+    session.add(Project(name="mine", target_model="m"))
+    session.delete(demo)
+    session.flush()
+    assert ensure_demo_project(session) is None  # the next start
