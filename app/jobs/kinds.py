@@ -22,16 +22,12 @@ class JobKind:
     queue: str  # "gpu": model work, one job per GPU; "cpu": light work
     spec: type[BaseModel]
     handler: str  # "module:function", called with a JobContext
-    title: str
 
     def validate(self, spec: dict[str, Any] | BaseModel | None) -> dict[str, Any]:
         """The spec as stored on the row (JSON), checked against the kind's model."""
         if isinstance(spec, BaseModel):
             spec = spec.model_dump(mode="json")
-        try:
-            return self.spec.model_validate(spec or {}).model_dump(mode="json")
-        except ValidationError as exc:
-            raise UnknownJobKindError(f"{self.name} spec: {validation_message(exc)}") from exc
+        return self.parse(spec or {}).model_dump(mode="json")
 
     def parse(self, spec: dict[str, Any]) -> Any:
         """The stored spec as the kind's typed model (what the handler gets)."""
@@ -48,28 +44,17 @@ class UnknownJobKindError(ValueError):
 KINDS: dict[str, JobKind] = {
     k.name: k
     for k in (
-        JobKind(
-            "analyze",
-            "cpu",
-            AnalyzeSpec,
-            "workers.jobs.analyze:analyze_responses",
-            "token counts and answer checks",
-        ),
+        JobKind("analyze", "cpu", AnalyzeSpec, "workers.jobs.analyze:analyze_responses"),
         JobKind(
             "generate_own_answers",
             "gpu",
             OwnAnswersSpec,
             "workers.jobs.own_answers:generate_own_answers",
-            "the target's own answers",
         ),
-        JobKind("scan", "gpu", ScanJobSpec, "workers.jobs.scan:run_scan_job", "familiarity scan"),
-        JobKind("llm_judge", "gpu", LlmJudgeSpec, "workers.jobs.llm_judge:llm_judge", "LLM judge"),
+        JobKind("scan", "gpu", ScanJobSpec, "workers.jobs.scan:run_scan_job"),
+        JobKind("llm_judge", "gpu", LlmJudgeSpec, "workers.jobs.llm_judge:llm_judge"),
         JobKind(
-            "token_surprise",
-            "gpu",
-            TokenSurpriseSpec,
-            "workers.jobs.token_surprise:token_surprise",
-            "per-token surprise",
+            "token_surprise", "gpu", TokenSurpriseSpec, "workers.jobs.token_surprise:token_surprise"
         ),
     )  # fmt: skip
 }

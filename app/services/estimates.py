@@ -15,7 +15,7 @@ from app.models import Job, OwnAnswer, Project, Question, Scan, Strategy
 from app.schemas.estimates import QueueEntry, Rates, ScanEstimate
 from app.services.jobs import job_read
 from app.services.models import HUB_ID
-from app.specs.scan import ScanSpec
+from app.specs.scan import ScanJobSpec, ScanSpec
 
 RECENT = 20  # finished jobs looked at, newest first
 SCORING_PHASES = ("scoring ppl", "scoring sppl", "scoring ifd")
@@ -130,7 +130,7 @@ def _later_phases(session: Session, job: Job) -> float:
     """A running scan's phases after the current one (its ETA covers only the current)."""
     if job.kind != "scan" or job.phase not in SCORING_PHASES:
         return 0.0
-    spec = ScanSpec(**{k: v for k, v in (job.spec or {}).items() if k != "scan_id"})
+    spec = ScanJobSpec.model_validate(job.spec or {}).scan_spec()
     rate = measured_rates(session, model_name=spec.model or "").seconds_per_item
     wanted = set(spec.metrics)
     phases = [p for p, on in zip(SCORING_PHASES, (bool(wanted & {"ppl", "ifd"}),
@@ -150,7 +150,7 @@ def _remaining(session: Session, job: Job, eta_s: float | None) -> float | None:
     if job.status != "queued":
         return eta_s + _later_phases(session, job) if eta_s is not None else None
     if job.kind == "scan":
-        spec = ScanSpec(**{k: v for k, v in (job.spec or {}).items() if k != "scan_id"})
+        spec = ScanJobSpec.model_validate(job.spec or {}).scan_spec()
         return estimate_scan(session, project_id=job.project_id or 0, spec=spec).seconds
     if job.kind == "generate_own_answers" and job.project_id:
         project = session.get(Project, job.project_id)

@@ -156,6 +156,10 @@ class ScanJobSpec(ScanSpec):
 
     scan_id: int
 
+    def scan_spec(self) -> ScanSpec:
+        """The scan's settings alone (what the scan core takes)."""
+        return ScanSpec(**self.model_dump(exclude={"scan_id"}))
+
 
 def validation_message(exc: ValidationError) -> str:
     """ "field: reason; field: reason" from a pydantic error."""

@@ -28,4 +28,4 @@ def count(ctx: Any) -> dict[str, Any]:
     return {"summary": f"counted to {spec.steps}"}
 
 
-KIND = JobKind("test_count", "cpu", CountSpec, "tests.jobs.handlers:count", "test counter")
+KIND = JobKind("test_count", "cpu", CountSpec, "tests.jobs.handlers:count")

@@ -25,6 +25,15 @@ def _claimed(session: Session, kind: str, spec: dict | None = None):  # type: ig
     return lifecycle.claim(session, job_id=job.id, owner="test-worker")
 
 
+def _counting(session: Session, kind: str):  # type: ignore[no-untyped-def]
+    """A claimed 200-step counter job running in a thread, as a worker runs it."""
+    spec = {"steps": 200, "step_s": 0.02}
+    lease = _claimed(session, kind, spec)
+    thread = threading.Thread(target=execute, args=(lease, kind, spec, None))
+    thread.start()
+    return lease, thread
+
+
 def _wait(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -58,10 +67,7 @@ def test_heartbeat_survives_database_errors(session: Session, monkeypatch) -> No
 def test_cancel_stops_within_one_progress_step_and_keeps_what_finished(
     session: Session, count_kind: str
 ) -> None:
-    lease = _claimed(session, count_kind, {"steps": 200, "step_s": 0.02})
-    thread = threading.Thread(target=execute, args=(lease, count_kind,
-                              {"steps": 200, "step_s": 0.02}, None))  # fmt: skip
-    thread.start()
+    lease, thread = _counting(session, count_kind)
     _wait(lambda: svc.get_job(session, job_id=lease.job_id).done >= 3)
     with session_scope() as s:
         svc.cancel_job(s, job_id=lease.job_id)
@@ -79,10 +85,7 @@ def test_cancel_stops_within_one_progress_step_and_keeps_what_finished(
 def test_a_worker_that_lost_its_lease_stops_and_writes_nothing(
     session: Session, count_kind: str
 ) -> None:
-    lease = _claimed(session, count_kind, {"steps": 200, "step_s": 0.02})
-    thread = threading.Thread(target=execute, args=(lease, count_kind,
-                              {"steps": 200, "step_s": 0.02}, None))  # fmt: skip
-    thread.start()
+    lease, thread = _counting(session, count_kind)
     _wait(lambda: svc.get_job(session, job_id=lease.job_id).done >= 2)
     with session_scope() as s:  # the watchdog gave the job to another worker
         row = s.get(Job, lease.job_id)

@@ -17,7 +17,7 @@ from app.db import session_scope
 from app.models import Question, Response, Scan, Strategy
 from app.scans.output import ScanOutput
 from app.scans.store import save_scan_result
-from app.specs.scan import ScanInputError, ScanJobSpec, ScanSpec
+from app.specs.scan import ScanInputError, ScanJobSpec
 from workers.jobs.context import JobContext, JobFailure
 from workers.jobs.score_cache import DbScoreCache
 
@@ -27,7 +27,7 @@ def run_scan_job(ctx: JobContext) -> dict[str, Any]:
     from workers.scoring.scan import run_scan
 
     job_spec: ScanJobSpec = ctx.spec
-    spec = ScanSpec(**job_spec.model_dump(exclude={"scan_id"}))
+    spec = job_spec.scan_spec()
     model_name, questions, responses = _inputs(job_spec.scan_id)
     try:
         ctx.progress("loading the model", 0, 1, force=True)
