@@ -32,9 +32,10 @@ bare gold ("72.0") score alike. Torch-free: the web app re-scores saved predicti
   final punctuation mark.
 - ``math_equiv``: mathematical equivalence by math-verify (``\\frac{1}{2}`` = ``0.5`` =
   ``1/2``, ``\\sqrt{2}`` = ``2^{1/2}``, intervals, sets...). The answer is the last
-  ``\\boxed{}``, else the text after the last answer marker, else the last ``$...$`` /
-  ``\\(...\\)`` span, else the last number. Time-bounded in a child process
-  (``app.evaluation.math_equiv``); a check that times out counts as wrong and says so.
+  ``\\boxed{}``, else the text after the last answer marker (or GSM8K's "####"), else the
+  last one-line ``$...$`` / ``\\(...\\)`` span, else the last number. Time-bounded in a
+  child process (``app.evaluation.math_equiv``); a check that times out counts as wrong and
+  says so.
 
 ``gold_answer`` on gold solutions: GSM8K "#### 72" -> "72"; research "Final Answer: 72"
 -> "72"; a lone ``\\boxed{x}`` -> "x"; a decimal with trailing zeros ("72.0", as the
@@ -266,10 +267,12 @@ def extract_exact(output: str) -> str | None:
 
 def extract_math(output: str) -> str | None:
     said, _ = final_statement(output)  # the last \boxed{}, else after the last answer marker
+    if not said and "####" in output:
+        said = output.rsplit("####", 1)[1].strip().split("\n", 1)[0]
     if said:
         return said.strip().rstrip(".").strip() or None
-    spans = MATH_SPAN.findall(output)
-    if spans:
+    spans = [s for s in MATH_SPAN.findall(output) if "\n" not in "".join(s)]
+    if spans:  # a span over a line break is two currency amounts, not an inline formula
         return next(g for g in spans[-1] if g).strip()
     found = numbers_in(output)
     return _clean_number(found[-1]) if found else None

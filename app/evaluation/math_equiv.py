@@ -115,12 +115,12 @@ _CHECKER = _Checker()
 atexit.register(_CHECKER.close)
 
 
-def check_equivalent(extracted: str, gold: str, *, timeout_s: float = TIMEOUT_S) -> MathVerdict:
-    """Whether ``extracted`` equals ``gold`` mathematically (math-verify), within ``timeout_s``.
-
-    A timed-out check is not equivalent (``timed_out=True``). Safe from any thread.
-    """
-    return _CHECKER.check(extracted.strip(), gold.strip(), timeout_s)
+def check_equivalent(extracted: str, gold: str, *, timeout_s: float | None = None) -> MathVerdict:
+    """Whether ``extracted`` equals ``gold`` mathematically (math-verify), within ``timeout_s``
+    (default ``TIMEOUT_S``). A timed-out check is not equivalent (``timed_out=True``), and
+    is not memoised. Safe from any thread."""
+    limit = TIMEOUT_S if timeout_s is None else timeout_s
+    return _CHECKER.check(extracted.strip(), gold.strip(), limit)
 
 
 def stop_checker() -> None:

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from typing import Any
 
 LATEX_HINT = ("\\", "^", "{", "_")
+WORD = re.compile(r"[a-zA-Z]{2,}")
 
 
 def _source(text: str) -> str:
-    """What math-verify parses: LaTeX-looking text wrapped in ``$...$`` unless delimited."""
+    """What math-verify parses: the text as it is when it is delimited (``$``, ``\\(``) or
+    holds words ("18 dollars"), else wrapped in ``$...$`` (``(1, 2)``, ``x = 3``, LaTeX)."""
     text = text.strip()
     if "$" in text or "\\(" in text or "\\[" in text:
         return text
-    return f"${text}$" if any(h in text for h in LATEX_HINT) else text
+    if not any(h in text for h in LATEX_HINT) and WORD.search(text):
+        return text
+    return f"${text}$"
 
 
 def equivalent(extracted: str, gold: str) -> bool:
