@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -87,7 +88,8 @@ def test_a_dead_worker_process_on_this_host_shows_as_lost_at_once(client, sessio
     assert data["status"] == "running" and data["worker_lost"], data
     assert f":{dead.pid}) is gone" in data["worker_lost_reason"] and data["heartbeat_age_s"] < 10
     html = client.get(f"/jobs/{job.id}").text
-    assert "worker lost" in html and "heartbeat 1 s ago" in html and "is gone" in html
+    assert "worker lost" in html and "is gone" in html
+    assert re.search(r"heartbeat \d+ s ago", html)
     alive = _running(session, owner=lifecycle_owner(), beat_age_s=1)
     assert not client.get(f"/api/v1/jobs/{alive.id}").json()["worker_lost"]
 
