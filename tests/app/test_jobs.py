@@ -104,7 +104,7 @@ def test_another_hosts_worker_is_lost_after_three_missed_beats(client, session: 
     # Defaults: a heartbeat every 15 s, the lease expires after 120 s. Lost shows at 45 s.
     late = _running(session, owner="elsewhere:4242", beat_age_s=50)
     data = client.get(f"/api/v1/jobs/{late.id}").json()
-    assert data["worker_lost"] and "no heartbeat for 50 s" in data["worker_lost_reason"]
+    assert data["worker_lost"] and re.match(r"no heartbeat for 5\d s", data["worker_lost_reason"])
     on_time = _running(session, owner="elsewhere:4243", beat_age_s=30)
     assert not client.get(f"/api/v1/jobs/{on_time.id}").json()["worker_lost"]
     assert "worker lost" not in client.get(f"/jobs/{on_time.id}").text
