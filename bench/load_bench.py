@@ -245,7 +245,8 @@ def main() -> None:
             "jobs_wait_s": round(jobs_wait_s, 1),
         }
         engine.dispose()
-    print(json.dumps(report(out, checks, args)))
+        deployment = {"database": team.name, "processes": list(team.procs)}
+    print(json.dumps({**report(out, checks, args), "deployment": deployment}))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ upload, and a job that ran twice; and the bench runs end to end on a tiny team d
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -72,7 +73,8 @@ def test_the_job_check_finds_unfinished_and_repeated_jobs(session: Session) -> N
 
 
 @pytest.mark.slow
-def test_the_bench_runs_on_a_tiny_team_deployment() -> None:
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_the_bench_runs_on_a_tiny_team_deployment(settings_env: str) -> None:
     cmd = [sys.executable, "bench/load_bench.py", "--clients", "4", "--requests", "40",
            "--strategies", "3", "--questions", "20", "--no-scan",
            "--ports", "8146,8147"]  # fmt: skip
@@ -84,3 +86,11 @@ def test_the_bench_runs_on_a_tiny_team_deployment() -> None:
     assert result["jobs_unfinished"] == 0 and result["jobs_not_once"] == 0
     assert result["uploads"]["twin"] == [201, 409]  # same name in two processes at once
     assert "project page" in r.stdout
+    team = result["deployment"]  # everything it started is gone, the database too
+    assert sorted(team["processes"]) == ["web-1", "web-2", "worker-cpu", "worker-gpu"]
+    for port in (8146, 8147):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0
+    with get_engine().connect() as conn:
+        assert not conn.scalar(text("SELECT count(*) FROM pg_database WHERE datname = :n"),
+                               {"n": team["database"]})  # fmt: skip
