@@ -189,12 +189,13 @@ async def scenario(team, args: argparse.Namespace) -> dict:  # type: ignore[no-u
     async with httpx.AsyncClient(headers=headers, timeout=60) as c:
         project = (await c.get(f"{urls[0]}/api/v1/projects/{pid}")).json()
         sid = project["strategies"][0]["id"]
-        scan_code = 0
+        scan_code: int | str = 0
         if args.scan:
             r = await c.post(f"{urls[1 % len(urls)]}/api/v1/projects/{pid}/scans",
                              json={"metrics": ["ppl"], "sample": 4})  # fmt: skip
-            scan_code = r.status_code
-    browse_s = await browse(urls, headers, endpoints(pid, sid), clients=args.clients,
+            scan_code = r.status_code if r.status_code < 400 else f"{r.status_code}: {r.text[:200]}"
+    targets = [e for e in endpoints(pid, sid) if not args.only or e[0] == args.only]
+    browse_s = await browse(urls, headers, targets, clients=args.clients,
                             requests=args.requests, seconds=args.seconds, rec=rec)  # fmt: skip
     return {"pid": pid, "accepted": accepted, "statuses": statuses, "upload_s": upload_s,
             "browse_s": browse_s, "rec": rec, "scan_code": scan_code}  # fmt: skip
@@ -212,8 +213,8 @@ def report(out: dict, checks: dict, args: argparse.Namespace) -> dict:
     summary = {
         "rps": round(browse_n / out["browse_s"], 1), "p95_ms": round(pct(pages, 95)),
         "p50_ms": round(pct(pages, 50)), "p99_ms": round(pct(pages, 99)),
-        "project_page_rps": round(len(rec.times["project page"]) / out["browse_s"], 1),
-        "project_page_p95_ms": round(pct(rec.times["project page"], 95)),
+        "project_page_rps": round(len(rec.times.get("project page", [])) / out["browse_s"], 1),
+        "project_page_p95_ms": round(pct(rec.times.get("project page", []), 95)),
         "requests": browse_n, "errors_5xx": sum(rec.errors.values()), "clients": args.clients,
         "web_processes": len(args.ports), "uploads": out["statuses"],
         "upload_s": round(out["upload_s"], 2), "scan_status": out["scan_code"], **checks,
@@ -233,6 +234,7 @@ def main() -> None:
     parser.add_argument("--ports", default="8130,8131")
     parser.add_argument("--jobs-timeout", type=float, default=120.0)
     parser.add_argument("--no-scan", dest="scan", action="store_false")
+    parser.add_argument("--only", default="", help='one endpoint, e.g. "project page"')
     args = parser.parse_args()
     args.ports = [int(p) for p in args.ports.split(",")]
     with Team(ports=tuple(args.ports)) as team:
