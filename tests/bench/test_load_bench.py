@@ -82,9 +82,8 @@ def test_the_bench_runs_on_a_tiny_team_deployment(settings_env: str) -> None:
     assert r.returncode == 0, r.stderr[-3000:]
     result = json.loads(r.stdout.strip().splitlines()[-1])
     assert result["requests"] == 40 and result["rps"] > 0 and result["p95_ms"] > 0
-    assert result["lost"] == 0 and result["mixed"] == 0 and result["errors_5xx"] == 0
+    assert result["lost"] == 0 and result["mixed"] == 0
     assert result["jobs_unfinished"] == 0 and result["jobs_not_once"] == 0
-    assert result["uploads"]["twin"] == [201, 409]  # same name in two processes at once
     assert "project page" in r.stdout
     team = result["deployment"]  # everything it started is gone, the database too
     assert sorted(team["processes"]) == ["web-1", "web-2", "worker-cpu", "worker-gpu"]
@@ -94,3 +93,8 @@ def test_the_bench_runs_on_a_tiny_team_deployment(settings_env: str) -> None:
     with get_engine().connect() as conn:
         assert not conn.scalar(text("SELECT count(*) FROM pg_database WHERE datname = :n"),
                                {"n": team["database"]})  # fmt: skip
+    # Last: what the cross-process upload fix of issue 11 makes true (before it, the second
+    # same-named upload in another process answered 500, and shared questions were stored
+    # once per strategy).
+    assert result["uploads"]["twin"] == [201, 409] and result["errors_5xx"] == 0
+    assert result["duplicated"] == 0
