@@ -11,6 +11,8 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +22,7 @@ from app.config import get_settings
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+STARTUP_RETRY_S = 2.0
 
 cli = typer.Typer(
     help="Familiar: which response strategy will your model learn best from? "
@@ -28,19 +31,29 @@ cli = typer.Typer(
 )
 
 
-def _fail(exc: Exception, code: int) -> typer.Exit:
+def _fail(exc: Exception | str, code: int) -> typer.Exit:
     typer.echo(f"error: {exc}", err=True)
     return typer.Exit(code)
 
 
-def _prepare() -> None:
-    """Data folder and migrations: every command that touches the database starts here."""
+def _migrate() -> None:
     from app.db import get_engine
     from app.migrate import upgrade
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(get_engine())
+
+
+def _prepare() -> None:
+    """Data folder and migrations: every command that touches the database starts here.
+    A database that does not answer ends the command with one line (exit 1)."""
+    from app.dbhealth import DATABASE_DOWN, describe
+
+    try:
+        _migrate()
+    except DATABASE_DOWN as exc:
+        raise _fail(describe(exc), EXIT_FAILED) from None
 
 
 def _worker_cmd(queues: str, concurrency: int) -> list[str]:
@@ -87,26 +100,19 @@ def serve(
 
     import uvicorn
 
-    from app.db import session_scope
-    from app.jobs.lifecycle import requeue_expired
+    from app import dbhealth
     from app.security.modes import check_serve_host
-    from app.services.demo import ensure_demo_project
-    from app.services.judgements import queue_rejudging
 
     settings = get_settings()
     check_serve_host(host or settings.host)  # no password-less single mode off loopback
-    _prepare()
-    with session_scope() as session:
-        if settings.demo:
-            ensure_demo_project(session)
-        queue_rejudging(session)  # responses stored before per-question judging
     procs: list[subprocess.Popen[bytes]] = []
-    if workers and settings.embedded_broker:
-        # Jobs whose worker process is gone (a previous serve) lose their lease now; a job
-        # whose worker still lives keeps it, so no second worker runs it beside the first.
-        with session_scope() as session:
-            requeue_expired(session, stale_after_s=settings.job_stale_after_s)
-        procs = _start_workers()
+    try:
+        procs += _start_up(workers)
+    except dbhealth.DATABASE_DOWN as exc:
+        # One line, then serve 503 (health check included) until the database answers.
+        typer.echo(f"error: {dbhealth.describe(exc)}; answering 503 until it does", err=True)
+        dbhealth.hold(dbhealth.describe(exc))
+        threading.Thread(target=_start_up_later, args=(workers, procs), daemon=True).start()
     # uvicorn stops on SIGTERM/SIGINT and then raises the signal again with the handler it
     # found: ours turns it into SystemExit, so the finally below stops the workers.
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -118,6 +124,47 @@ def serve(
         )  # fmt: skip
     finally:
         _stop_workers(procs)
+
+
+def _start_up(workers: bool) -> list[subprocess.Popen[bytes]]:
+    """Migrations, the demo, re-judging, and the embedded workers (when they apply)."""
+    from app.db import session_scope
+    from app.jobs.lifecycle import requeue_expired
+    from app.services.demo import ensure_demo_project
+    from app.services.judgements import queue_rejudging
+
+    settings = get_settings()
+    _migrate()
+    with session_scope() as session:
+        if settings.demo:
+            ensure_demo_project(session)
+        queue_rejudging(session)  # responses stored before per-question judging
+    if not (workers and settings.embedded_broker):
+        return []
+    # Jobs whose worker process is gone (a previous serve) lose their lease now; a job
+    # whose worker still lives keeps it, so no second worker runs it beside the first.
+    with session_scope() as session:
+        requeue_expired(session, stale_after_s=settings.job_stale_after_s)
+    return _start_workers()
+
+
+def _start_up_later(workers: bool, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Retry the start-up steps every few seconds until the database answers, then serve."""
+    from app import dbhealth
+
+    while True:
+        time.sleep(STARTUP_RETRY_S)
+        try:
+            procs += _start_up(workers)
+        except dbhealth.DATABASE_DOWN as exc:
+            dbhealth.hold(dbhealth.describe(exc))
+            continue
+        except Exception as exc:  # noqa: BLE001 - say it on the pages, not only in the log
+            dbhealth.hold(f"start-up failed: {type(exc).__name__}: {dbhealth.reason(exc)}")
+            raise
+        dbhealth.release()
+        typer.echo(f"database at {dbhealth.where()} answers; serving", err=True)
+        return
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

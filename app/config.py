@@ -62,6 +62,14 @@ class Settings(BaseSettings):
         description="A running job whose worker sent no heartbeat for this long is resumed "
         "by the next worker that starts.",
     )
+    # issue 11: a dead worker shows as lost within a few heartbeats.
+    job_heartbeat_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often a worker renews the lease of its running job (at most a "
+        "quarter of JOB_STALE_AFTER_S). Pages show the job's worker as lost once 3 beats "
+        "are missing, and at once when its process on this host is gone.",
+    )
     queue_prefix: str = Field(
         default="familiar",
         pattern=r"^[A-Za-z0-9_.\-]{1,60}$",

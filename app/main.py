@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from app.dbhealth import (
+    DATABASE_DOWN,
+    DatabaseUnavailable,
+    check_database,
+    describe,
+    require_database,
+)
 from app.ingest.records import UploadError
 from app.routes import (
     auth,
@@ -53,6 +60,19 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
+async def handle_database_down(request: Request, exc: Exception) -> Response:
+    """503 while the database is away: JSON under /api, else a page in the site's layout."""
+    detail = str(exc) if isinstance(exc, DatabaseUnavailable) else describe(exc)
+    headers = {"Retry-After": "5"}
+    if request.url.path == "/healthz":
+        return PlainTextResponse(detail, status_code=503, headers=headers)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": detail}, status_code=503, headers=headers)
+    name = "partials/_error.html" if is_htmx(request) else "pages/error.html"
+    context = {"status": 503, "error": {"detail": detail}, "project": None}
+    return templates.TemplateResponse(request, name, context, status_code=503, headers=headers)
+
+
 def _project_crumb(request: Request) -> dict[str, object] | None:
     """The project an error page is about (for its breadcrumbs), when it exists."""
     from app.db import session_scope
@@ -71,7 +91,8 @@ def create_app() -> FastAPI:
         title="Familiar",
         description="Which response generation strategy will your target model learn best from?",
         version="0.1.0",
-        dependencies=[Depends(access_guard)],  # every route, also those added later
+        # every route, also those added later: 503 while start-up waits for the database
+        dependencies=[Depends(require_database), Depends(access_guard)],
         docs_url=None,  # served below from static/ (FastAPI's default loads a CDN)
         redoc_url=None,
     )
@@ -93,6 +114,8 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     for cls in ERROR_STATUS:
         app.add_exception_handler(cls, handle_error)
+    for down in (*DATABASE_DOWN, DatabaseUnavailable):
+        app.add_exception_handler(down, handle_database_down)
     app.add_exception_handler(AuthRequired, handle_auth_required)
     app.add_exception_handler(AccessDenied, handle_access_denied)
     add_session_middleware(app)
@@ -116,5 +139,9 @@ def api_docs() -> HTMLResponse:
     )  # fmt: skip
 
 
-def healthz() -> HTMLResponse:
-    return HTMLResponse("ok")
+def healthz() -> Response:
+    """200 "ok" when the database answers; 503 and the reason in one line when not."""
+    problem = check_database()
+    if problem:
+        return PlainTextResponse(problem, status_code=503, headers={"Retry-After": "5"})
+    return PlainTextResponse("ok")

@@ -34,8 +34,11 @@ class JobRead(BaseModel):
         default=None, description="Seconds since the worker's last heartbeat (running jobs)"
     )
     worker_lost: bool = Field(
-        default=False, description="No heartbeat for longer than JOB_STALE_AFTER_S"
+        default=False,
+        description="The worker holding this running job is gone: its process on this host "
+        "no longer exists, or it missed 3 heartbeats (JOB_HEARTBEAT_S) in a row",
     )
+    worker_lost_reason: str | None = Field(default=None, description="Why worker_lost is set")
     cancellable: bool = False
 
     @property

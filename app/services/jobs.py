@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
+from app.jobs.lease import lost_reason
 from app.jobs.lifecycle import create_job, request_cancel
 from app.jobs.states import ACTIVE, TERMINAL, JobState
 from app.models import Job
@@ -58,6 +58,7 @@ def job_read(job: Job) -> JobRead:
     if "eta_s" in extra and active:
         eta = extra["eta_s"]
     age = (now - beat).total_seconds() if beat and active else None
+    lost = lost_reason(job.owner, started, age) if active else None
     return JobRead(
         id=job.id, kind=job.kind, queue=job.queue, project_id=job.project_id,
         status=job.status, phase=job.phase, done=job.done, total=job.total,
@@ -65,6 +66,6 @@ def job_read(job: Job) -> JobRead:
         attempts=job.attempts, created_at=job.created_at, started_at=job.started_at,
         finished_at=job.finished_at, elapsed_s=elapsed, eta_s=eta, result=job.result,
         spec=job.spec or {}, owner=job.owner, heartbeat_age_s=age,
-        worker_lost=age is not None and age > get_settings().job_stale_after_s,
+        worker_lost=lost is not None, worker_lost_reason=lost,
         cancellable=job.status in (JobState.QUEUED, JobState.RUNNING),
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -65,3 +66,45 @@ def test_a_silent_worker_shows_as_lost_at_once(client, session: Session) -> None
     data = client.get(f"/api/v1/jobs/{job.id}").json()
     assert data["worker_lost"] and data["heartbeat_age_s"] > 290
     assert "worker lost" in client.get(f"/jobs/{job.id}").text
+
+
+def _running(session: Session, *, owner: str, beat_age_s: float) -> Job:
+    job = _job(session)
+    lifecycle.claim(session, job_id=job.id, owner=owner)
+    session.get(Job, job.id).heartbeat_at = datetime.now(UTC) - timedelta(seconds=beat_age_s)
+    session.commit()
+    return job
+
+
+def test_a_dead_worker_process_on_this_host_shows_as_lost_at_once(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    job = _running(session, owner=f"{socket.gethostname()}:{dead.pid}", beat_age_s=1)
+    data = client.get(f"/api/v1/jobs/{job.id}").json()
+    assert data["status"] == "running" and data["worker_lost"], data
+    assert f":{dead.pid}) is gone" in data["worker_lost_reason"] and data["heartbeat_age_s"] < 10
+    html = client.get(f"/jobs/{job.id}").text
+    assert "worker lost" in html and "is gone" in html
+    assert re.search(r"heartbeat \d+ s ago", html)
+    alive = _running(session, owner=lifecycle_owner(), beat_age_s=1)
+    assert not client.get(f"/api/v1/jobs/{alive.id}").json()["worker_lost"]
+
+
+def lifecycle_owner() -> str:
+    from app.jobs.lease import this_worker
+
+    return this_worker()
+
+
+def test_another_hosts_worker_is_lost_after_three_missed_beats(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    # Defaults: a heartbeat every 15 s, the lease expires after 120 s. Lost shows at 45 s.
+    late = _running(session, owner="elsewhere:4242", beat_age_s=50)
+    data = client.get(f"/api/v1/jobs/{late.id}").json()
+    assert data["worker_lost"] and re.match(r"no heartbeat for 5\d s", data["worker_lost_reason"])
+    on_time = _running(session, owner="elsewhere:4243", beat_age_s=30)
+    assert not client.get(f"/api/v1/jobs/{on_time.id}").json()["worker_lost"]
+    assert "worker lost" not in client.get(f"/jobs/{on_time.id}").text

@@ -19,14 +19,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
 from app.db import session_scope
 from app.jobs import lifecycle
-from app.jobs.lease import Lease
+from app.jobs.lease import Lease, heartbeat_interval
 from app.jobs.lifecycle import LeaseLost
 from app.jobs.states import JobState
 
-HEARTBEAT_S = 15.0
 PROGRESS_EVERY_S = 0.5
 log = logging.getLogger(__name__)
 
@@ -114,7 +112,7 @@ class JobContext:
         """Renew the lease while the handler runs, so a dead worker can be told from a slow
         one; the beats carry the cancel flag."""
         stop = threading.Event()
-        every = interval or min(HEARTBEAT_S, get_settings().job_stale_after_s / 4)
+        every = interval or heartbeat_interval()
 
         def beat() -> None:
             while not stop.wait(every):
