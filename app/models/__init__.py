@@ -4,6 +4,7 @@ from app.models.accounts import ApiToken, ShareLink, User
 from app.models.accuracies import Accuracy
 from app.models.jobs import Job
 from app.models.judgements import Judgement
+from app.models.metrics import ImportedMetric, ImportedMetricValue
 from app.models.projects import Project, Question, Response, Strategy
 from app.models.scans import (
     OwnAnswer,
@@ -17,6 +18,8 @@ from app.models.scans import (
 
 __all__ = [
     "Accuracy",
+    "ImportedMetric",
+    "ImportedMetricValue",
     "ApiToken",
     "Job",
     "Judgement",
