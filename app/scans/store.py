@@ -96,6 +96,7 @@ def run_summary(output: ScanOutput) -> dict[str, Any]:
         "warnings": output.warnings, "model": output.model, "settings": output.settings,
         "timings": output.timings, "counts": output.counts,
         "sample": [int(k) for k in output.sample], "exemplars": output.exemplars,
+        "samples": [[int(k) for k in s] for s in output.samples],
         "exemplar_sources": output.exemplar_sources, "correct_share": output.correct_share,
         "own_answers": {"n": len(own), "n_correct": sum(1 for a in own.values() if a["correct"])},
     }  # fmt: skip
