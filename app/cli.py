@@ -297,7 +297,8 @@ def scan(
     try:
         spec = ScanSpec(
             metrics=[m.strip() for m in metrics.split(",") if m.strip()], sample=sample,
-            samples=samples, examples=examples, pool=pool, dtype=dtype, seed=seed, template=template,
+            samples=samples, examples=examples, pool=pool, dtype=dtype, seed=seed,
+            template=template,
             max_new_tokens=max_new_tokens, filter_correct=filter_correct,
             allow_unfiltered_fallback=allow_unfiltered_fallback, judge=judge,
             max_length=max_length, token_budget=token_budget,

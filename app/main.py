@@ -15,6 +15,7 @@ from app.routes import (
     jobs,
     judgements,
     manage,
+    metrics,
     projects,
     results,
     scans,
@@ -81,6 +82,7 @@ def create_app() -> FastAPI:
         projects,
         uploads,
         estimates,  # before results: /scans/estimate is not a scan id
+        metrics,  # before results: /scans/import is not a scan id
         browse,
         judgements,
         jobs,

@@ -57,7 +57,8 @@ def start_scan_form(
 ) -> HTMLResponse | RedirectResponse:
     try:
         data = ScanSpec(
-            metrics=metrics, sample=sample, samples=samples, examples=examples, pool=pool, template=template,
+            metrics=metrics, sample=sample, samples=samples, examples=examples, pool=pool,
+            template=template,
             dtype=dtype, seed=seed, max_new_tokens=max_new_tokens, filter_correct=filter_correct,
             allow_unfiltered_fallback=allow_unfiltered_fallback, model=model.strip() or None,
         )  # fmt: skip

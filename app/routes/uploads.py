@@ -58,12 +58,22 @@ def api_upload(
     id_field: Annotated[str, Form(**MappingFields)] = "",
     gold_field: Annotated[str, Form(**MappingFields)] = "",
     strategy_field: Annotated[str, Form(**MappingFields)] = "",
-    category_field: Annotated[str, Form(description="Field holding each question's category "
-                                        "(default: category, subject or task)")] = "",
+    category_field: Annotated[
+        str,
+        Form(
+            description="Field holding each question's category "
+            "(default: category, subject or task)"
+        ),
+    ] = "",
 ) -> UploadResult:
     """Ingest the files, all or nothing; errors name the file, line and field."""
     mapping = _mapping(
-        question_field, response_field, input_field, id_field, gold_field, strategy_field,
+        question_field,
+        response_field,
+        input_field,
+        id_field,
+        gold_field,
+        strategy_field,
         category_field,
     )
     result = ingest_files(
@@ -91,7 +101,12 @@ def upload_form(
     category_field: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     mapping = _mapping(
-        question_field, response_field, input_field, id_field, gold_field, strategy_field,
+        question_field,
+        response_field,
+        input_field,
+        id_field,
+        gold_field,
+        strategy_field,
         category_field,
     )
     result = ingest_files(
