@@ -48,8 +48,8 @@ def test_per_strategy_metric_ranks_beside_the_scans_own(client, session) -> None
     assert "Imported metrics" in html and "badge-imported" in html and "rm.csv" in html
 
     client.cookies.clear()  # a script again, not the browser session the page started
-    client.post(f"/api/v1/projects/{pid}/accuracies",
-                files={"file": ("a.csv", b"strategy,accuracy\nalpha,0.5\nbeta,0.7\ngamma,0.6\n")})  # fmt: skip
+    accuracies = b"strategy,accuracy\nalpha,0.5\nbeta,0.7\ngamma,0.6\n"
+    client.post(f"/api/v1/projects/{pid}/accuracies", files={"file": ("a.csv", accuracies)})
     picks = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()["accuracy"]["top_picks"]
     reward = next(p for p in picks if p["metric"] == "reward")
     assert reward["imported"] and reward["picks"] == ["beta"] and reward["top_pick_is_best"]
