@@ -125,9 +125,13 @@ def _check_responses(
                 raise UploadError(filename, message, field=f"values.{name}")
 
 
-def _remap(output: ScanOutput, qmap: dict[str, int], resolver: KeyResolver) -> ScanOutput:
-    """The same output keyed by the project's question ids (as the worker stores it)."""
+def _remap(
+    output: ScanOutput, qmap: dict[str, int], resolver: KeyResolver, spec: dict[str, Any]
+) -> ScanOutput:
+    """The same output keyed by the project's question ids (as the worker stores it), its
+    settings with the model and strategies resolved as a dashboard scan's are."""
     data = output.model_dump(mode="json")
+    data["settings"] = data["settings"] | {k: spec[k] for k in ("model", "strategy_ids")}
 
     def key(k: str) -> str:
         return str(qmap[k])
@@ -162,11 +166,11 @@ def import_results(session: Session, *, project_id: int, filename: str, data: by
     _check_responses(session, filename, names, qmap)
     spec = _spec(filename, output.settings, sorted(names.values()))
     model = str(spec.model or output.model.get("name") or project.target_model)
-    scan = Scan(project_id=project_id, model_name=model,
-                spec=spec.model_copy(update={"model": model}).to_dict())  # fmt: skip
+    resolved = spec.model_copy(update={"model": model}).to_dict()
+    scan = Scan(project_id=project_id, model_name=model, spec=resolved)
     session.add(scan)
     session.flush()
-    remapped = _remap(output, qmap, resolver)
+    remapped = _remap(output, qmap, resolver, resolved)
     save_scan_result(
         session, scan_id=scan.id, output=remapped, model_key=str(output.model.get("model_key", "")),
         seed=spec.seed, own_answers_key=own_answers_settings_key(remapped),
