@@ -14,6 +14,7 @@ from app.models.scans import (
     TextCache,
     TokenSurprise,
 )
+from app.models.studies import Study, StudyProject
 
 __all__ = [
     "Accuracy",
@@ -30,6 +31,8 @@ __all__ = [
     "ScoreCache",
     "ShareLink",
     "Strategy",
+    "Study",
+    "StudyProject",
     "TextCache",
     "TokenSurprise",
     "User",

@@ -176,6 +176,11 @@ def mean_accuracies(accuracies: Mapping[str, Sequence[float]]) -> dict[str, floa
     return {s: scale * float(np.mean(v)) for s, v in finite.items()}
 
 
+def spread(values: Sequence[float]) -> float | None:
+    """Sample standard deviation (ddof 1) of accuracies; None with fewer than 2."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+
 def _finite(x: object) -> bool:
     try:
         return math.isfinite(float(x))  # type: ignore[arg-type]
@@ -241,7 +246,7 @@ def project_row(project: ProjectInput, metric: str, acc: dict[str, float]) -> Pr
         pick_accuracy=pick_accuracy, oracle=oracle, random=float(np.mean(values)),
         regret=max(0.0, oracle - pick_accuracy),
         best=sorted(s for s in names if _snap(acc[s]) == _snap(oracle)),
-        spread=float(np.std(values, ddof=1)),
+        spread=spread(values),
         spearman=float(np.mean(rhos)) if rhos else None,
         kendall=float(np.mean(taus)) if taus else None,
     )  # fmt: skip
