@@ -20,6 +20,7 @@ from app.routes import (
     results,
     scans,
     share,
+    studies,
     uploads,
 )
 from app.security.access import access_guard
@@ -91,6 +92,7 @@ def create_app() -> FastAPI:
         auth,
         share,
         manage,
+        studies,
     ):
         app.include_router(module.router)
     for cls in ERROR_STATUS:

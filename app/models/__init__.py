@@ -15,6 +15,7 @@ from app.models.scans import (
     TextCache,
     TokenSurprise,
 )
+from app.models.studies import Study, StudyProject
 
 __all__ = [
     "Accuracy",
@@ -33,6 +34,8 @@ __all__ = [
     "ScoreCache",
     "ShareLink",
     "Strategy",
+    "Study",
+    "StudyProject",
     "TextCache",
     "TokenSurprise",
     "User",
