@@ -1,7 +1,7 @@
 """imported metrics and question categories
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0012 (0007 before issue-13b was merged in; the lead re-chains)
 Create Date: 2026-12-01 13:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

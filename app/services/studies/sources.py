@@ -21,7 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Accuracy, Scan, ScanAggregate, Strategy
-from app.services.scan_report import LOWER_IS_BETTER
+from app.services.metrics.store import project_metric_values, source_text
+from app.services.results.samples import scan_samples
+from app.services.scan_report import LOWER_IS_BETTER, load_values
+from app.stats.samples import sample_means
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def project_metric_scores(session: Session, project_id: int) -> dict[str, Metric
     """Per metric name, the scores a study ranks strategies by (empty without results)."""
     scan = latest_finished_scan(session, project_id=project_id)
     if scan is None:
-        return {}
+        return imported_metric_scores(session, project_id=project_id)
     rows = session.execute(
         select(ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
         .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
@@ -61,16 +64,45 @@ def project_metric_scores(session: Session, project_id: int) -> dict[str, Metric
     for metric, name, mean in rows:
         by_metric[metric][name] = float(mean)
     detail = _scan_detail(scan)
-    return {
+    per_sample = _scan_sample_scores(session, scan, list(by_metric))
+    out = {
         metric: MetricScores(
             name=metric,
             lower_is_better=LOWER_IS_BETTER.get(metric, True),
             per_strategy=scores,
             source="scan",
             detail=detail,
+            samples=per_sample.get(metric),
         )
         for metric, scores in by_metric.items()
     }
+    return out | imported_metric_scores(session, project_id=project_id)
+
+
+def _scan_sample_scores(
+    session: Session, scan: Scan, metrics: list[str]
+) -> dict[str, list[dict[str, float]]]:
+    """Per metric, one {strategy: mean} per disjoint sample of the scan (issue 13a); empty
+    for a scan of one sample."""
+    samples = scan_samples(scan)
+    if not samples:
+        return {}
+    values, _ = load_values(session, scan_id=scan.id)
+    return {m: sample_means(values[m], samples) for m in metrics if m in values}
+
+
+def imported_metric_scores(session: Session, *, project_id: int) -> dict[str, MetricScores]:
+    """The project's imported metrics (issue 13a): the strategy means, per sample when the
+    metric holds K > 1 disjoint samples, with the file and time they came from."""
+    out = {}
+    for mv in project_metric_values(session, project_id=project_id):
+        r = mv.row
+        out[r.name] = MetricScores(
+            name=r.name, lower_is_better=r.lower_is_better, per_strategy=mv.means(),
+            source="imported", detail=source_text(r.source_filename, r.created_at),
+            samples=mv.sample_means() if r.n_samples > 1 else None,
+        )  # fmt: skip
+    return out
 
 
 def _scan_detail(scan: Scan) -> str:
