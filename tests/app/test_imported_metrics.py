@@ -154,3 +154,17 @@ def test_form_upload_redirects_and_a_new_upload_replaces(client, session) -> Non
                         follow_redirects=False)  # fmt: skip
         assert r.status_code == 303, r.text
     assert stored(session) == (1, 1)
+
+
+def test_deleting_the_project_or_a_strategy_takes_its_imported_values(client, session) -> None:  # type: ignore[no-untyped-def]
+    pid = upload(client, {"alpha": rows("A"), "beta": rows("B")})
+    body = csv_rows(
+        "strategy,question,value", [f"{s},What is 1 plus 1?,1" for s in ("alpha", "beta")]
+    )
+    assert post_metric(client, pid, body, name="m", direction="lower").status_code == 201
+    sid = next(s["id"] for s in client.get(f"/api/v1/projects/{pid}").json()["strategies"]
+               if s["name"] == "beta")  # fmt: skip
+    assert client.delete(f"/api/v1/projects/{pid}/strategies/{sid}").status_code == 200
+    assert stored(session) == (1, 1)
+    assert client.delete(f"/api/v1/projects/{pid}").status_code == 200
+    assert stored(session) == (0, 0)
