@@ -2,7 +2,8 @@
 
 Single mode: every request is the local user. Accounts mode: a signed-in user (session
 cookie or `Authorization: Bearer`) may do everything; anybody else may only read a project
-that a still-valid share link in their session opens. Unsafe methods also need a CSRF token.
+that a still-valid share link in their session opens (or a study: /studies/{id}, its twin
+and exports, never the study's projects). Unsafe methods also need a CSRF token.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ def project_of(request: Request, session: Session) -> int | None:
 
 
 def authorize_reader(request: Request, session: Session, principal: Principal) -> None:
-    """Anonymous in accounts mode: reading a project opened by a valid share link, or nothing."""
+    """Anonymous in accounts mode: reading a project or study that a valid share link opened,
+    or nothing."""
     path = request.url.path
     safe = request.method in SAFE_METHODS
     study = STUDY_PATH.match(path) if safe and not MANAGE.match(path) else None

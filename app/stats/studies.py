@@ -14,9 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
-from scipy import stats
+from statistics import fmean, stdev
 
 RULES: tuple[tuple[str, str], ...] = (
     (
@@ -173,12 +171,12 @@ def mean_accuracies(accuracies: Mapping[str, Sequence[float]]) -> dict[str, floa
     finite = {s: v for s, v in finite.items() if v}
     percent = any(v > 1 for vals in finite.values() for v in vals)
     scale = 1.0 if percent else 100.0
-    return {s: scale * float(np.mean(v)) for s, v in finite.items()}
+    return {s: scale * float(fmean(v)) for s, v in finite.items()}
 
 
 def spread(values: Sequence[float]) -> float | None:
     """Sample standard deviation (ddof 1) of accuracies; None with fewer than 2."""
-    return float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return stdev(values) if len(values) > 1 else None
 
 
 def _finite(x: object) -> bool:
@@ -197,13 +195,57 @@ def _tied_best(scores: Mapping[str, float]) -> list[str]:
     return sorted(s for s, v in scores.items() if v == best)
 
 
-def _correlation(x: list[float], y: list[float]) -> tuple[float | None, float | None]:
-    """Spearman rho and Kendall tau-b, None where a side is constant."""
+def average_ranks(values: Sequence[float]) -> list[float]:
+    """1-based ranks, ties at their mean rank (scipy.stats.rankdata's "average")."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def _pearson(a: list[float], b: list[float]) -> float:
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    num = sum((x - ma) * (y - mb) for x, y in zip(a, b, strict=True))
+    den = math.sqrt(sum((x - ma) ** 2 for x in a) * sum((y - mb) ** 2 for y in b))
+    return num / den
+
+
+def _kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float:
+    concordant = discordant = ties_x = ties_y = 0
+    for i in range(len(x)):
+        for j in range(i + 1, len(x)):
+            dx, dy = x[i] - x[j], y[i] - y[j]
+            if dx == 0 and dy == 0:
+                continue
+            if dx == 0:
+                ties_x += 1
+            elif dy == 0:
+                ties_y += 1
+            elif (dx > 0) == (dy > 0):
+                concordant += 1
+            else:
+                discordant += 1
+    pairs_x = concordant + discordant + ties_y  # pairs not tied in x
+    pairs_y = concordant + discordant + ties_x
+    return (concordant - discordant) / math.sqrt(pairs_x * pairs_y)
+
+
+def correlation(x: Sequence[float], y: Sequence[float]) -> tuple[float | None, float | None]:
+    """Spearman rho (Pearson on average ranks) and Kendall tau-b; None where a side is
+    constant. Written out rather than calling scipy.stats.spearmanr/kendalltau: their
+    per-call overhead (about 1 ms for the pair) made a 300-cell study page take 0.3 s for a
+    handful of strategies each; tests/stats/test_studies.py checks both against scipy."""
     if len(x) < 2 or len(set(x)) < 2 or len(set(y)) < 2:
         return None, None
-    rho = float(stats.spearmanr(x, y).statistic)
-    tau = float(stats.kendalltau(x, y).statistic)
-    return (rho if math.isfinite(rho) else None), (tau if math.isfinite(tau) else None)
+    rho = _pearson(average_ranks(x), average_ranks(y))
+    return max(-1.0, min(1.0, rho)), max(-1.0, min(1.0, _kendall_tau_b(x, y)))
 
 
 def project_row(project: ProjectInput, metric: str, acc: dict[str, float]) -> ProjectRow:
@@ -233,27 +275,27 @@ def project_row(project: ProjectInput, metric: str, acc: dict[str, float]) -> Pr
         oriented = {s: sign * sample[s] for s in names}
         tied = _tied_best(oriented)
         picks.append(tied)
-        pick_accs.append(float(np.mean([acc[s] for s in tied])))
+        pick_accs.append(float(fmean([acc[s] for s in tied])))
         for s in tied:
             counts[s] = counts.get(s, 0.0) + 1 / len(tied)
-        rho, tau = _correlation([oriented[s] for s in names], [-_snap(a) for a in values])
+        rho, tau = correlation([oriented[s] for s in names], [-_snap(a) for a in values])
         rhos += [rho] if rho is not None else []
         taus += [tau] if tau is not None else []
-    pick_accuracy = float(np.mean(pick_accs))
+    pick_accuracy = float(fmean(pick_accs))
     return ProjectRow(
         **base, status="ok", n_strategies=len(names), missing_strategies=missing,
         n_samples=len(samples), picks=picks, pick_counts=counts,
-        pick_accuracy=pick_accuracy, oracle=oracle, random=float(np.mean(values)),
+        pick_accuracy=pick_accuracy, oracle=oracle, random=float(fmean(values)),
         regret=max(0.0, oracle - pick_accuracy),
         best=sorted(s for s in names if _snap(acc[s]) == _snap(oracle)),
         spread=spread(values),
-        spearman=float(np.mean(rhos)) if rhos else None,
-        kendall=float(np.mean(taus)) if taus else None,
+        spearman=float(fmean(rhos)) if rhos else None,
+        kendall=float(fmean(taus)) if taus else None,
     )  # fmt: skip
 
 
 def _mean(values: list[float]) -> float | None:
-    return float(np.mean(values)) if values else None
+    return float(fmean(values)) if values else None
 
 
 def _weighted(pairs: list[tuple[float, float]]) -> float | None:

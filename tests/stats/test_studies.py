@@ -12,9 +12,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from app.stats.studies import MetricInput, ProjectInput, compute_study, mean_accuracies
+from app.stats.studies import (
+    MetricInput,
+    ProjectInput,
+    average_ranks,
+    compute_study,
+    correlation,
+    mean_accuracies,
+)
 
 approx = pytest.approx
 
@@ -124,3 +132,20 @@ def test_all_tied_metric_and_no_accuracy() -> None:
     row = rows_of(result, "m")["tied"]
     assert row.pick_accuracy == approx(50.0) and row.spearman is None
     assert result.metrics[0].no_accuracy == ["none"]
+
+
+def test_correlations_match_scipy_with_ties() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    for n in (2, 3, 5, 8, 15):
+        for _ in range(40):
+            x = [float(v) for v in rng.integers(0, 4, n)]
+            y = [float(v) for v in rng.integers(0, 4, n)]
+            rho, tau = correlation(x, y)
+            if len(set(x)) < 2 or len(set(y)) < 2:
+                assert (rho, tau) == (None, None)
+                continue
+            assert rho == approx(stats.spearmanr(x, y).statistic, abs=1e-12)
+            assert tau == approx(stats.kendalltau(x, y).statistic, abs=1e-12)
+    assert average_ranks([3.0, 1.0, 3.0, 2.0]) == [3.5, 1.0, 3.5, 2.0]
