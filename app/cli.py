@@ -300,6 +300,7 @@ def scan(
         _default("metrics")
     ),
     sample: Annotated[int, typer.Option(help=_spec_help("sample"))] = _default("sample"),
+    samples: Annotated[int, typer.Option(help=_spec_help("samples"))] = _default("samples"),
     examples: Annotated[int, typer.Option(help=_spec_help("examples"))] = _default("examples"),
     pool: Annotated[int, typer.Option(help=_spec_help("pool"))] = _default("pool"),
     dtype: Annotated[str, typer.Option(help=_spec_help("dtype"))] = _default("dtype"),
@@ -343,7 +344,8 @@ def scan(
     try:
         spec = ScanSpec(
             metrics=[m.strip() for m in metrics.split(",") if m.strip()], sample=sample,
-            examples=examples, pool=pool, dtype=dtype, seed=seed, template=template,
+            samples=samples, examples=examples, pool=pool, dtype=dtype, seed=seed,
+            template=template,
             max_new_tokens=max_new_tokens, filter_correct=filter_correct,
             allow_unfiltered_fallback=allow_unfiltered_fallback, judge=judge,
             max_length=max_length, token_budget=token_budget,

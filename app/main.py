@@ -22,10 +22,12 @@ from app.routes import (
     jobs,
     judgements,
     manage,
+    metrics,
     projects,
     results,
     scans,
     share,
+    studies,
     uploads,
 )
 from app.security.access import access_guard
@@ -102,6 +104,7 @@ def create_app() -> FastAPI:
         projects,
         uploads,
         estimates,  # before results: /scans/estimate is not a scan id
+        metrics,  # before results: /scans/import is not a scan id
         browse,
         judgements,
         jobs,
@@ -110,6 +113,7 @@ def create_app() -> FastAPI:
         auth,
         share,
         manage,
+        studies,
     ):
         app.include_router(module.router)
     for cls in ERROR_STATUS:

@@ -1,4 +1,5 @@
-"""Field layouts: which fields of a row hold the question, the response, id, gold, strategy.
+"""Field layouts: which fields of a row hold the question, the response, id, gold, strategy
+and category (the first of ``category``, ``subject``, ``task`` present).
 
 Detected layouts (a layout fits when both of its question and response fields occur):
 
@@ -19,7 +20,7 @@ by the priority order of the candidate tuples below (never a reason for ambiguit
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.ingest.records import FieldMapping, UploadError
@@ -46,6 +47,7 @@ GOLD_FIELDS = (
 )
 STRATEGY_FIELDS = ("strategy", "strategy_name")
 CORRECT_FIELDS = ("correct", "is_correct")
+CATEGORY_FIELDS = ("category", "subject", "task")
 ROLES = {
     "system": "system",
     "user": "user",
@@ -88,6 +90,7 @@ def candidate_mappings(found: set[str]) -> list[FieldMapping]:
         "gold": _first(GOLD_FIELDS, found),
         "strategy": _first(STRATEGY_FIELDS, found),
         "correct": _first(CORRECT_FIELDS, found),
+        "category": _first(CATEGORY_FIELDS, found),
     }
     options = [
         FieldMapping(layout, question=name, response=name, **extras)
@@ -133,7 +136,9 @@ def check_mapping(filename: str, mapping: FieldMapping, found: set[str]) -> Fiel
     if not mapping.question or not mapping.response:
         raise UploadError(filename, "the field mapping must name a question and a response field")
     listed = ", ".join(sorted(found))
-    for name in (mapping.question, mapping.response, mapping.input, mapping.id, mapping.gold):
+    named = (mapping.question, mapping.response, mapping.input, mapping.id, mapping.gold,
+             mapping.category)  # fmt: skip
+    for name in named:
         if name is not None and name not in found:
             message = f"the mapping names a field the file does not have (fields found: {listed})"
             raise UploadError(filename, message, field=name)
@@ -146,8 +151,16 @@ def check_mapping(filename: str, mapping: FieldMapping, found: set[str]) -> Fiel
 def resolve_mapping(
     filename: str, rows: Sequence[tuple[int, dict[str, Any]]], mapping: FieldMapping | None
 ) -> FieldMapping:
-    """The explicit mapping (checked) when given, else the detected one."""
+    """The explicit mapping (checked) when given, else the detected one. An ``auto`` mapping
+    detects the layout and names only the category field (a user's mapping of categories)."""
     found = field_names(rows)
+    if mapping is not None and mapping.layout == "auto":
+        detected = detect_layout(filename, found)
+        if mapping.category is not None and mapping.category not in found:
+            listed = ", ".join(sorted(found))
+            message = f"the category field is not in the file (fields found: {listed})"
+            raise UploadError(filename, message, field=mapping.category)
+        return replace(detected, category=mapping.category or detected.category)
     if mapping is not None:
         return check_mapping(filename, mapping, found)
     return detect_layout(filename, found)

@@ -115,6 +115,7 @@ def _record(
         gold=_optional(filename, line, row, mapping.gold),
         strategy=_strategy(filename, line, row, mapping.strategy),
         correct=_verdict(filename, line, row, mapping.correct),
+        category=_optional(filename, line, row, mapping.category),
     )
 
 

@@ -34,6 +34,7 @@ class Record:
     gold: str | None = None  # gold/reference answer, if any
     strategy: str | None = None  # from a strategy column, if any
     correct: bool | None = None  # the file's own verdict on the response, if it has one
+    category: str | None = None  # from a category/subject/task field, if any
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class FieldMapping:
     gold: str | None = None
     strategy: str | None = None
     correct: str | None = None  # the file's own true/false verdict on the response
+    category: str | None = None  # the question's category (category, subject or task)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from app.models.accounts import ApiToken, ShareLink, User
 from app.models.accuracies import Accuracy
 from app.models.jobs import Job
 from app.models.judgements import Judgement
+from app.models.metrics import ImportedMetric, ImportedMetricValue
 from app.models.projects import Project, Question, Response, Strategy
 from app.models.scans import (
     OwnAnswer,
@@ -14,9 +15,12 @@ from app.models.scans import (
     TextCache,
     TokenSurprise,
 )
+from app.models.studies import Study, StudyProject
 
 __all__ = [
     "Accuracy",
+    "ImportedMetric",
+    "ImportedMetricValue",
     "ApiToken",
     "Job",
     "Judgement",
@@ -30,6 +34,8 @@ __all__ = [
     "ScoreCache",
     "ShareLink",
     "Strategy",
+    "Study",
+    "StudyProject",
     "TextCache",
     "TokenSurprise",
     "User",

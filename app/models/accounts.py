@@ -38,13 +38,17 @@ class ApiToken(Base):
 
 
 class ShareLink(Base):
-    """A read-only link to a project (or to one scan of it); only its SHA-256 is kept."""
+    """A read-only link to a project (or to one scan of it), or to a study (``study_id`` set,
+    ``project_id`` empty); only its SHA-256 is kept."""
 
     __tablename__ = "share_links"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    study_id: Mapped[int | None] = mapped_column(
+        ForeignKey("studies.id", ondelete="CASCADE"), index=True, nullable=True
     )
     scan_id: Mapped[int | None] = mapped_column(
         ForeignKey("scans.id", ondelete="CASCADE"), nullable=True

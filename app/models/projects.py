@@ -60,6 +60,8 @@ class Question(Base):
     position: Mapped[int] = mapped_column(Integer)
     # number | option | yesno | text | code, detected per question by the analyze job
     answer_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # From a category/subject/task field of the upload, or mapped later (issue 13)
+    category: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Response(Base):

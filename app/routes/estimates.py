@@ -21,18 +21,20 @@ D = ScanSpec.default
 
 
 def _spec(metrics: list[str], sample: int, pool: int, filter_correct: bool,
-          model: str) -> ScanSpec:  # fmt: skip
+          model: str, samples: int = 1) -> ScanSpec:  # fmt: skip
     try:
         return ScanSpec(metrics=metrics or list(D("metrics")), sample=sample, pool=pool,
-                        filter_correct=filter_correct, model=model.strip() or None)  # fmt: skip
+                        filter_correct=filter_correct, model=model.strip() or None,
+                        samples=samples)  # fmt: skip
     except ScanInputError as exc:
         raise BadInput(str(exc)) from exc
 
 
 def _estimate(session: SessionDep, project_id: int, metrics: list[str], sample: int,
-              pool: int, filter_correct: bool, model: str) -> ScanEstimate:  # fmt: skip
+              pool: int, filter_correct: bool, model: str,
+              samples: int = 1) -> ScanEstimate:  # fmt: skip
     get_project_row(session, project_id=project_id)
-    spec = _spec(metrics, sample, pool, filter_correct, model)
+    spec = _spec(metrics, sample, pool, filter_correct, model, samples)
     return svc.estimate_scan(session, project_id=project_id, spec=spec)
 
 
@@ -44,10 +46,10 @@ Metrics = Annotated[list[str], Query()]
 def api_scan_estimate(
     project_id: int, session: SessionDep, metrics: Metrics = [],  # noqa: B006
     sample: int = D("sample"), pool: int = D("pool"), filter_correct: bool = True,
-    model: str = "",
+    model: str = "", samples: int = D("samples"),
 ) -> ScanEstimate:  # fmt: skip
     """How long a scan with these settings would take here, from measured rates."""
-    return _estimate(session, project_id, metrics, sample, pool, filter_correct, model)
+    return _estimate(session, project_id, metrics, sample, pool, filter_correct, model, samples)
 
 
 @router.get("/projects/{project_id}/scans/estimate", response_class=HTMLResponse,
@@ -55,10 +57,10 @@ def api_scan_estimate(
 def scan_estimate(
     request: Request, project_id: int, session: SessionDep, metrics: Metrics = [],  # noqa: B006
     sample: int = D("sample"), pool: int = D("pool"), filter_correct: bool = False,
-    model: str = "",
+    model: str = "", samples: int = D("samples"),
 ) -> HTMLResponse:  # fmt: skip
     """The form's estimate (an unchecked filter box sends nothing, hence the default)."""
-    data = _estimate(session, project_id, metrics, sample, pool, filter_correct, model)
+    data = _estimate(session, project_id, metrics, sample, pool, filter_correct, model, samples)
     return render(request, "partials/scans/_estimate.html", {"estimate": data})
 
 

@@ -44,6 +44,7 @@ def start_scan_form(
     session: SessionDep,
     metrics: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI form default
     sample: Annotated[int, Form()] = D("sample"),
+    samples: Annotated[int, Form()] = D("samples"),
     examples: Annotated[int, Form()] = D("examples"),
     pool: Annotated[int, Form()] = D("pool"),
     template: Annotated[str, Form()] = D("template"),
@@ -56,7 +57,8 @@ def start_scan_form(
 ) -> HTMLResponse | RedirectResponse:
     try:
         data = ScanSpec(
-            metrics=metrics, sample=sample, examples=examples, pool=pool, template=template,
+            metrics=metrics, sample=sample, samples=samples, examples=examples, pool=pool,
+            template=template,
             dtype=dtype, seed=seed, max_new_tokens=max_new_tokens, filter_correct=filter_correct,
             allow_unfiltered_fallback=allow_unfiltered_fallback, model=model.strip() or None,
         )  # fmt: skip

@@ -27,13 +27,15 @@ def _read_all(files: list[UploadFile]) -> list[tuple[str, bytes]]:
 
 
 def _mapping(
-    question: str, response: str, input_: str, id_: str, gold: str, strategy: str
-) -> FieldMapping | None:
-    if not (question or response):
-        return None
+    question: str, response: str, input_: str, id_: str, gold: str, strategy: str,
+    category: str = "",
+) -> FieldMapping | None:  # fmt: skip
+    if not (question or response):  # a category field alone: detect the rest
+        return FieldMapping(layout="auto", category=category) if category else None
     return FieldMapping(
         layout="custom", question=question or None, response=response or None,
         input=input_ or None, id=id_ or None, gold=gold or None, strategy=strategy or None,
+        category=category or None,
     )  # fmt: skip
 
 
@@ -56,10 +58,23 @@ def api_upload(
     id_field: Annotated[str, Form(**MappingFields)] = "",
     gold_field: Annotated[str, Form(**MappingFields)] = "",
     strategy_field: Annotated[str, Form(**MappingFields)] = "",
+    category_field: Annotated[
+        str,
+        Form(
+            description="Field holding each question's category "
+            "(default: category, subject or task)"
+        ),
+    ] = "",
 ) -> UploadResult:
     """Ingest the files, all or nothing; errors name the file, line and field."""
     mapping = _mapping(
-        question_field, response_field, input_field, id_field, gold_field, strategy_field
+        question_field,
+        response_field,
+        input_field,
+        id_field,
+        gold_field,
+        strategy_field,
+        category_field,
     )
     result = ingest_files(
         session, project_id=project_id, files=_read_all(files),
@@ -83,9 +98,16 @@ def upload_form(
     id_field: Annotated[str, Form()] = "",
     gold_field: Annotated[str, Form()] = "",
     strategy_field: Annotated[str, Form()] = "",
+    category_field: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     mapping = _mapping(
-        question_field, response_field, input_field, id_field, gold_field, strategy_field
+        question_field,
+        response_field,
+        input_field,
+        id_field,
+        gold_field,
+        strategy_field,
+        category_field,
     )
     result = ingest_files(
         session, project_id=project_id, files=_read_all(files),

@@ -29,6 +29,9 @@ class ScanOutput(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
     model: dict[str, Any] = Field(default_factory=dict)
     sample: list[str]
+    samples: list[list[str]] = Field(
+        default_factory=list, description="K > 1 disjoint samples (their union is `sample`)"
+    )
     exemplars: dict[str, list[str]] = Field(default_factory=dict)
     exemplar_sources: dict[str, list[str]] = Field(default_factory=dict)
     own_answers: dict[str, dict[str, Any]] = Field(default_factory=dict)

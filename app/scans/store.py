@@ -57,6 +57,12 @@ def save_scan_result(
     return report
 
 
+def own_answers_settings_key(output: ScanOutput) -> str:
+    """The settings key own answers are stored under (the scan's generation settings)."""
+    s = output.settings
+    return f"scan|{s['template']}|greedy|max_new={s['max_new_tokens']}|{output.model['dtype']}"
+
+
 def strategy_names(session: Session, scan: Scan) -> dict[str, int]:
     ids = list((scan.spec or {}).get("strategy_ids") or [])
     query = select(Strategy.name, Strategy.id).where(Strategy.project_id == scan.project_id)
@@ -96,6 +102,7 @@ def run_summary(output: ScanOutput) -> dict[str, Any]:
         "warnings": output.warnings, "model": output.model, "settings": output.settings,
         "timings": output.timings, "counts": output.counts,
         "sample": [int(k) for k in output.sample], "exemplars": output.exemplars,
+        "samples": [[int(k) for k in s] for s in output.samples],
         "exemplar_sources": output.exemplar_sources, "correct_share": output.correct_share,
         "own_answers": {"n": len(own), "n_correct": sum(1 for a in own.values() if a["correct"])},
     }  # fmt: skip

@@ -26,6 +26,7 @@ class Me(BaseModel):
     via: Literal["local", "session", "api_token", "share_link", "anonymous"]
     can_write: bool = Field(description="May create, upload, start jobs and share.")
     shared_project_id: int | None = None
+    shared_study_id: int | None = None
 
 
 class ApiTokenRead(BaseModel):
@@ -57,8 +58,9 @@ class ShareLinkCreate(BaseModel):
 
 class ShareLinkRead(BaseModel):
     id: int
-    project_id: int
+    project_id: int | None = Field(description="The shared project (None for a study link).")
     scan_id: int | None
+    study_id: int | None = Field(default=None, description="The shared study, if any.")
     label: str
     path: str = Field(description="The page the link opens.")
     status: LinkStatus
@@ -75,5 +77,16 @@ class ShareLinkCreated(ShareLinkRead):
 
 
 class ShareLinkList(BaseModel):
-    project_id: int
+    project_id: int | None
+    study_id: int | None = None
     links: list[ShareLinkRead]
+
+
+class StudyShareLinkCreate(BaseModel):
+    expires_in_days: float | None = Field(
+        default=None,
+        gt=0,
+        le=3650,
+        description="Days until the link stops working (default: never).",
+    )
+    label: str = Field(default="", max_length=200, description="A note: who the link is for.")

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from app.scans.report import ScanReport
 from app.schemas.browse import QuestionRead
+from app.schemas.categories import CategoryNote
 from app.schemas.jobs import JobRead
+from app.schemas.metrics import ImportedSection
 from app.schemas.projects import ProjectRead
 from app.schemas.scan_pages import ScanPage
 from app.schemas.scans import ScanRead
@@ -71,6 +73,20 @@ class ResultPage(ScanPage):
     snippets: dict[str, str] = Field(description="Question text for every question key charted")
     accuracy: AccuracySection | None
     other_scans: list[ScanRef] = Field(description="Other finished scans of the project")
+    imported: ImportedSection | None = Field(
+        default=None, description="Imported metrics ranked over the scan's strategies"
+    )
+    samples: dict[str, Any] | None = Field(
+        default=None, description="K disjoint samples: per metric, each sample's pick and "
+        "how often each strategy is the pick (app.stats.samples)",
+    )  # fmt: skip
+    categories: CategoryNote | None = Field(
+        default=None, description="Where questions carry categories: whether the pick loses "
+        "clearly on some (the per-category page has the breakdown)",
+    )  # fmt: skip
+    source: dict[str, Any] | None = Field(
+        default=None, description="For a scan imported from a results.json: file and time"
+    )
 
 
 class PairedPoints(BaseModel):

@@ -2,7 +2,8 @@
 
 Single mode: every request is the local user. Accounts mode: a signed-in user (session
 cookie or `Authorization: Bearer`) may do everything; anybody else may only read a project
-that a still-valid share link in their session opens. Unsafe methods also need a CSRF token.
+that a still-valid share link in their session opens (or a study: /studies/{id}, its twin
+and exports, never the study's projects). Unsafe methods also need a CSRF token.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ OPEN_PATHS = frozenset(
      "/openapi.json", "/api/v1/me"}
 )  # fmt: skip
 # Share management needs a signed-in user even to read.
-MANAGE = re.compile(r"^(/api/v1)?/projects/\d+/share(-links)?(/|$)")
+MANAGE = re.compile(r"^(/api/v1)?/(projects|studies)/\d+/share(-links)?(/|$)")
 PROJECT_PATH = re.compile(r"^(?:/api/v1)?/projects/(\d+)(?:[/.]|$)")
+STUDY_PATH = re.compile(r"^(?:/api/v1)?/studies/(\d+)(?:[/.]|$)")
 JOB_PATH = re.compile(r"^(?:/api/v1)?/jobs/(\d+)(?:[/.]|$)")
 
 
@@ -42,17 +44,18 @@ class Principal:
     via_bearer: bool = False
     grants: list[int] = field(default_factory=list)
     shared_project_id: int | None = None
+    shared_study_id: int | None = None
 
     def me(self) -> Me:
         via = "local" if self.mode == "single" else "anonymous"
         if self.user:
             via = "api_token" if self.via_bearer else "session"
-        elif self.shared_project_id is not None:
+        elif self.shared_project_id is not None or self.shared_study_id is not None:
             via = "share_link"
         can_write = self.mode == "single" or self.user is not None
         return Me(
             mode=self.mode, user=self.user, via=via, can_write=can_write,  # type: ignore[arg-type]
-            shared_project_id=self.shared_project_id,
+            shared_project_id=self.shared_project_id, shared_study_id=self.shared_study_id,
         )  # fmt: skip
 
 
@@ -95,9 +98,19 @@ def project_of(request: Request, session: Session) -> int | None:
 
 
 def authorize_reader(request: Request, session: Session, principal: Principal) -> None:
-    """Anonymous in accounts mode: reading a project opened by a valid share link, or nothing."""
+    """Anonymous in accounts mode: reading a project or study that a valid share link opened,
+    or nothing."""
     path = request.url.path
-    pid = project_of(request, session) if request.method in SAFE_METHODS else None
+    safe = request.method in SAFE_METHODS
+    study = STUDY_PATH.match(path) if safe and not MANAGE.match(path) else None
+    if study is not None:
+        status = grant_status(session, link_ids=principal.grants, study_id=int(study.group(1)))
+        if status == "active":
+            principal.shared_study_id = int(study.group(1))
+            return
+        if status is not None:
+            raise AccessDenied(str(LinkUnusable(status)), kind=status)
+    pid = project_of(request, session) if safe else None
     if pid is not None and not MANAGE.match(path):
         status = grant_status(session, link_ids=principal.grants, project_id=pid)
         if status == "active":

@@ -14,11 +14,13 @@ from app.schemas.accounts import (
     ShareLinkCreated,
     ShareLinkList,
     ShareLinkRead,
+    StudyShareLinkCreate,
 )
 from app.security.tokens import hash_token, new_token
 from app.services.errors import NotFound
 from app.services.projects import get_project_row
 from app.services.scans import get_scan_row
+from app.services.studies.crud import get_study_row
 
 
 class LinkUnusable(Exception):
@@ -40,6 +42,8 @@ def link_status(link: ShareLink, now: datetime | None = None) -> LinkStatus:
 
 
 def link_path(link: ShareLink) -> str:
+    if link.study_id is not None:
+        return f"/studies/{link.study_id}"
     base = f"/projects/{link.project_id}"
     return f"{base}/scans/{link.scan_id}" if link.scan_id else base
 
@@ -47,7 +51,8 @@ def link_path(link: ShareLink) -> str:
 def share_link_read(session: Session, link: ShareLink) -> ShareLinkRead:
     creator = session.get(User, link.created_by_id) if link.created_by_id else None
     return ShareLinkRead(
-        id=link.id, project_id=link.project_id, scan_id=link.scan_id, label=link.label,
+        id=link.id, project_id=link.project_id, scan_id=link.scan_id, study_id=link.study_id,
+        label=link.label,
         path=link_path(link), status=link_status(link),
         created_by=creator.username if creator else None, created_at=link.created_at,
         expires_at=link.expires_at, revoked_at=link.revoked_at,
@@ -63,19 +68,58 @@ def create_share_link(
     get_project_row(session, project_id=project_id)
     if data.scan_id is not None:
         get_scan_row(session, project_id=project_id, scan_id=data.scan_id)
-    token = new_token()
-    expires = None
-    if data.expires_in_days is not None:
-        expires = datetime.now(UTC) + timedelta(days=data.expires_in_days)
-    link = ShareLink(
-        project_id=project_id, scan_id=data.scan_id, token_hash=hash_token(token),
-        label=data.label.strip(), created_by_id=created_by_id, expires_at=expires,
+    return _new_link(
+        session, ShareLink(project_id=project_id, scan_id=data.scan_id), data.label,
+        data.expires_in_days, created_by_id, base_url,
     )  # fmt: skip
+
+
+def _new_link(
+    session: Session, link: ShareLink, label: str, expires_in_days: float | None,
+    created_by_id: int | None, base_url: str,
+) -> ShareLinkCreated:  # fmt: skip
+    token = new_token()
+    link.token_hash = hash_token(token)
+    link.label = label.strip()
+    link.created_by_id = created_by_id
+    if expires_in_days is not None:
+        link.expires_at = datetime.now(UTC) + timedelta(days=expires_in_days)
     session.add(link)
     session.flush()
     read = share_link_read(session, link)
     url = f"{base_url.rstrip('/')}/s/{token}"
     return ShareLinkCreated(**read.model_dump(), url=url, token=token)
+
+
+# Study links (issue 13): the same tokens and grants, opening /studies/{id} and its twins.
+
+
+def create_study_share_link(
+    session: Session, *, study_id: int, data: StudyShareLinkCreate, created_by_id: int | None,
+    base_url: str,
+) -> ShareLinkCreated:  # fmt: skip
+    """A read-only link to a study page (its tables, chart, exports), not to its projects."""
+    get_study_row(session, study_id=study_id)
+    return _new_link(session, ShareLink(study_id=study_id), data.label, data.expires_in_days,
+                     created_by_id, base_url)  # fmt: skip
+
+
+def list_study_share_links(session: Session, *, study_id: int) -> ShareLinkList:
+    get_study_row(session, study_id=study_id)
+    rows = session.scalars(
+        select(ShareLink).where(ShareLink.study_id == study_id).order_by(ShareLink.id.desc())
+    )
+    return ShareLinkList(project_id=None, study_id=study_id,
+                         links=[share_link_read(session, r) for r in rows])  # fmt: skip
+
+
+def revoke_study_share_link(session: Session, *, study_id: int, link_id: int) -> ShareLinkRead:
+    link = session.get(ShareLink, link_id)
+    if link is None or link.study_id != study_id:
+        raise NotFound(f"share link {link_id} not found in study {study_id}")
+    link.revoked_at = link.revoked_at or datetime.now(UTC)
+    session.flush()
+    return share_link_read(session, link)
 
 
 def list_share_links(session: Session, *, project_id: int) -> ShareLinkList:
@@ -109,12 +153,20 @@ def open_share_link(session: Session, *, token: str) -> ShareLinkRead:
     return share_link_read(session, link)
 
 
-def grant_status(session: Session, *, link_ids: list[int], project_id: int) -> LinkStatus | None:
-    """Whether the session's links still open `project_id`: active, revoked, expired or None."""
+def grant_status(
+    session: Session, *, link_ids: list[int], project_id: int | None = None,
+    study_id: int | None = None,
+) -> LinkStatus | None:  # fmt: skip
+    """Whether the session's links still open `project_id` (or `study_id`): active, revoked,
+    expired or None."""
     if not link_ids:
         return None
+    column, wanted = (
+        (ShareLink.study_id, study_id) if study_id is not None else
+        (ShareLink.project_id, project_id)
+    )  # fmt: skip
     rows = session.scalars(
-        select(ShareLink).where(ShareLink.id.in_(link_ids), ShareLink.project_id == project_id)
+        select(ShareLink).where(ShareLink.id.in_(link_ids), column == wanted)
     ).all()
     found = {link_status(r) for r in rows}
     for status in ("active", "revoked", "expired"):

@@ -67,7 +67,7 @@ def estimate_scan(session: Session, *, project_id: int, spec: ScanSpec) -> ScanE
         select(func.count(Strategy.id)).where(Strategy.project_id == project_id)) or 0)  # fmt: skip
     wanted = set(spec.metrics)  # prompts scored: PPL's (also IFD's), SPPL's, response alone
     components = int(bool(wanted & {"ppl", "ifd"})) + int("sppl" in wanted) + int("ifd" in wanted)
-    items = n_strategies * spec.sample * components
+    items = n_strategies * spec.sample * spec.samples * components
     answers = _answers_needed(session, project_id, model, spec) if "sppl" in spec.metrics else 0
     rates = measured_rates(session, model_name=model)
     seconds = None
@@ -136,7 +136,7 @@ def _later_phases(session: Session, job: Job) -> float:
     phases = [p for p, on in zip(SCORING_PHASES, (bool(wanted & {"ppl", "ifd"}),
               "sppl" in wanted, "ifd" in wanted), strict=True) if on]  # fmt: skip
     later = phases[phases.index(job.phase) + 1 :] if job.phase in phases else []
-    per_phase = len(spec.strategy_ids or []) * spec.sample
+    per_phase = len(spec.strategy_ids or []) * spec.sample * spec.samples
     return len(later) * per_phase * rate if rate else 0.0
 
 

@@ -56,9 +56,10 @@ def validate_scan(session: Session, *, project_id: int, data: ScanSpec) -> list[
     shared = shared_question_ids(session, strategy_ids=[s.id for s in strategies])
     if not shared:
         raise BadInput("the strategies have no question in common, so they cannot be compared")
-    if data.sample > len(shared):
+    if data.sample * data.samples > len(shared):
+        asked = f"{data.samples} samples of {data.sample}" if data.samples > 1 else data.sample
         raise BadInput(
-            f"the sample ({data.sample}) is larger than the {len(shared)} questions "
+            f"the sample ({asked}) is larger than the {len(shared)} questions "
             "shared by every strategy"
         )
     if "sppl" in data.metrics and data.filter_correct:

@@ -174,6 +174,7 @@ class QuestionIndex:
         q = Question(
             project_id=self.project_id, text_key=key, external_id=record.source_id,
             text=record.question, gold=record.gold, position=self.next_position,
+            category=record.category,
         )  # fmt: skip
         self.next_position += 1
         self.matcher.add(record.question, q, record.source_id, record.gold)
@@ -228,6 +229,8 @@ def _match_questions(
             gold_conflicts += match.gold_conflict
             if r.gold and not q.gold:
                 q.gold = r.gold
+            if r.category and not q.category:
+                q.category = r.category
         taken.add(q)
         pairs.append((q, r))
     warnings = []

@@ -50,6 +50,12 @@ class ScanSpec(BaseModel):
         description="Questions scored per strategy: a seeded random sample of the questions "
         "answered by every strategy (the same questions for all strategies).",
     )  # fmt: skip
+    samples: int = Field(
+        default=1, ge=1, le=20,
+        description="Disjoint question samples of `sample` questions each (seeded): each "
+        "sample makes its own pick, and the page shows how often each strategy is the pick "
+        "(the research used three disjoint 50-question samples).",
+    )  # fmt: skip
     examples: int = Field(
         default=3, ge=1, le=5,
         description="SPPL: how many of the target's own correct answers go into each prompt "

@@ -69,6 +69,7 @@ def test_sign_in_and_out(anon_client, account) -> None:  # type: ignore[no-untyp
     assert anon_client.get("/api/v1/me").json() == {
         "mode": "accounts", "user": None, "via": "anonymous", "can_write": False,
         "shared_project_id": None,
+        "shared_study_id": None,
     }  # fmt: skip
 
 
@@ -195,6 +196,7 @@ def test_single_mode_acts_as_local_user(client) -> None:  # type: ignore[no-unty
     assert me == {
         "mode": "single", "user": None, "via": "local", "can_write": True,
         "shared_project_id": None,
+        "shared_study_id": None,
     }  # fmt: skip
     assert client.get("/login", follow_redirects=False).headers["location"] == "/"
     assert client.get("/setup", follow_redirects=False).headers["location"] == "/"

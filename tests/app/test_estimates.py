@@ -37,6 +37,8 @@ def test_scan_estimate_uses_the_measured_rates(client, session: Session) -> None
     html = client.get(query.replace("/api/v1", "")).text
     assert "about 0m 48s" in html or "about 0m" in html
     assert client.get(f"/api/v1/projects/{pid}/scans/estimate?sample=0").status_code == 422
+    repeated = client.get(query + "&metrics=ppl&samples=2").json()  # K disjoint samples
+    assert repeated["items"] == 2 * 8 * 2 * 1
 
 
 def test_queue_says_what_runs_what_waits_and_how_long(client, session: Session) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from app.specs.scan import ScanInputError, ScanSpec
 from tests.scoring.tiny import tiny_llama, tiny_tokenizer
 from workers.modeling.loader import Target
 from workers.scoring.cache import MemoryCache
-from workers.scoring.scan import run_scan, sample_questions
+from workers.scoring.scan import run_scan, sample_questions, sample_sets
 
 QUESTIONS = [(f"k{i}", f"What is {i} + {i}?", str(2 * i)) for i in range(10)]
 RESPONSES = {
@@ -73,6 +73,27 @@ def test_sample_is_seeded_shared_and_ordered() -> None:
     assert a == sample_questions(keys, 5, seed=3)
     assert a == sorted(a, key=keys.index)
     assert a != sample_questions(keys, 5, seed=4)
+
+
+def test_disjoint_samples_are_seeded_and_the_first_is_the_single_sample() -> None:
+    keys = [f"k{i}" for i in range(20)]
+    sets = sample_sets(keys, 5, 3, seed=3)
+    assert len(sets) == 3 and all(len(s) == 5 for s in sets)
+    assert len({k for s in sets for k in s}) == 15  # disjoint
+    assert all(s == sorted(s, key=keys.index) for s in sets)
+    assert sets[0] == sample_questions(keys, 5, seed=3) and sets == sample_sets(keys, 5, 3, 3)
+
+
+def test_scan_with_repeated_samples_scores_their_union() -> None:
+    spec = ScanSpec(metrics=("ppl",), sample=2, samples=3, seed=0)
+    result = run_scan(spec, tiny_target(), QUESTIONS, RESPONSES)
+    assert len(result.samples) == 3 and sorted(k for s in result.samples for k in s) == sorted(
+        result.sample
+    )
+    assert len(result.sample) == 6 and len(result.values["short"]["ppl"]) == 6
+    with pytest.raises(ScanInputError, match="3 x 3 questions requested but only 8"):
+        run_scan(ScanSpec(metrics=("ppl",), sample=3, samples=3), tiny_target(), QUESTIONS,
+                 RESPONSES)  # fmt: skip
 
 
 def test_scan_structure_cache_and_resume() -> None:

@@ -37,8 +37,14 @@ def test_defaults_and_dict() -> None:
 
 
 def test_unknown_fields_are_refused() -> None:
+    with pytest.raises(ScanInputError, match="sampels"):
+        ScanSpec(sampels=3)
+
+
+def test_samples_are_bounded() -> None:
+    assert ScanSpec().samples == 1 and ScanSpec(samples=3).samples == 3
     with pytest.raises(ScanInputError, match="samples"):
-        ScanSpec(samples=3)
+        ScanSpec(samples=0)
 
 
 def test_every_field_has_help() -> None:

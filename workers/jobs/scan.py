@@ -16,7 +16,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.models import Question, Response, Scan, Strategy
 from app.scans.output import ScanOutput
-from app.scans.store import save_scan_result
+from app.scans.store import own_answers_settings_key, save_scan_result
 from app.specs.scan import ScanInputError, ScanJobSpec
 from workers.jobs.context import JobContext, JobFailure
 from workers.jobs.score_cache import DbScoreCache
@@ -41,15 +41,11 @@ def run_scan_job(ctx: JobContext) -> dict[str, Any]:
     counts = result.counts
     summary = {"summary": f"Scored {counts.get('scored_items', 0)} items "
                f"({counts.get('cached_items', 0)} from the cache).", "counts": counts}  # fmt: skip
+    key = own_answers_settings_key(output)
     ctx.save(lambda session: save_scan_result(
         session, scan_id=job_spec.scan_id, output=output, model_key=target.model_key,
-        seed=int(spec.seed), own_answers_key=own_answers_key(output)), summary)  # fmt: skip
+        seed=int(spec.seed), own_answers_key=key), summary)  # fmt: skip
     return summary
-
-
-def own_answers_key(output: ScanOutput) -> str:
-    s = output.settings
-    return f"scan|{s['template']}|greedy|max_new={s['max_new_tokens']}|{output.model['dtype']}"
 
 
 def _inputs(scan_id: int) -> tuple[str, list[tuple[str, str, str | None]],

@@ -51,6 +51,7 @@ class ScanResult:
     settings: dict[str, Any]
     model: dict[str, Any]
     sample: list[str]
+    samples: list[list[str]] = field(default_factory=list)  # K disjoint samples (K > 1)
     exemplars: dict[str, list[str]] = field(default_factory=dict)
     exemplar_sources: dict[str, list[str]] = field(default_factory=dict)
     own_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -134,16 +135,21 @@ def _prepare(
     builder = _builder(spec, target)
     texts, golds = _question_maps(questions)
     shared = shared_questions([q[0] for q in questions], responses)
-    if spec.sample > len(shared):
+    wanted = spec.sample * spec.samples
+    if wanted > len(shared):
+        asked = f"{spec.samples} x {spec.sample}" if spec.samples > 1 else str(spec.sample)
         raise ScanInputError(
-            f"sample: {spec.sample} questions requested but only {len(shared)} are answered "
+            f"sample: {asked} questions requested but only {len(shared)} are answered "
             f"by all {len(responses)} strategies"
         )
     judge = _resolve_judge(spec, questions)
+    sets = sample_sets(shared, spec.sample, spec.samples, spec.seed)
+    chosen = {k for s in sets for k in s}
     result = ScanResult(
         settings={**spec.to_dict(), "judge_resolved": judge},
         model=describe_target(target),
-        sample=sample_questions(shared, spec.sample, spec.seed),
+        sample=[k for k in shared if k in chosen],
+        samples=sets if spec.samples > 1 else [],
     )
     report = on_progress or (lambda *_: None)
     limit = effective_max_length(target.model, spec.max_length)
@@ -188,8 +194,15 @@ def shared_questions(order: Sequence[str], responses: Mapping[str, Mapping[str, 
 
 def sample_questions(shared: Sequence[str], n: int, seed: int) -> list[str]:
     """A seeded sample of ``n`` keys, kept in the stable question order."""
-    chosen = set(random.Random(seed).sample(list(shared), n))
-    return [k for k in shared if k in chosen]
+    return sample_sets(shared, n, 1, seed)[0]
+
+
+def sample_sets(shared: Sequence[str], n: int, k: int, seed: int) -> list[list[str]]:
+    """``k`` disjoint seeded samples of ``n`` keys, each in the stable question order; one
+    draw of ``n * k`` keys cut in order, so ``k = 1`` is the single sample of the same seed."""
+    drawn = random.Random(seed).sample(list(shared), n * k)
+    position = {key: i for i, key in enumerate(shared)}
+    return [sorted(drawn[i * n : (i + 1) * n], key=position.__getitem__) for i in range(k)]
 
 
 def _resolve_judge(spec: ScanSpec, questions: Sequence[Question]) -> str:

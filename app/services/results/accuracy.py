@@ -179,9 +179,11 @@ def _std(values: list[float], mean: float) -> float | None:
 
 
 def accuracy_section(
-    session: Session, *, project_id: int, report: ScanReport | None
-) -> AccuracySection | None:
-    """The stored accuracies and, per metric of the report, the fate of its top pick."""
+    session: Session, *, project_id: int, report: ScanReport | None,
+    extra_scores: dict[str, dict[str, float]] | None = None, extra_higher: set[str] = frozenset(),
+) -> AccuracySection | None:  # fmt: skip
+    """The stored accuracies and, per metric of the report (and per imported metric in
+    ``extra_scores``, marked ``imported``), the fate of its top pick."""
     rows = accuracy_rows(session, project_id=project_id)
     if not rows:
         return None
@@ -195,4 +197,7 @@ def accuracy_section(
         higher = {m for m in scores if not per_metric[m].lower_is_better}
         accuracies = {r.strategy: [s.accuracy for s in r.seeds] for r in rows}
         picks = evaluate_top_picks(scores, accuracies, higher_is_better=higher)["metrics"]
+        if extra_scores:
+            more = evaluate_top_picks(extra_scores, accuracies, higher_is_better=extra_higher)
+            picks += [row | {"imported": True} for row in more["metrics"]]
     return AccuracySection(rows=rows, top_picks=picks)

@@ -14,9 +14,12 @@ from sqlalchemy.orm import Session
 
 from app.models import Scan, Strategy
 from app.scans.report import ScanReport
+from app.schemas.categories import CategoryNote
 from app.schemas.results import ResultPage, ScanRef
 from app.services.errors import BadInput
 from app.services.results.accuracy import accuracy_section
+from app.services.results.imported import imported_scores, imported_section
+from app.services.results.samples import sample_section
 from app.services.scan_report import LOWER_IS_BETTER, current_report, question_snippets
 from app.services.scans import get_scan_page, get_scan_row
 
@@ -44,6 +47,9 @@ def get_result_page(
     report = stored_report(session, get_scan_row(session, project_id=project_id, scan_id=scan_id))
     chosen = pick_metric(report, metric)
     ids = strategy_ids(session, project_id=project_id, ids=base.scan.spec.get("strategy_ids"))
+    scan = get_scan_row(session, project_id=project_id, scan_id=scan_id)
+    imported = imported_section(session, project_id=project_id, report=report)
+    extra, higher = imported_scores(imported)
     return ResultPage(
         **{k: getattr(base, k) for k in ("project", "scan", "metrics", "aggregates", "warnings")},
         summary={k: v for k, v in summary.items() if k not in HEAVY_SUMMARY_KEYS} or None,
@@ -53,9 +59,24 @@ def get_result_page(
         colors=strategy_colors(ids),
         strategy_ids=ids,
         snippets=question_snippets(session, keys=report.charted_keys()) if report else {},
-        accuracy=accuracy_section(session, project_id=project_id, report=report),
+        accuracy=accuracy_section(session, project_id=project_id, report=report,
+                                  extra_scores=extra, extra_higher=higher),
         other_scans=finished_scans(session, project_id=project_id, exclude=scan_id),
-    )
+        imported=imported,
+        samples=sample_section(session, scan=scan, report=report),
+        categories=_category_note(session, project_id, scan_id, report, scan.spec),
+        source=(scan.summary or {}).get("imported"),
+    )  # fmt: skip
+
+
+def _category_note(
+    session: Session, project_id: int, scan_id: int, report: ScanReport | None,
+    spec: dict[str, Any],
+) -> CategoryNote | None:  # fmt: skip
+    from app.services.results.categories import category_note  # it imports this module
+
+    return category_note(session, project_id=project_id, scan_id=scan_id, report=report,
+                         seed=int(spec.get("seed", 0)))  # fmt: skip
 
 
 def stored_report(session: Session, scan: Scan) -> ScanReport | None:

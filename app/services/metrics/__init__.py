@@ -1,0 +1,1 @@
+"""Selection metrics computed elsewhere, imported into a project (issue 13)."""

@@ -1,0 +1,1 @@
+"""Studies across projects: which projects, what each metric picked there, and the numbers."""

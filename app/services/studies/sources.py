@@ -1,0 +1,126 @@
+"""What a study reads from one project: each metric's per-strategy scores and the accuracies.
+
+This is the seam between projects and studies. ``project_metric_scores`` gives, per metric
+name, a :class:`MetricScores`: the strategy-level score the metric ranks by (the mean over
+the scan's sample, as on the result page), its direction and where it came from. Built-in
+metrics come from the project's latest finished scan (its ``scan_aggregates`` rows);
+imported metrics (issue 13a) join here with ``source="imported"``. ``samples``, when set,
+holds one ``{strategy: score}`` per disjoint question sample: a study then lets each sample
+make its own pick and averages over them.
+
+``project_accuracies`` gives, per strategy, the accuracy (0-1) of every fine-tuning seed that
+produced one, in seed order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Accuracy, Scan, ScanAggregate, Strategy
+from app.services.metrics.store import project_metric_values, source_text
+from app.services.results.samples import scan_samples
+from app.services.scan_report import LOWER_IS_BETTER, load_values
+from app.stats.samples import sample_means
+
+
+@dataclass(frozen=True)
+class MetricScores:
+    """One metric's strategy-level scores in one project."""
+
+    name: str  # metric key: "sppl", "ppl", "ifd", "length", "logprob", or an imported name
+    lower_is_better: bool
+    per_strategy: dict[str, float]  # strategy name -> score (finite values only)
+    source: str  # "scan" | "imported"
+    detail: str  # human-readable provenance, e.g. "scan 12 (model, 50 questions)"
+    samples: list[dict[str, float]] | None = None  # K disjoint samples, each {strategy: score}
+
+
+def latest_finished_scan(session: Session, *, project_id: int) -> Scan | None:
+    """The project's newest scan with stored results."""
+    return session.scalars(
+        select(Scan)
+        .where(Scan.project_id == project_id, Scan.finished_at.is_not(None))
+        .order_by(Scan.id.desc())
+        .limit(1)
+    ).first()
+
+
+def project_metric_scores(session: Session, project_id: int) -> dict[str, MetricScores]:
+    """Per metric name, the scores a study ranks strategies by (empty without results)."""
+    scan = latest_finished_scan(session, project_id=project_id)
+    if scan is None:
+        return imported_metric_scores(session, project_id=project_id)
+    rows = session.execute(
+        select(ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
+        .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
+        .where(ScanAggregate.scan_id == scan.id, ScanAggregate.mean.is_not(None))
+        .order_by(ScanAggregate.id)
+    ).all()
+    by_metric: dict[str, dict[str, float]] = defaultdict(dict)
+    for metric, name, mean in rows:
+        by_metric[metric][name] = float(mean)
+    detail = _scan_detail(scan)
+    per_sample = _scan_sample_scores(session, scan, list(by_metric))
+    out = {
+        metric: MetricScores(
+            name=metric,
+            lower_is_better=LOWER_IS_BETTER.get(metric, True),
+            per_strategy=scores,
+            source="scan",
+            detail=detail,
+            samples=per_sample.get(metric),
+        )
+        for metric, scores in by_metric.items()
+    }
+    return out | imported_metric_scores(session, project_id=project_id)
+
+
+def _scan_sample_scores(
+    session: Session, scan: Scan, metrics: list[str]
+) -> dict[str, list[dict[str, float]]]:
+    """Per metric, one {strategy: mean} per disjoint sample of the scan (issue 13a); empty
+    for a scan of one sample."""
+    samples = scan_samples(scan)
+    if not samples:
+        return {}
+    values, _ = load_values(session, scan_id=scan.id)
+    return {m: sample_means(values[m], samples) for m in metrics if m in values}
+
+
+def imported_metric_scores(session: Session, *, project_id: int) -> dict[str, MetricScores]:
+    """The project's imported metrics (issue 13a): the strategy means, per sample when the
+    metric holds K > 1 disjoint samples, with the file and time they came from."""
+    out = {}
+    for mv in project_metric_values(session, project_id=project_id):
+        r = mv.row
+        out[r.name] = MetricScores(
+            name=r.name, lower_is_better=r.lower_is_better, per_strategy=mv.means(),
+            source="imported", detail=source_text(r.source_filename, r.created_at),
+            samples=mv.sample_means() if r.n_samples > 1 else None,
+        )  # fmt: skip
+    return out
+
+
+def _scan_detail(scan: Scan) -> str:
+    sample = (scan.spec or {}).get("sample")
+    label = f" “{scan.label}”" if scan.label else ""
+    size = f", {sample} questions" if sample else ""
+    return f"scan {scan.id}{label} ({scan.model_name}{size})"
+
+
+def project_accuracies(session: Session, project_id: int) -> dict[str, list[float]]:
+    """Per strategy name, the accuracy (0-1) of each seed that ran, in seed order."""
+    rows = session.execute(
+        select(Strategy.name, Accuracy.accuracy)
+        .join(Strategy, Strategy.id == Accuracy.strategy_id)
+        .where(Accuracy.project_id == project_id)
+        .order_by(Strategy.id, Accuracy.seed)
+    ).all()
+    out: dict[str, list[float]] = defaultdict(list)
+    for name, acc in rows:
+        out[name].append(float(acc))
+    return dict(out)
