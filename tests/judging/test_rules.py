@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.evaluation.options import parse_options
 from workers.judging import detect_answer_type, judge_answer
-from workers.judging.options import parse_options
 
 NUMBERED = (
     "Where would you go to buy milk and eggs?\n"

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import re
 
-from workers.judging.numbers import as_number
-from workers.judging.options import option_for_gold, parse_options
+from app.evaluation.numbers import as_number
+from app.evaluation.options import option_for_gold, parse_options
 
 ANSWER_TYPES = ("number", "option", "yesno", "text", "code")
 YES_NO = {"yes": "yes", "no": "no", "true": "yes", "false": "no"}

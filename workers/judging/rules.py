@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from app.evaluation.markers import final_statement, last_line
+from app.evaluation.numbers import as_number, last_number, numbers_in, same_number, show, to_float
+from app.evaluation.options import final_choice, norm, option_for_gold, parse_options
 from app.schemas.judgements import RULE_TEXTS
 from workers.judging.answer_types import detect_answer_type, yes_no
-from workers.judging.markers import final_statement, last_line
-from workers.judging.numbers import as_number, last_number, numbers_in, same_number, show, to_float
-from workers.judging.options import final_choice, norm, option_for_gold, parse_options
 from workers.judging.verdicts import Judgement
 
 JUDGE_RULES = RULE_TEXTS  # shown on the judgements page, so they live in app.schemas

@@ -23,6 +23,7 @@ import torch
 GenProgressFn = Callable[[int, int], None]  # (done prompts, total prompts)
 AnswerFn = Callable[[int, str], None]  # (prompt index, answer text)
 EtaFn = Callable[[float], None]  # seconds left, at most: every row running to max_new_tokens
+TokensFn = Callable[[int, int], None]  # (prompt index, new tokens generated, stop excluded)
 
 
 def stop_ids(model: Any, tokenizer: Any) -> list[int]:
@@ -73,8 +74,12 @@ def generate_greedy(
     on_progress: GenProgressFn | None = None,
     on_answer: AnswerFn | None = None,
     on_eta: EtaFn | None = None,
+    on_tokens: TokensFn | None = None,
 ) -> list[str]:
-    """Greedy continuations of ``prompts`` (token ids), as stripped texts in input order."""
+    """Greedy continuations of ``prompts`` (token ids), as stripped texts in input order.
+
+    ``on_tokens(index, n)`` gets each answer's number of new tokens (its stop token not
+    counted) just before ``on_answer``."""
     texts: list[str] = [""] * len(prompts)
     lengths = [len(p) for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: lengths[i])
@@ -86,6 +91,8 @@ def generate_greedy(
         if index in finished:
             return
         finished.add(index)
+        if on_tokens is not None:
+            on_tokens(index, len(tokens))
         texts[index] = tokenizer.decode(tokens, skip_special_tokens=True).strip()
         if on_answer is not None:
             on_answer(index, texts[index])

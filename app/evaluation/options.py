@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workers.judging.markers import final_statement, last_line
+from app.evaluation.markers import final_statement, last_line
 
 LETTERS = "ABCDEFGHIJ"
 MAX_OPTION_CHARS = 150
