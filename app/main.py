@@ -20,6 +20,7 @@ from app.routes import (
     scans,
     share,
     uploads,
+    validations,
 )
 from app.security.access import access_guard
 from app.security.errors import (
@@ -86,6 +87,7 @@ def create_app() -> FastAPI:
         jobs,
         results,
         scans,
+        validations,
         auth,
         share,
         manage,

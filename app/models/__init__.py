@@ -14,13 +14,24 @@ from app.models.scans import (
     TextCache,
     TokenSurprise,
 )
+from app.models.validations import (
+    Evaluation,
+    Prediction,
+    TestQuestion,
+    TestSet,
+    TrainingPoint,
+    Validation,
+    ValidationRun,
+)
 
 __all__ = [
     "Accuracy",
     "ApiToken",
+    "Evaluation",
     "Job",
     "Judgement",
     "OwnAnswer",
+    "Prediction",
     "Project",
     "Question",
     "Response",
@@ -30,7 +41,12 @@ __all__ = [
     "ScoreCache",
     "ShareLink",
     "Strategy",
+    "TestQuestion",
+    "TestSet",
     "TextCache",
     "TokenSurprise",
+    "TrainingPoint",
     "User",
+    "Validation",
+    "ValidationRun",
 ]
