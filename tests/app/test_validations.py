@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Accuracy, Evaluation, Job, TestQuestion, Validation, ValidationRun
 from app.services.validations.record import record_evaluation, record_train_result, write_points
-from tests.app.test_results import PPL, SPPL, IFD, make_scan, rows, upload
+from tests.app.test_results import IFD, PPL, SPPL, make_scan, rows, upload
 from tests.paths import ROOT
 
 GSM8K = ROOT.parent / "shared" / "data" / "sppl-gsm8k" / "test_filtered.json"
@@ -42,8 +42,10 @@ def _start(client, pid: int, **spec) -> dict:  # type: ignore[no-untyped-def]
 def test_gsm8k_test_file_is_read_with_its_gold(client) -> None:  # type: ignore[no-untyped-def]
     pid = _project(client)
     data = GSM8K.read_bytes()
-    r = client.post(f"/api/v1/projects/{pid}/test-set",
-                    files={"file": ("test_filtered.json", data, "application/json")})
+    r = client.post(
+        f"/api/v1/projects/{pid}/test-set",
+        files={"file": ("test_filtered.json", data, "application/json")},
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["n_questions"] == len(json.loads(data)) == 1319
@@ -58,8 +60,9 @@ def test_a_test_set_without_gold_is_refused(client, session: Session) -> None:  
     assert r.status_code == 422
     assert r.json()["filename"] == "t.json" and "gold" in r.json()["detail"]
     one_missing = json.dumps([{"question": "a?", "gold": "1"}, {"question": "b?", "gold": ""}])
-    r = client.post(f"/api/v1/projects/{pid}/test-set",
-                    files={"file": ("t.json", one_missing.encode())})
+    r = client.post(
+        f"/api/v1/projects/{pid}/test-set", files={"file": ("t.json", one_missing.encode())}
+    )
     assert r.status_code == 422 and r.json()["line"] is not None and r.json()["field"] == "gold"
     assert session.scalar(select(TestQuestion.id)) is None  # nothing half-written
 
@@ -79,8 +82,13 @@ def test_test_questions_among_training_questions_are_excluded(client, session: S
     texts = dict(session.execute(select(TestQuestion.text_key, TestQuestion.id)).all())
     from app.models import Question
 
-    train_keys = set(session.scalars(select(Question.text_key).where(
-        Question.id.in_(summary["train_question_ids"] + summary["val_question_ids"]))))
+    train_keys = set(
+        session.scalars(
+            select(Question.text_key).where(
+                Question.id.in_(summary["train_question_ids"] + summary["val_question_ids"])
+            )
+        )
+    )
     assert not (train_keys & set(texts)), "a test question leaked into training"
     assert len(summary["train_question_ids"]) == 20 and len(summary["val_question_ids"]) == 5
     page = client.get(f"/projects/{pid}/validations/{v['id']}").text
@@ -92,7 +100,8 @@ def test_test_questions_among_training_questions_are_excluded(client, session: S
 def test_hold_out_records_its_seed_and_is_never_trained_on(client, session: Session) -> None:  # type: ignore[no-untyped-def]
     pid = _project(client, n=30)
     r = client.post(f"/api/v1/projects/{pid}/test-set/holdout", json={"n": 10, "seed": 7})
-    assert r.status_code == 201 and r.json()["seed"] == 7 and r.json()["n_overlapping_training"] == 10
+    assert r.status_code == 201 and r.json()["seed"] == 7
+    assert r.json()["n_overlapping_training"] == 10
     v = _start(client, pid, seeds=1)
     summary = session.get(Validation, v["id"]).summary  # type: ignore[union-attr]
     held = set(session.scalars(select(TestQuestion.question_id)))
@@ -101,8 +110,11 @@ def test_hold_out_records_its_seed_and_is_never_trained_on(client, session: Sess
     again = client.post(f"/api/v1/projects/{pid}/test-set/holdout", json={"n": 10, "seed": 7})
     first = sorted(held)
     assert again.status_code == 201
-    assert first == sorted(session.scalars(select(TestQuestion.question_id).where(
-        TestQuestion.test_set_id == again.json()["id"])))  # same seed, same draw
+    assert first == sorted(
+        session.scalars(
+            select(TestQuestion.question_id).where(TestQuestion.test_set_id == again.json()["id"])
+        )
+    )  # same seed, same draw
 
 
 def test_bad_input_is_refused_before_any_job(client, session: Session) -> None:  # type: ignore[no-untyped-def]
@@ -113,9 +125,12 @@ def test_bad_input_is_refused_before_any_job(client, session: Session) -> None: 
     r = client.post(url, json={"train_examples": 20})
     assert r.status_code == 422
     assert "'beta' has 12" in r.json()["detail"] and "20" in r.json()["detail"]
-    for bad, field in (({"train": {"lora_r": 0}}, "lora_r"),
-                       ({"train": {"learning_rate": 1.0}}, "learning_rate"),
-                       ({"seeds": 0}, "seeds"), ({"extractor": "last_numbr"}, "last_number")):
+    for bad, field in (
+        ({"train": {"lora_r": 0}}, "lora_r"),
+        ({"train": {"learning_rate": 1.0}}, "learning_rate"),
+        ({"seeds": 0}, "seeds"),
+        ({"extractor": "last_numbr"}, "last_number"),
+    ):
         r = client.post(url, json=bad)
         assert r.status_code == 422, (bad, r.text)
         assert field in json.dumps(r.json()), (bad, r.json())
@@ -136,7 +151,8 @@ def test_start_queues_one_training_job_per_strategy_and_seed(client, session: Se
     assert len([j for j in jobs if j.kind == "validation_eval"]) == 1  # the untuned target
     runs = session.scalars(select(ValidationRun)).all()
     assert sorted((r.strategy_id, r.seed) for r in runs) == sorted(
-        (s, seed) for s in {r.strategy_id for r in runs} for seed in (0, 1))
+        (s, seed) for s in {r.strategy_id for r in runs} for seed in (0, 1)
+    )
 
 
 def _finish(session: Session, vid: int, accuracies: dict[tuple[str, int], list[bool]]) -> None:
@@ -146,27 +162,61 @@ def _finish(session: Session, vid: int, accuracies: dict[tuple[str, int], list[b
     names = dict(session.execute(select(Strategy.id, Strategy.name)).all())
     test_ids = session.get(Validation, vid).summary["test_question_ids"]  # type: ignore[union-attr]
     base = session.scalar(select(Evaluation).where(Evaluation.run_id.is_(None)))
-    record_evaluation(session, evaluation_id=base.id, accuracy=0.25, seconds=1.0,  # type: ignore[union-attr]
-                      tokens_per_s=10.0, extractor="last_number",
-                      predictions=[_pred(q, i % 4 == 0) for i, q in enumerate(test_ids)])
+    record_evaluation(
+        session,
+        evaluation_id=base.id,
+        accuracy=0.25,
+        seconds=1.0,  # type: ignore[union-attr]
+        tokens_per_s=10.0,
+        extractor="last_number",
+        predictions=[_pred(q, i % 4 == 0) for i, q in enumerate(test_ids)],
+    )
     for run in session.scalars(select(ValidationRun).order_by(ValidationRun.id)).all():
-        write_points(session, run_id=run.id, steps=[{"step": 1, "loss": 2.0, "tokens_per_s": 5.0},
-                                                    {"step": 2, "loss": 1.5, "tokens_per_s": 5.0}],
-                     checkpoints=[{"step": 2, "val_loss": 1.4, "val_accuracy": 0.5}])
-        record_train_result(session, run_id=run.id, result={
-            "finished": True, "steps": 2, "total_steps": 2, "best_step": 2,
-            "best_val_accuracy": 0.5, "best_val_loss": 1.4, "adapter_dir": None})
+        write_points(
+            session,
+            run_id=run.id,
+            steps=[
+                {"step": 1, "loss": 2.0, "tokens_per_s": 5.0},
+                {"step": 2, "loss": 1.5, "tokens_per_s": 5.0},
+            ],
+            checkpoints=[{"step": 2, "val_loss": 1.4, "val_accuracy": 0.5}],
+        )
+        record_train_result(
+            session,
+            run_id=run.id,
+            result={
+                "finished": True,
+                "steps": 2,
+                "total_steps": 2,
+                "best_step": 2,
+                "best_val_accuracy": 0.5,
+                "best_val_loss": 1.4,
+                "adapter_dir": None,
+            },
+        )
         ev = session.scalar(select(Evaluation).where(Evaluation.run_id == run.id))
         right = accuracies[(names[run.strategy_id], run.seed)]
-        record_evaluation(session, evaluation_id=ev.id, accuracy=sum(right) / len(right),  # type: ignore[union-attr]
-                          seconds=1.0, tokens_per_s=10.0, extractor="last_number",
-                          predictions=[_pred(q, ok) for q, ok in zip(test_ids, right, strict=True)])
+        record_evaluation(
+            session,
+            evaluation_id=ev.id,
+            accuracy=sum(right) / len(right),  # type: ignore[union-attr]
+            seconds=1.0,
+            tokens_per_s=10.0,
+            extractor="last_number",
+            predictions=[_pred(q, ok) for q, ok in zip(test_ids, right, strict=True)],
+        )
     session.commit()
 
 
 def _pred(qid: int, ok: bool) -> dict:
-    return {"test_question_id": qid, "output": "so <b>42</b>" if ok else "no idea",
-            "extracted": "42" if ok else None, "gold": "42", "correct": ok, "new_tokens": 3}
+    return {
+        "test_question_id": qid,
+        "output": "so <b>42</b>" if ok else "no idea",
+        "extracted": "42" if ok else None,
+        "gold": "42",
+        "correct": ok,
+        "new_tokens": 3,
+    }
 
 
 def test_results_fill_the_accuracy_sections_and_pages(client, session: Session) -> None:  # type: ignore[no-untyped-def]
@@ -175,8 +225,11 @@ def test_results_fill_the_accuracy_sections_and_pages(client, session: Session) 
     _set_test(client, pid, [(f"What is {i} times 7?", "42") for i in range(4)])
     v = _start(client, pid, seeds=1, train_examples=4, val_examples=2)
     T, F = True, False
-    _finish(session, v["id"], {("alpha", 0): [T, T, T, F], ("beta", 0): [T, F, F, F],
-                               ("gamma", 0): [F, F, F, F]})
+    _finish(
+        session,
+        v["id"],
+        {("alpha", 0): [T, T, T, F], ("beta", 0): [T, F, F, F], ("gamma", 0): [F, F, F, F]},
+    )
     page = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}").json()
     assert page["validation"]["status"] == "done" and page["validation"]["scan_id"] == sid
     res = page["results"]
@@ -199,8 +252,10 @@ def test_results_fill_the_accuracy_sections_and_pages(client, session: Session) 
     assert "so &lt;b&gt;42&lt;/b&gt;" in preds and "<b>42</b>" not in preds  # escaped
     twin = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}/evaluations/{ev}").json()
     assert twin["rows"][0]["extracted"] == "42" and twin["rows"][0]["extractor"] == "last_number"
-    rescored = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}/evaluations/{ev}",
-                          params={"extractor": "exact_match"}).json()
+    rescored = client.get(
+        f"/api/v1/projects/{pid}/validations/{v['id']}/evaluations/{ev}",
+        params={"extractor": "exact_match"},
+    ).json()
     assert rescored["rescored"] and rescored["extractor"] == "exact_match"
     assert rescored["accuracy"] == 0.0  # "so <b>42</b>" is not exactly "42"
     jl = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}/predictions.jsonl").text
@@ -217,14 +272,26 @@ def test_successive_halving_stops_the_worse_half(client, session: Session) -> No
     assert {r.until_step for r in runs} == {5}
     for run, acc in zip(runs, (0.2, 0.9, 0.5, 0.1), strict=True):
         before = session.scalar(select(Job.id).order_by(Job.id.desc()))
-        record_train_result(session, run_id=run.id, result={
-            "finished": False, "steps": 5, "total_steps": 40, "best_step": 5,
-            "best_val_accuracy": acc, "best_val_loss": 1.0, "adapter_dir": None})
+        record_train_result(
+            session,
+            run_id=run.id,
+            result={
+                "finished": False,
+                "steps": 5,
+                "total_steps": 40,
+                "best_step": 5,
+                "best_val_accuracy": acc,
+                "best_val_loss": 1.0,
+                "adapter_dir": None,
+            },
+        )
         session.commit()
         after = session.scalar(select(Job.id).order_by(Job.id.desc()))
         assert (after == before) == (run is not runs[-1])  # only the last one decides
-    status = {r.strategy_id: (r.status, r.until_step) for r in
-              session.scalars(select(ValidationRun).order_by(ValidationRun.id))}
+    status = {
+        r.strategy_id: (r.status, r.until_step)
+        for r in session.scalars(select(ValidationRun).order_by(ValidationRun.id))
+    }
     ids = [r.strategy_id for r in runs]
     assert status[ids[1]] == ("training", 10) and status[ids[2]] == ("training", 10)
     assert status[ids[0]][0] == "stopped" and status[ids[3]][0] == "stopped"
