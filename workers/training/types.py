@@ -44,6 +44,7 @@ class ValExample:
     question_id: str
     question: str
     gold: str
+    response: str | None = None  # the strategy's response: validation loss is computed on it
 
 
 @dataclass(frozen=True)
