@@ -380,16 +380,20 @@ def get_validation_page(
         }
         for e in validation.summary.get("halving_log", [])
     ]
+    active = any(j.active for j in jobs)
+    read = validation_read(validation)
+    if read.status == "running" and not active:  # a job failed or was cancelled: no end
+        read.status = "failed"
     return ValidationPage(
         project=project,
-        validation=validation_read(validation),
+        validation=read,
         test_set=test_set_read(session, test_set) if test_set else None,
         runs=runs,
         evaluations=evals,
         results=results(session, validation, runs, evals, a=a, b=b),
         halving_log=log,
         seconds_left=max(left) if left else None,
-        active=any(j.active for j in jobs),
+        active=active,
     )
 
 
