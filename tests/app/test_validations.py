@@ -312,3 +312,36 @@ def test_user_text_is_escaped_in_validation_pages(client, session: Session) -> N
     for url in (f"/projects/{pid}/validations", f"/projects/{pid}/validations/{v['id']}"):
         html = client.get(url).text
         assert evil not in html and "&lt;script&gt;" in html
+
+
+def test_validate_cli_refuses_bad_input_with_one_line(settings_env: str, tmp_path, session) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from app.cli import EXIT_BAD_INPUT, cli
+    from app.models import Project
+
+    strategy = tmp_path / "alpha.json"
+    strategy.write_text(json.dumps(rows("A", n=6)))
+    test = tmp_path / "test.json"
+    test.write_text(json.dumps([{"question": "What is 1 plus 2?", "answer": "3"}]))
+    out = tmp_path / "results.json"
+    r = CliRunner().invoke(cli, ["validate", str(strategy), "--test", str(test), "--out", str(out)])
+    assert r.exit_code == EXIT_BAD_INPUT, r.output
+    assert "error: test.json: a test set needs gold answers" in r.output
+    assert "Traceback" not in r.output and not out.exists()
+    assert session.scalar(select(Project.id)) is None  # nothing half-written
+    test.write_text(json.dumps([{"question": "What is 1 plus 2?", "gold": "3"}]))
+    r = CliRunner().invoke(
+        cli,
+        [
+            "validate",
+            str(strategy),
+            "--test",
+            str(test),
+            "--out",
+            str(out),
+            "--train",
+            '{"lora_r": 0}',
+        ],
+    )
+    assert r.exit_code == EXIT_BAD_INPUT and "lora_r" in r.output
