@@ -30,6 +30,7 @@ from app.web import is_htmx, render
 router = APIRouter()
 NameQ = Annotated[str | None, Query(max_length=200, description="Strategy name")]
 ExtractorQ = Annotated[str | None, Query(max_length=40, description="Re-score with this one")]
+ScanQ = Annotated[int | None, Query(description="The scan the validation is compared with")]
 PageQ = Annotated[int, Query(ge=1, description="Page of 50 questions")]
 
 
@@ -108,20 +109,22 @@ def hold_out_form(
     response_model=ValidationsIndex,
     tags=["validations"],
 )
-def api_validations(project_id: int, session: SessionDep) -> ValidationsIndex:
-    return svc.get_validations_index(session, project_id=project_id)
+def api_validations(project_id: int, session: SessionDep, scan: ScanQ = None) -> ValidationsIndex:
+    return svc.get_validations_index(session, project_id=project_id, scan_id=scan)
 
 
 @router.get(
     "/projects/{project_id}/validations", response_class=HTMLResponse, include_in_schema=False
 )
-def validations_page(request: Request, project_id: int, session: SessionDep) -> HTMLResponse:
-    data = svc.get_validations_index(session, project_id=project_id)
+def validations_page(
+    request: Request, project_id: int, session: SessionDep, scan: ScanQ = None
+) -> HTMLResponse:
+    data = svc.get_validations_index(session, project_id=project_id, scan_id=scan)
     return render(
         request,
         "pages/validations/index.html",
         {"page": data},
-        json_url=f"/api/v1/projects/{project_id}/validations",
+        json_url=_json_url(request, f"/api/v1/projects/{project_id}/validations"),
     )
 
 
@@ -146,6 +149,7 @@ def start_validation_form(
     project_id: int,
     session: SessionDep,
     spec_json: Annotated[str, Form()] = "",
+    scan_id: Annotated[str, Form()] = "",
     strategy_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI form default
     quick: Annotated[str, Form()] = "none",
     seeds: Annotated[int, Form()] = 3,
@@ -183,6 +187,7 @@ def start_validation_form(
                 halving=halving,
                 halving_first_steps=halving_first_steps,
                 label=label,
+                scan_id=_int(scan_id),
                 train={
                     "epochs": epochs,
                     "learning_rate": learning_rate,

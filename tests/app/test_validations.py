@@ -245,6 +245,9 @@ def test_results_fill_the_accuracy_sections_and_pages(client, session: Session) 
     assert len(accs) == 3 and {a.validation_id for a in accs} == {v["id"]}
     scan_page = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()
     assert scan_page["accuracy"]["rows"][0]["strategy"] == "alpha"
+    assert scan_page["accuracy"]["rows"][0]["seeds"][0]["validation_id"] == v["id"]
+    scan_html = client.get(f"/projects/{pid}/scans/{sid}").text
+    assert f'measured by <a href="/projects/{pid}/validations/{v["id"]}">' in scan_html
     html = client.get(f"/projects/{pid}/validations/{v['id']}").text
     assert "trained best" in html and 'id="validation-data"' in html
     ev = page["evaluations"][1]["id"]

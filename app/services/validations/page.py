@@ -397,7 +397,9 @@ def get_validation_page(
     )
 
 
-def get_validations_index(session: Session, *, project_id: int) -> ValidationsIndex:
+def get_validations_index(
+    session: Session, *, project_id: int, scan_id: int | None = None
+) -> ValidationsIndex:
     from app.services.validations.presets import demo_preset
     from app.services.validations.start import latest_finished_scan
     from app.services.validations.testsets import get_test_set
@@ -410,6 +412,10 @@ def get_validations_index(session: Session, *, project_id: int) -> ValidationsIn
         .order_by(Strategy.id)
     ).all()
     scan = latest_finished_scan(session, project_id=project_id)
+    if scan_id is not None:
+        from app.services.validations.start import _scan
+
+        scan = _scan(session, project_id, scan_id)
     preset = demo_preset(session, project_id=project_id) if project.is_demo else None
     return ValidationsIndex(
         project=project_read(session, project),
