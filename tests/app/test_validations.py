@@ -348,3 +348,47 @@ def test_validate_cli_refuses_bad_input_with_one_line(settings_env: str, tmp_pat
         ],
     )
     assert r.exit_code == EXIT_BAD_INPUT and "lora_r" in r.output
+
+
+def test_the_form_and_the_preset_json_start_a_validation(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    pid = _project(client, n=20)
+    _set_test(client, pid, [("What is 9 minus 1?", "8")])
+    r = client.post(
+        f"/projects/{pid}/validations",
+        follow_redirects=False,
+        data={
+            "seeds": "1",
+            "train_examples": "8",
+            "lora_r": "4",
+            "target_modules": "q_proj, k_proj",
+            "halving": "true",
+        },
+    )
+    assert r.status_code == 303, r.text
+    v = session.scalars(select(Validation)).one()
+    assert r.headers["location"] == f"/projects/{pid}/validations/{v.id}"
+    assert v.spec["train"]["lora_r"] == 4 and v.spec["train"]["target_modules"] == [
+        "q_proj",
+        "k_proj",
+    ]
+    assert v.spec["halving"] is True and len(v.summary["train_question_ids"]) == 8
+    preset = json.dumps({"seeds": 1, "train_examples": 5, "label": "preset"})
+    r = client.post(
+        f"/projects/{pid}/validations", data={"spec_json": preset}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert session.scalars(select(Validation).where(Validation.label == "preset")).one()
+
+
+def test_demo_project_has_a_generated_test_set_and_a_preset(session: Session) -> None:
+    from app.services.demo import create_demo_project
+    from app.services.validations.page import get_validations_index
+
+    project = create_demo_project(session, n_questions=24)
+    index = get_validations_index(session, project_id=project.id)
+    assert index.test_set is not None and index.test_set.source == "demo"
+    assert index.test_set.n_questions == 100 and index.test_set.n_overlapping_training == 0
+    preset = index.demo_preset
+    assert preset is not None and preset["seeds"] == 1 and preset["train"]["epochs"] == 1
+    assert preset["train_examples"] + preset["val_examples"] <= 24 and preset["test_limit"] == 100
+    assert len(preset["strategy_ids"]) == 3
