@@ -392,3 +392,25 @@ def test_demo_project_has_a_generated_test_set_and_a_preset(session: Session) ->
     assert preset is not None and preset["seeds"] == 1 and preset["train"]["epochs"] == 1
     assert preset["train_examples"] + preset["val_examples"] <= 24 and preset["test_limit"] == 100
     assert len(preset["strategy_ids"]) == 3
+
+
+def test_deleting_a_project_or_strategy_removes_its_validation_rows(
+    client, session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    from app.models import Prediction, TestSet, TrainingPoint
+    from app.services.deletions import delete_item
+
+    pid = upload(client, {"alpha": rows("A"), "beta": rows("B")})
+    _set_test(client, pid, [(f"What is {i} times 7?", "42") for i in range(4)])
+    v = _start(client, pid, seeds=1, train_examples=4, val_examples=2)
+    T, F = True, False
+    _finish(session, v["id"], {("alpha", 0): [T, T, T, F], ("beta", 0): [T, F, F, F]})
+    alpha = session.scalar(select(ValidationRun.strategy_id).order_by(ValidationRun.id))
+    delete_item(session, kind="strategy", project_id=pid, item_id=alpha)  # type: ignore[arg-type]
+    session.commit()
+    assert session.scalars(select(ValidationRun)).all()[0].strategy_id != alpha
+    assert client.get(f"/api/v1/projects/{pid}/validations/{v['id']}").status_code == 200
+    delete_item(session, kind="project", project_id=pid, item_id=pid)
+    session.commit()
+    for model in (Validation, ValidationRun, TrainingPoint, Evaluation, Prediction, TestSet):
+        assert session.scalar(select(model.id)) is None, model
