@@ -45,7 +45,6 @@ gold as GSM8K writes it.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ from app.evaluation.markers import STRONG_MARKER, boxed_contents, final_statemen
 from app.evaluation.math_equiv import check_equivalent
 from app.evaluation.numbers import as_number, numbers_in, to_float
 from app.evaluation.options import LABEL_IN_ANSWER, final_choice
+from app.specs.scan import suggest
 
 Check = tuple[bool, str]  # (correct, why)
 
@@ -352,9 +352,7 @@ def get_extractor(name: str) -> Extractor:
     """The extractor called ``name``; on a typo the error suggests the closest name."""
     if name in EXTRACTORS:
         return EXTRACTORS[name]
-    close = difflib.get_close_matches(name, list(EXTRACTORS), n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    known = ", ".join(EXTRACTORS)
+    hint, known = suggest(name, list(EXTRACTORS)), ", ".join(EXTRACTORS)
     raise UnknownExtractorError(f"unknown extractor {name!r}{hint} (known: {known})")
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 TIMEOUT_S = 5.0  # per check, like math-verify's own default
 START_TIMEOUT_S = 120.0  # importing sympy on a busy 2-core machine can take seconds
 MAX_CHARS = 300
+MEMO_SIZE = 20000  # verdicts kept (a long-lived web process re-scores many runs)
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the ``app`` package
 
 
@@ -67,6 +68,8 @@ class _Checker:
                 self.close()
                 return MathVerdict(False, timed_out=True, why=f"timed out after {timeout_s:g} s")
             ok = bool(json.loads(reply).get("ok"))
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
             self._memo[(extracted, gold)] = ok
             return MathVerdict(ok)
 

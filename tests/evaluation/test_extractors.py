@@ -303,3 +303,26 @@ def test_the_module_cites_the_harness_regexes_it_uses() -> None:
     assert extractors.GSM8K_STRICT.pattern == "#### (\\-?[0-9\\.\\,]+)"
     assert extractors.GSM8K_FLEXIBLE.pattern == "(-?[$0-9.,]{2,})|(-?[0-9]+)"
     assert re.search("4e7e0d47", extractors.__doc__ or "")
+
+
+def test_rescoring_imports_no_torch_or_workers() -> None:
+    """The web app re-scores saved predictions: every extractor runs without the workers."""
+    import subprocess
+    import sys
+
+    from tests.paths import ROOT
+
+    code = (
+        "import sys\n"
+        "from app.evaluation.extractors import EXTRACTORS, score_output\n"
+        "import app.stats.validation\n"
+        "assert all(score_output(n, 'Final Answer: 5', '5') is not None for n in EXTRACTORS)\n"
+        "assert score_output('math_equiv', '\\\\boxed{\\\\frac{1}{2}}', '0.5').correct\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'transformers', 'workers', 'peft'))\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -50,6 +50,8 @@ def end_of_turn_id(tokenizer: Any) -> int:
     if _MARK in text:
         after = encode(tokenizer, text.split(_MARK, 1)[1])
         special = set(getattr(tokenizer, "all_special_ids", ()) or ())
+        added = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+        special |= {i for i, t in added.items() if getattr(t, "special", False)}
         if after and after[0] in special:
             return after[0]
     if getattr(tokenizer, "eos_token_id", None) is not None:
