@@ -1,4 +1,4 @@
-"""The `familiar` command: serve, worker, import, scan, migrate.
+"""The `familiar` command: serve, worker, import, scan, validate, migrate.
 
 Exit codes (every command): 0 done; 1 the request could not be carried out (a name that
 exists already, a project or user not found); 2 bad input or usage: a one-line error that
@@ -355,6 +355,63 @@ def scan(
                    models_dir=settings.models_dir)  # fmt: skip
     except (ScanInputError, ModelLoadError, UploadError) as exc:
         raise _fail(exc, EXIT_BAD_INPUT) from exc
+
+
+def _vhelp(name: str) -> str:
+    from app.specs.validation import ValidationSpec
+
+    return ValidationSpec.help()[name]
+
+
+@cli.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="One file per strategy", exists=True)],
+    test: Annotated[Path, typer.Option(help="Test set: questions with gold answers", exists=True)],
+    out: Annotated[Path, typer.Option(help="Where to write results.json")],
+    model: Annotated[str | None, typer.Option(help="Target model (default DEFAULT_MODEL)")] = None,
+    seeds: Annotated[int, typer.Option(help="Runs per strategy (seeds 0..n-1)")] = 3,
+    train_examples: Annotated[int | None, typer.Option(help="Training questions per strategy "
+                                                       "(default 1000 or all)")] = None,
+    val_examples: Annotated[int | None, typer.Option(help="Validation split (default 300 "
+                                                     "or what remains)")] = None,
+    test_limit: Annotated[int | None, typer.Option(help="At most this many test questions")] = 1000,
+    extractor: Annotated[str | None, typer.Option(help="Answer extractor (default: suggested "
+                                                  "from the golds)")] = None,
+    max_new_tokens: Annotated[int, typer.Option(help="Longest test answer, in tokens")] = 320,
+    halving: Annotated[bool, typer.Option(help="Successive halving")] = False,
+    scan_sample: Annotated[int, typer.Option(help="Run a familiarity scan of this many "
+                                             "questions first (0: none)")] = 0,
+    train: Annotated[str, typer.Option(help="TrainSettings as JSON, e.g. "
+                                       "'{\"lora_r\": 8, \"learning_rate\": 2e-5}'")] = "{}",
+) -> None:  # fmt: skip
+    """Headless validation: fine-tune on each file, evaluate on the test set; results.json.
+
+    The run is stored in the configured database, so the web app shows it too. Exit codes:
+    0 done, 2 bad input (settings, files), 1 a job failed or anything else.
+    """
+    import json as _json
+
+    from app.ingest.records import UploadError
+    from app.services.errors import BadInput
+    from app.specs.validation import ValidationInputError, ValidationSpec
+    from workers.modeling.threads import configure_torch_threads
+    from workers.validate_cli import validate_files
+
+    settings = get_settings()
+    configure_torch_threads()
+    _prepare()
+    try:
+        spec = ValidationSpec(
+            seeds=seeds, train_examples=train_examples, val_examples=val_examples,
+            test_limit=test_limit, extractor=extractor, max_new_tokens=max_new_tokens,
+            halving=halving, train=_json.loads(train),
+        )  # fmt: skip
+        result = validate_files(list(files), test, spec, out=out, scan_sample=scan_sample,
+                                model=model or settings.default_model)  # fmt: skip
+    except (ValidationInputError, UploadError, BadInput, ValueError) as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from exc
+    if result["validation"]["status"] != "done":
+        raise typer.Exit(EXIT_FAILED)
 
 
 @cli.command()

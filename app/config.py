@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         default=False,
         description="Send the session cookie over HTTPS only (set it behind a TLS proxy).",
     )
+    # issue 12 (validation): where training checkpoints and adapters are written
+    artifacts_dir: Path | None = Field(
+        default=None,
+        description="Folder for training checkpoints and adapters (shared storage for a "
+        "team, so another worker can resume a job). Default: DATA_DIR/artifacts.",
+    )
     public_url: str | None = Field(
         default=None,
         description="Base URL written into share links, e.g. https://familiar.example.org. "
@@ -115,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.model_cache or (self.data_dir / "models")
+
+    @property
+    def artifacts_path(self) -> Path:
+        return self.artifacts_dir or (self.data_dir / "artifacts")
 
     @property
     def embedded_broker(self) -> bool:

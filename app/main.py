@@ -29,6 +29,7 @@ from app.routes import (
     share,
     studies,
     uploads,
+    validations,
 )
 from app.security.access import access_guard
 from app.security.errors import (
@@ -110,6 +111,7 @@ def create_app() -> FastAPI:
         jobs,
         results,
         scans,
+        validations,
         auth,
         share,
         manage,

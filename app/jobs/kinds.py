@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.specs.jobs import AnalyzeSpec, LlmJudgeSpec, OwnAnswersSpec, TokenSurpriseSpec
 from app.specs.scan import ScanJobSpec, validation_message
+from app.specs.validation import ValidationEvalSpec, ValidationTrainSpec
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,13 @@ KINDS: dict[str, JobKind] = {
         JobKind("llm_judge", "gpu", LlmJudgeSpec, "workers.jobs.llm_judge:llm_judge"),
         JobKind(
             "token_surprise", "gpu", TokenSurpriseSpec, "workers.jobs.token_surprise:token_surprise"
+        ),
+        # issue 12: one job per (strategy, seed) training run, one per evaluated model
+        JobKind(
+            "validation_train", "gpu", ValidationTrainSpec, "workers.jobs.validation:train_run"
+        ),
+        JobKind(
+            "validation_eval", "gpu", ValidationEvalSpec, "workers.jobs.validation:evaluate_run"
         ),
     )  # fmt: skip
 }

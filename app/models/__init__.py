@@ -16,15 +16,26 @@ from app.models.scans import (
     TokenSurprise,
 )
 from app.models.studies import Study, StudyProject
+from app.models.validations import (
+    Evaluation,
+    Prediction,
+    TestQuestion,
+    TestSet,
+    TrainingPoint,
+    Validation,
+    ValidationRun,
+)
 
 __all__ = [
     "Accuracy",
     "ImportedMetric",
     "ImportedMetricValue",
     "ApiToken",
+    "Evaluation",
     "Job",
     "Judgement",
     "OwnAnswer",
+    "Prediction",
     "Project",
     "Question",
     "Response",
@@ -36,7 +47,12 @@ __all__ = [
     "Strategy",
     "Study",
     "StudyProject",
+    "TestQuestion",
+    "TestSet",
     "TextCache",
     "TokenSurprise",
+    "TrainingPoint",
     "User",
+    "Validation",
+    "ValidationRun",
 ]

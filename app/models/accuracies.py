@@ -24,4 +24,8 @@ class Accuracy(Base):
     strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
     seed: Mapped[int] = mapped_column(Integer, default=0)
     accuracy: Mapped[float] = mapped_column(Float)
+    # Set when a validation of this project measured it (else the user uploaded it).
+    validation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("validations.id", ondelete="CASCADE"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,6 +25,9 @@ SurpriseContext = Literal["ppl", "sppl"]
 class SeedAccuracy(BaseModel):
     seed: int
     accuracy: float = Field(description="0-1")
+    validation_id: int | None = Field(
+        default=None, description="The validation that measured it (None: uploaded)"
+    )
 
 
 class AccuracyRow(BaseModel):

@@ -154,14 +154,14 @@ def list_accuracies(session: Session, *, project_id: int) -> list[AccuracyRow]:
 def accuracy_rows(session: Session, *, project_id: int) -> list[AccuracyRow]:
     """Per strategy: mean and spread across seeds, best mean first."""
     rows = session.execute(
-        select(Strategy.name, Strategy.id, Accuracy.seed, Accuracy.accuracy)
+        select(Strategy.name, Strategy.id, Accuracy.seed, Accuracy.accuracy, Accuracy.validation_id)
         .join(Strategy, Strategy.id == Accuracy.strategy_id)
         .where(Accuracy.project_id == project_id)
         .order_by(Strategy.id, Accuracy.seed)
     ).all()
     seeds: dict[tuple[str, int], list[SeedAccuracy]] = defaultdict(list)
-    for name, sid, seed, acc in rows:
-        seeds[(name, sid)].append(SeedAccuracy(seed=seed, accuracy=acc))
+    for name, sid, seed, acc, vid in rows:
+        seeds[(name, sid)].append(SeedAccuracy(seed=seed, accuracy=acc, validation_id=vid))
     out = []
     for (name, sid), items in seeds.items():
         values = [s.accuracy for s in items]

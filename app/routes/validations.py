@@ -1,0 +1,367 @@
+"""Validation: the project's test set, starting a validation (form and API), the validation
+page (polled while it runs), per-question predictions with re-scoring, and downloads."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.deps import SessionDep
+from app.schemas.validations import (
+    HoldOut,
+    PredictionsPage,
+    TestSetRead,
+    ValidationPage,
+    ValidationRead,
+    ValidationsIndex,
+)
+from app.services.errors import BadInput
+from app.services.validations import page as svc
+from app.services.validations import predictions as preds
+from app.services.validations import testsets
+from app.services.validations.start import start_validation
+from app.specs.training import TrainingSettingsError
+from app.specs.validation import ValidationInputError, ValidationSpec
+from app.web import is_htmx, render
+
+router = APIRouter()
+NameQ = Annotated[str | None, Query(max_length=200, description="Strategy name")]
+ExtractorQ = Annotated[str | None, Query(max_length=40, description="Re-score with this one")]
+ScanQ = Annotated[int | None, Query(description="The scan the validation is compared with")]
+PageQ = Annotated[int, Query(ge=1, description="Page of 50 questions")]
+
+
+def _json_url(request: Request, path: str) -> str:
+    return f"{path}?{request.url.query}" if request.url.query else path
+
+
+def _download(filename: str, media_type: str, body: str | bytes) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+# --- test set --------------------------------------------------------------------------
+
+
+@router.post(
+    "/api/v1/projects/{project_id}/test-set",
+    response_model=TestSetRead,
+    status_code=201,
+    tags=["validations"],
+)
+def api_upload_test_set(
+    project_id: int, session: SessionDep, file: Annotated[UploadFile, File()]
+) -> TestSetRead:
+    """Make an uploaded file (questions with gold answers) the project's test set."""
+    data = file.file.read()
+    out = testsets.store_test_set(
+        session, project_id=project_id, filename=file.filename or "upload", data=data
+    )
+    session.commit()
+    return out
+
+
+@router.post(
+    "/api/v1/projects/{project_id}/test-set/holdout",
+    response_model=TestSetRead,
+    status_code=201,
+    tags=["validations"],
+)
+def api_hold_out(project_id: int, data: HoldOut, session: SessionDep) -> TestSetRead:
+    """Hold out ``n`` of the project's questions (with gold) as its test set, seed recorded."""
+    out = testsets.hold_out_test_set(session, project_id=project_id, n=data.n, seed=data.seed)
+    session.commit()
+    return out
+
+
+@router.post("/projects/{project_id}/test-set", include_in_schema=False)
+def upload_test_set_form(
+    project_id: int, session: SessionDep, file: Annotated[UploadFile, File()]
+) -> RedirectResponse:
+    data = file.file.read()
+    testsets.store_test_set(
+        session, project_id=project_id, filename=file.filename or "upload", data=data
+    )
+    session.commit()
+    return RedirectResponse(f"/projects/{project_id}/validations", status_code=303)
+
+
+@router.post("/projects/{project_id}/test-set/holdout", include_in_schema=False)
+def hold_out_form(
+    project_id: int,
+    session: SessionDep,
+    n: Annotated[int, Form()],
+    seed: Annotated[int, Form()] = 0,
+) -> RedirectResponse:
+    testsets.hold_out_test_set(session, project_id=project_id, n=n, seed=seed)
+    session.commit()
+    return RedirectResponse(f"/projects/{project_id}/validations", status_code=303)
+
+
+# --- list and start --------------------------------------------------------------------
+
+
+@router.get(
+    "/api/v1/projects/{project_id}/validations",
+    response_model=ValidationsIndex,
+    tags=["validations"],
+)
+def api_validations(project_id: int, session: SessionDep, scan: ScanQ = None) -> ValidationsIndex:
+    return svc.get_validations_index(session, project_id=project_id, scan_id=scan)
+
+
+@router.get(
+    "/projects/{project_id}/validations", response_class=HTMLResponse, include_in_schema=False
+)
+def validations_page(
+    request: Request, project_id: int, session: SessionDep, scan: ScanQ = None
+) -> HTMLResponse:
+    data = svc.get_validations_index(session, project_id=project_id, scan_id=scan)
+    return render(
+        request,
+        "pages/validations/index.html",
+        {"page": data},
+        json_url=_json_url(request, f"/api/v1/projects/{project_id}/validations"),
+    )
+
+
+@router.post(
+    "/api/v1/projects/{project_id}/validations",
+    response_model=ValidationRead,
+    status_code=201,
+    tags=["validations"],
+)
+def api_start_validation(
+    project_id: int, data: ValidationSpec, session: SessionDep
+) -> ValidationRead:
+    """Check everything that can be checked without the model, then queue one training job
+    per (strategy, seed) and the untuned target's evaluation on the gpu queue."""
+    validation = start_validation(session, project_id=project_id, data=data)
+    session.commit()
+    return svc.validation_read(validation)
+
+
+@router.post("/projects/{project_id}/validations", include_in_schema=False)
+def start_validation_form(
+    project_id: int,
+    session: SessionDep,
+    spec_json: Annotated[str, Form()] = "",
+    scan_id: Annotated[str, Form()] = "",
+    strategy_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI form default
+    quick: Annotated[str, Form()] = "none",
+    seeds: Annotated[int, Form()] = 3,
+    train_examples: Annotated[str, Form()] = "",
+    val_examples: Annotated[str, Form()] = "",
+    test_limit: Annotated[str, Form()] = "1000",
+    extractor: Annotated[str, Form()] = "",
+    halving: Annotated[bool, Form()] = False,
+    halving_first_steps: Annotated[int, Form()] = 50,
+    epochs: Annotated[float, Form()] = 1.0,
+    learning_rate: Annotated[float, Form()] = 2e-5,
+    lora_r: Annotated[int, Form()] = 8,
+    lora_alpha: Annotated[int, Form()] = 16,
+    lora_dropout: Annotated[float, Form()] = 0.05,
+    target_modules: Annotated[str, Form()] = "q_proj,v_proj",
+    max_length: Annotated[int, Form()] = 1024,
+    batch_size: Annotated[int, Form()] = 8,
+    precision: Annotated[str, Form()] = "auto",
+    select_by: Annotated[str, Form()] = "accuracy",
+    label: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """The form, or a preset's settings as JSON (``spec_json``)."""
+    try:
+        if spec_json.strip():
+            data = ValidationSpec(**json.loads(spec_json))
+        else:
+            data = ValidationSpec(
+                strategy_ids=strategy_ids or None,
+                quick=quick,
+                seeds=seeds,
+                train_examples=_int(train_examples),
+                val_examples=_int(val_examples),
+                test_limit=_int(test_limit),
+                extractor=extractor.strip() or None,
+                halving=halving,
+                halving_first_steps=halving_first_steps,
+                label=label,
+                scan_id=_int(scan_id),
+                train={
+                    "epochs": epochs,
+                    "learning_rate": learning_rate,
+                    "lora_r": lora_r,
+                    "lora_alpha": lora_alpha,
+                    "lora_dropout": lora_dropout,
+                    "target_modules": [m for m in target_modules.replace(" ", "").split(",") if m],
+                    "max_length": max_length,
+                    "batch_size": batch_size,
+                    "precision": precision,
+                    "select_by": select_by,
+                },
+            )
+    except (ValidationInputError, TrainingSettingsError, ValueError) as exc:
+        raise BadInput(str(exc)) from exc
+    validation = start_validation(session, project_id=project_id, data=data)
+    session.commit()
+    return RedirectResponse(f"/projects/{project_id}/validations/{validation.id}", status_code=303)
+
+
+def _int(value: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadInput(f"not a whole number: {value!r}") from None
+
+
+# --- downloads (declared before the page routes) ---------------------------------------
+
+
+@router.get(
+    "/api/v1/projects/{project_id}/validations/{validation_id}/predictions.jsonl", tags=["exports"]
+)
+def export_predictions(
+    project_id: int, validation_id: int, session: SessionDep, extractor: ExtractorQ = None
+) -> Response:
+    """Every prediction (output, extracted, gold, correct, extractor) of every evaluation."""
+    body = "".join(
+        preds.predictions_jsonl(
+            session, project_id=project_id, validation_id=validation_id, extractor=extractor
+        )
+    )
+    return _download(f"validation-{validation_id}-predictions.jsonl", "application/x-ndjson", body)
+
+
+@router.get(
+    "/api/v1/projects/{project_id}/validations/{validation_id}/accuracy.csv", tags=["exports"]
+)
+def export_accuracy(project_id: int, validation_id: int, session: SessionDep) -> Response:
+    """Accuracy per strategy: mean and spread over seeds, 95% interval, metric scores."""
+    body = preds.accuracy_csv(session, project_id=project_id, validation_id=validation_id)
+    return _download(f"validation-{validation_id}-accuracy.csv", "text/csv; charset=utf-8", body)
+
+
+@router.get(
+    "/api/v1/projects/{project_id}/validations/{validation_id}/runs/{run_id}/adapter.zip",
+    tags=["exports"],
+)
+def export_adapter(
+    project_id: int, validation_id: int, run_id: int, session: SessionDep
+) -> Response:
+    """The run's chosen LoRA adapter (peft folder, zipped)."""
+    body = preds.adapter_zip(
+        session, project_id=project_id, validation_id=validation_id, run_id=run_id
+    )
+    return _download(
+        f"validation-{validation_id}-run-{run_id}-adapter.zip", "application/zip", body
+    )
+
+
+# --- predictions -----------------------------------------------------------------------
+
+
+@router.get(
+    "/api/v1/projects/{project_id}/validations/{validation_id}/evaluations/{evaluation_id}",
+    response_model=PredictionsPage,
+    tags=["validations"],
+)
+def api_predictions(
+    project_id: int,
+    validation_id: int,
+    evaluation_id: int,
+    session: SessionDep,
+    extractor: ExtractorQ = None,
+    page: PageQ = 1,
+) -> PredictionsPage:
+    """Per question: output -> extracted -> gold -> correct; ``extractor`` re-scores the
+    saved outputs without running the model."""
+    return preds.get_predictions_page(
+        session,
+        project_id=project_id,
+        validation_id=validation_id,
+        evaluation_id=evaluation_id,
+        extractor=extractor,
+        page=page,
+    )
+
+
+@router.get(
+    "/projects/{project_id}/validations/{validation_id}/evaluations/{evaluation_id}",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
+def predictions_page(
+    request: Request,
+    project_id: int,
+    validation_id: int,
+    evaluation_id: int,
+    session: SessionDep,
+    extractor: ExtractorQ = None,
+    page: PageQ = 1,
+) -> HTMLResponse:
+    data = preds.get_predictions_page(
+        session,
+        project_id=project_id,
+        validation_id=validation_id,
+        evaluation_id=evaluation_id,
+        extractor=extractor,
+        page=page,
+    )
+    path = f"/api/v1/projects/{project_id}/validations/{validation_id}/evaluations/{evaluation_id}"
+    return render(
+        request,
+        "pages/validations/predictions.html",
+        {"page": data},
+        json_url=_json_url(request, path),
+    )
+
+
+# --- the validation page ---------------------------------------------------------------
+
+
+@router.get(
+    "/api/v1/projects/{project_id}/validations/{validation_id}",
+    response_model=ValidationPage,
+    tags=["validations"],
+)
+def api_validation(
+    project_id: int, validation_id: int, session: SessionDep, a: NameQ = None, b: NameQ = None
+) -> ValidationPage:
+    """Progress and curves per run, evaluations, and the results with the paired comparison
+    of strategies ``a`` and ``b`` (default: the two best)."""
+    return svc.get_validation_page(
+        session, project_id=project_id, validation_id=validation_id, a=a, b=b
+    )
+
+
+@router.get(
+    "/projects/{project_id}/validations/{validation_id}",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
+def validation_page(
+    request: Request,
+    project_id: int,
+    validation_id: int,
+    session: SessionDep,
+    a: NameQ = None,
+    b: NameQ = None,
+) -> HTMLResponse:
+    data = svc.get_validation_page(
+        session, project_id=project_id, validation_id=validation_id, a=a, b=b
+    )
+    path = f"/api/v1/projects/{project_id}/validations/{validation_id}"
+    return render(
+        request,
+        "pages/validations/show.html",
+        {"page": data, "charts": svc.validation_charts(data)},
+        partial="partials/validations/_body.html",
+        json_url=_json_url(request, path),
+    )
+
+
+__all__ = ["router", "is_htmx"]

@@ -1,0 +1,1 @@
+"""Validation: test sets, fine-tuning runs, evaluations and their results (issue 12)."""

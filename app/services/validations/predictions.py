@@ -1,0 +1,223 @@
+"""Per-question predictions of one evaluation (output -> extracted -> gold -> correct, with
+the extractor named), re-scored with another extractor from the saved outputs (no model
+run), and the downloads: predictions JSONL, the accuracy table CSV, an adapter zip."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.models import Evaluation, Prediction, TestQuestion, ValidationRun
+from app.schemas.validations import PredictionRow, PredictionsPage
+from app.services.errors import BadInput, NotFound
+from app.services.projects import get_project_row, project_read
+from app.services.validations.page import get_validation_page, get_validation_row, validation_read
+
+PAGE_SIZE = 50
+
+
+def _evaluation(session: Session, validation_id: int, evaluation_id: int) -> Evaluation:
+    evaluation = session.get(Evaluation, evaluation_id)
+    if evaluation is None or evaluation.validation_id != validation_id:
+        raise NotFound(f"evaluation {evaluation_id} not found in validation {validation_id}")
+    return evaluation
+
+
+def _check_extractor(name: str) -> None:
+    from app.evaluation.extractors import UnknownExtractorError, get_extractor
+
+    try:
+        get_extractor(name)
+    except UnknownExtractorError as exc:
+        raise BadInput(f"extractor: {exc}") from exc
+
+
+def prediction_rows(
+    session: Session,
+    evaluation: Evaluation,
+    *,
+    extractor: str | None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[PredictionRow]:
+    """The saved predictions in test-set order; re-scored when ``extractor`` differs from
+    the one that scored them."""
+    from app.evaluation.extractors import score_output
+
+    query = (
+        select(Prediction, TestQuestion.text)
+        .join(TestQuestion, TestQuestion.id == Prediction.test_question_id)
+        .where(Prediction.evaluation_id == evaluation.id)
+        .order_by(TestQuestion.position)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = []
+    for p, text in session.execute(query):
+        extracted, correct, name = p.extracted, p.correct, p.extractor
+        if extractor and extractor != p.extractor:
+            scored = score_output(extractor, p.output, p.gold)
+            extracted, correct, name = scored.extracted, scored.correct, extractor
+        rows.append(
+            PredictionRow(
+                test_question_id=p.test_question_id,
+                question=text,
+                output=p.output,
+                extracted=extracted,
+                gold=p.gold,
+                correct=correct,
+                extractor=name,
+            )
+        )
+    return rows
+
+
+def get_predictions_page(
+    session: Session,
+    *,
+    project_id: int,
+    validation_id: int,
+    evaluation_id: int,
+    extractor: str | None = None,
+    page: int = 1,
+) -> PredictionsPage:
+    from app.evaluation.extractors import EXTRACTORS
+
+    validation = get_validation_row(session, project_id=project_id, validation_id=validation_id)
+    evaluation = _evaluation(session, validation_id, evaluation_id)
+    if extractor:
+        _check_extractor(extractor)
+    full = get_validation_page(session, project_id=project_id, validation_id=validation_id)
+    read = next(e for e in full.evaluations if e.id == evaluation_id)
+    n = int(
+        session.scalar(
+            select(func.count(Prediction.id)).where(Prediction.evaluation_id == evaluation_id)
+        )
+        or 0
+    )
+    pages = max(1, -(-n // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    used = extractor or evaluation.extractor
+    rescored = bool(extractor) and extractor != evaluation.extractor
+    accuracy = evaluation.accuracy
+    if rescored:
+        every = prediction_rows(session, evaluation, extractor=used)
+        accuracy = sum(r.correct for r in every) / len(every) if every else None
+    rows = prediction_rows(
+        session, evaluation, extractor=used, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    return PredictionsPage(
+        project=project_read(session, get_project_row(session, project_id=project_id)),
+        validation=validation_read(validation),
+        evaluation=read,
+        extractor=used,
+        rescored=rescored,
+        accuracy=accuracy,
+        extractors=list(EXTRACTORS),
+        rows=rows,
+        page=page,
+        pages=pages,
+    )
+
+
+def predictions_jsonl(
+    session: Session, *, project_id: int, validation_id: int, extractor: str | None = None
+) -> Iterator[str]:
+    """Every prediction of every evaluation, one JSON object a line."""
+    page = get_validation_page(session, project_id=project_id, validation_id=validation_id)
+    if extractor:
+        _check_extractor(extractor)
+    for e in page.evaluations:
+        evaluation = session.get(Evaluation, e.id)
+        assert evaluation is not None
+        for row in prediction_rows(session, evaluation, extractor=extractor):
+            yield (
+                json.dumps(
+                    {
+                        "evaluation_id": e.id,
+                        "model": e.strategy or "base",
+                        "strategy": e.strategy,
+                        "seed": e.seed,
+                        **row.model_dump(),
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+
+
+def accuracy_csv(session: Session, *, project_id: int, validation_id: int) -> str:
+    page = get_validation_page(session, project_id=project_id, validation_id=validation_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "strategy",
+            "mean_accuracy",
+            "std_over_seeds",
+            "n_seeds",
+            "ci95_low",
+            "ci95_high",
+            "n_questions",
+            "seeds",
+            "ppl",
+            "sppl",
+            "ifd",
+        ]
+    )
+    for r in page.results.accuracies:
+        seeds = ";".join(f"{s}:{v:.4f}" for s, v in sorted(r.seeds.items()))
+        writer.writerow(
+            [
+                r.strategy,
+                r.mean,
+                r.std,
+                r.n_seeds,
+                r.ci_low,
+                r.ci_high,
+                r.n_questions,
+                seeds,
+                r.ppl,
+                r.sppl,
+                r.ifd,
+            ]
+        )
+    if page.results.base_accuracy is not None:
+        writer.writerow(
+            ["(untuned target)", page.results.base_accuracy, "", "", "", "", "", "", "", "", ""]
+        )
+    return out.getvalue()
+
+
+def adapter_zip(session: Session, *, project_id: int, validation_id: int, run_id: int) -> bytes:
+    """The run's chosen adapter folder as a zip (only from inside the artifacts folder)."""
+    get_validation_row(session, project_id=project_id, validation_id=validation_id)
+    run = session.get(ValidationRun, run_id)
+    if run is None or run.validation_id != validation_id or not run.adapter_dir:
+        raise NotFound(f"run {run_id} of validation {validation_id} has no adapter")
+    folder = Path(run.adapter_dir).resolve()
+    root = get_settings().artifacts_path.resolve()
+    if not folder.is_dir() or root not in folder.parents:
+        raise NotFound(f"the adapter of run {run_id} is no longer in the artifacts folder")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.name in _ADAPTER_FILES or path.suffix == ".json":
+                zf.write(path, path.relative_to(folder))
+    return buf.getvalue()
+
+
+_ADAPTER_FILES = {
+    "adapter_model.safetensors",
+    "adapter_config.json",
+    "README.md",
+    "adapter_model.bin",
+}

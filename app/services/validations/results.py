@@ -1,0 +1,185 @@
+"""Validation results: accuracy per strategy (spread over seeds, interval over questions),
+the paired McNemar comparison, and each metric against accuracy (app.stats.validation)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import ScanAggregate, Strategy, TestQuestion, Validation
+from app.schemas.validations import (
+    EvaluationRead,
+    PairedComparison,
+    RunRead,
+    StrategyAccuracy,
+    ValidationResults,
+)
+
+METRICS = {"ppl": True, "sppl": True, "ifd": True}  # metric -> lower is better
+
+
+def correctness(session: Session, evaluation_ids: list[int]) -> dict[int, dict[int, bool]]:
+    """evaluation id -> {test question id: correct}."""
+    from app.models import Prediction
+
+    out: dict[int, dict[int, bool]] = defaultdict(dict)
+    for eid, qid, ok in session.execute(
+        select(Prediction.evaluation_id, Prediction.test_question_id, Prediction.correct).where(
+            Prediction.evaluation_id.in_(evaluation_ids)
+        )
+    ):
+        out[eid][qid] = bool(ok)
+    return out
+
+
+def metric_scores(session: Session, scan_id: int | None) -> dict[str, dict[str, float]]:
+    """metric -> {strategy name: mean} from the scan's aggregates."""
+    if scan_id is None:
+        return {}
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for metric, name, mean in session.execute(
+        select(ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
+        .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
+        .where(ScanAggregate.scan_id == scan_id, ScanAggregate.metric.in_(list(METRICS)))
+    ):
+        if mean is not None:
+            out[metric][name] = float(mean)
+    return dict(out)
+
+
+def per_run_correct(
+    session: Session, validation: Validation, runs: list[RunRead], evals: list[EvaluationRead]
+) -> dict[str, dict[int, list[bool]]]:
+    """strategy -> seed -> correctness in test-question order (finished evaluations only)."""
+    order = list(validation.summary.get("test_question_ids", []))
+    right = correctness(session, [e.id for e in evals if e.finished and e.run_id])
+    by_run = {r.id: r for r in runs}
+    out: dict[str, dict[int, list[bool]]] = defaultdict(dict)
+    for e in evals:
+        if e.finished and e.run_id in by_run and e.id in right:
+            run = by_run[e.run_id]
+            out[run.strategy][run.seed] = [right[e.id].get(q, False) for q in order]
+    return dict(out)
+
+
+def results(
+    session: Session,
+    validation: Validation,
+    runs: list[RunRead],
+    evals: list[EvaluationRead],
+    *,
+    a: str | None = None,
+    b: str | None = None,
+) -> ValidationResults:
+    from app.stats.validation import metric_vs_accuracy, strategy_accuracy_table
+
+    per_run = per_run_correct(session, validation, runs, evals)
+    table = strategy_accuracy_table(per_run) if per_run else []
+    scores = metric_scores(session, validation.scan_id)
+    ids = {r.strategy: r.strategy_id for r in runs}
+    rows = [
+        StrategyAccuracy(
+            strategy_id=ids[t.strategy],
+            strategy=t.strategy,
+            mean=t.mean,
+            std=t.sd,
+            n_seeds=t.n_seeds,
+            seeds=t.seeds,
+            ci_low=t.interval_lo,
+            ci_high=t.interval_hi,
+            n_questions=t.n_questions,
+            **{m: scores.get(m, {}).get(t.strategy) for m in METRICS},
+        )
+        for t in table
+    ]
+    accuracies = {t.strategy: list(t.seeds.values()) for t in table}
+    picks = []
+    for metric, lower in METRICS.items():
+        if scores.get(metric) and len(accuracies) >= 1:
+            mv = metric_vs_accuracy(scores[metric], lower, accuracies)
+            picks.append(
+                {
+                    "metric": metric,
+                    **{
+                        k: getattr(mv, k)
+                        for k in (
+                            "picks",
+                            "best_trained",
+                            "top_pick_is_best",
+                            "pick_accuracy",
+                            "best_accuracy",
+                            "regret",
+                            "spearman",
+                            "spearman_p",
+                            "kendall",
+                            "kendall_p",
+                            "n_strategies",
+                        )
+                    },
+                    "points": [list(p) for p in mv.points],
+                }
+            )
+    base = next((e.accuracy for e in evals if e.run_id is None and e.finished), None)
+    return ValidationResults(
+        base_accuracy=base,
+        accuracies=rows,
+        best=rows[0].strategy if rows else None,
+        top_picks=picks,
+        paired=paired(session, validation, per_run, a=a, b=b),
+    )
+
+
+def paired(
+    session: Session,
+    validation: Validation,
+    per_run: dict[str, dict[int, list[bool]]],
+    *,
+    a: str | None,
+    b: str | None,
+) -> PairedComparison | None:
+    """Exact McNemar test of two strategies on the same test questions (their lowest common
+    seed), with the questions where they differ."""
+    from app.stats.validation import exact_mcnemar
+
+    names = sorted(per_run, key=lambda s: -_mean(per_run[s]))
+    a = a if a in per_run else (names[0] if names else None)
+    b = b if b in per_run and b != a else next((n for n in names if n != a), None)
+    if a is None or b is None:
+        return None
+    common = sorted(set(per_run[a]) & set(per_run[b]))
+    if not common:
+        return None
+    seed = common[0]
+    test = exact_mcnemar(per_run[a][seed], per_run[b][seed])
+    order = list(validation.summary.get("test_question_ids", []))
+    ids = [order[i] for i in test.differing[:200]]
+    texts = dict(
+        session.execute(
+            select(TestQuestion.id, TestQuestion.text).where(TestQuestion.id.in_(ids))
+        ).all()
+    )
+    differing = [
+        {
+            "test_question_id": order[i],
+            "question": texts.get(order[i], "")[:300],
+            "a_correct": per_run[a][seed][i],
+            "b_correct": per_run[b][seed][i],
+        }
+        for i in test.differing[:200]
+    ]
+    return PairedComparison(
+        a=a,
+        b=b,
+        n=test.n,
+        a_only=test.only_a,
+        b_only=test.only_b,
+        p_value=test.p_value,
+        differing=differing,
+    )
+
+
+def _mean(seeds: dict[int, list[bool]]) -> float:
+    values = [sum(v) / len(v) for v in seeds.values() if v]
+    return sum(values) / len(values) if values else 0.0

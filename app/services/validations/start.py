@@ -1,0 +1,291 @@
+"""Start a validation: every check that can fail before model work, the recorded question
+split, then one training job per (strategy, seed) and the untuned target's evaluation."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.jobs.lifecycle import create_job
+from app.models import (
+    Evaluation,
+    Question,
+    Response,
+    Scan,
+    ScanAggregate,
+    Strategy,
+    TestQuestion,
+    Validation,
+    ValidationRun,
+)
+from app.services.errors import BadInput, NotFound
+from app.services.models import check_model_ref
+from app.services.projects import get_project_row
+from app.services.scans import selected_strategies, shared_question_ids
+from app.services.validations.testsets import current_test_set, leaking_question_ids
+from app.specs.validation import (
+    DEFAULT_TRAIN_EXAMPLES,
+    DEFAULT_VAL_EXAMPLES,
+    ValidationEvalSpec,
+    ValidationSpec,
+    ValidationTrainSpec,
+)
+
+GROUND_TRUTH = re.compile(r"ground.?truth|groundtruth|gold|human.?written", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[int]
+    val: list[int]
+    test: list[int]
+    n_shared: int
+    n_excluded: int  # shared questions that are test questions too (leakage)
+
+
+def latest_finished_scan(session: Session, *, project_id: int) -> Scan | None:
+    return session.scalar(
+        select(Scan)
+        .where(Scan.project_id == project_id, Scan.finished_at.is_not(None))
+        .order_by(Scan.id.desc())
+    )
+
+
+def _scan(session: Session, project_id: int, scan_id: int | None) -> Scan | None:
+    if scan_id is None:
+        return latest_finished_scan(session, project_id=project_id)
+    scan = session.get(Scan, scan_id)
+    if scan is None or scan.project_id != project_id:
+        raise NotFound(f"scan {scan_id} not found in project {project_id}")
+    return scan
+
+
+def quick_top3(session: Session, *, project_id: int, scan: Scan | None) -> list[int]:
+    """The scan's three most familiar strategies (SPPL, else PPL) plus the ground truth."""
+    if scan is None or scan.finished_at is None:
+        raise BadInput("the quick choice (top 3) needs a finished scan of this project")
+    for metric in ("sppl", "ppl", "ifd"):
+        ranked = session.scalars(
+            select(ScanAggregate.strategy_id)
+            .where(
+                ScanAggregate.scan_id == scan.id,
+                ScanAggregate.metric == metric,
+                ScanAggregate.rank.is_not(None),
+            )
+            .order_by(ScanAggregate.rank)
+        ).all()
+        if ranked:
+            break
+    else:
+        raise BadInput(f"scan {scan.id} has no ranking to pick the top 3 from")
+    ids = list(ranked[:3])
+    names = session.execute(
+        select(Strategy.id, Strategy.name).where(Strategy.project_id == project_id)
+    ).all()
+    ids += [sid for sid, name in names if GROUND_TRUTH.search(name) and sid not in ids][:1]
+    return ids
+
+
+def draw_split(
+    session: Session,
+    *,
+    project_id: int,
+    strategies: list[Strategy],
+    spec: ValidationSpec,
+    test_set_id: int,
+) -> Split:
+    """The SAME training questions for every strategy, drawn with ``spec.data_seed``, none of
+    them a test question; validation questions (with gold) from the rest."""
+    shared = shared_question_ids(session, strategy_ids=[s.id for s in strategies])
+    leaks = leaking_question_ids(session, project_id=project_id, test_set_id=test_set_id)
+    available = [q for q in shared if q not in leaks]
+    _check_enough(session, strategies, leaks, available, spec.train_examples)
+    n_train = spec.train_examples or min(DEFAULT_TRAIN_EXAMPLES, len(available))
+    order = available[:]
+    random.Random(spec.data_seed).shuffle(order)
+    train, rest = sorted(order[:n_train]), order[n_train:]
+    golds = dict(
+        session.execute(select(Question.id, Question.gold).where(Question.id.in_(rest))).all()
+    )
+    with_gold = [q for q in rest if (golds.get(q) or "").strip()]
+    n_val = DEFAULT_VAL_EXAMPLES if spec.val_examples is None else spec.val_examples
+    if spec.val_examples is not None and n_val > len(with_gold):
+        raise BadInput(
+            f"val_examples: {n_val} asked, but only {len(with_gold)} shared questions "
+            "with a gold answer remain after the training draw"
+        )
+    test = session.scalars(
+        select(TestQuestion.id)
+        .where(TestQuestion.test_set_id == test_set_id)
+        .order_by(TestQuestion.position)
+        .limit(spec.test_limit)
+    ).all()
+    return Split(
+        train=train,
+        val=sorted(with_gold[:n_val]),
+        test=list(test),
+        n_shared=len(shared),
+        n_excluded=len(shared) - len(available),
+    )
+
+
+def _check_enough(
+    session: Session,
+    strategies: list[Strategy],
+    leaks: set[int],
+    available: list[int],
+    asked: int | None,
+) -> None:
+    if not available:
+        raise BadInput(
+            "no training question is left: the strategies share no question that "
+            "is not a test question"
+        )
+    if asked is None or asked <= len(available):
+        return
+    counts = dict(
+        session.execute(
+            select(Response.strategy_id, func.count(Response.id))
+            .where(
+                Response.strategy_id.in_([s.id for s in strategies]),
+                Response.question_id.not_in(leaks or {-1}),
+            )
+            .group_by(Response.strategy_id)
+        ).all()
+    )
+    short = [
+        f"'{s.name}' has {counts.get(s.id, 0)}" for s in strategies if counts.get(s.id, 0) < asked
+    ]
+    detail = "; ".join(short) or "each strategy has enough, but they share only " + str(
+        len(available)
+    )
+    raise BadInput(
+        f"train_examples: {asked} training examples per strategy asked, but {detail} "
+        f"(test questions excluded; {len(available)} usable questions are shared by all)"
+    )
+
+
+def resolve_extractor(session: Session, spec: ValidationSpec, test_ids: list[int]) -> str:
+    from app.evaluation.extractors import EXTRACTORS, suggest_extractor
+
+    if spec.extractor:
+        if spec.extractor not in EXTRACTORS:
+            from app.specs.scan import suggest
+
+            raise BadInput(
+                f"extractor: unknown {spec.extractor!r}"
+                f"{suggest(spec.extractor, list(EXTRACTORS))} "
+                f"(one of {', '.join(EXTRACTORS)})"
+            )
+        return spec.extractor
+    golds = session.scalars(select(TestQuestion.gold).where(TestQuestion.id.in_(test_ids))).all()
+    return str(suggest_extractor(list(golds)))
+
+
+def start_validation(session: Session, *, project_id: int, data: ValidationSpec) -> Validation:
+    """Validate everything knowable here, then add the validation, its runs and jobs (sent
+    to the gpu queue after the commit). LoRA targets are checked when a job loads the model."""
+    project = get_project_row(session, project_id=project_id)
+    model = (data.model or project.target_model).strip()
+    check_model_ref(model)
+    test_set = current_test_set(session, project_id=project_id)
+    if test_set is None:
+        raise BadInput(
+            "the project has no test set: upload questions with gold answers as "
+            "its test set, or hold out part of its questions"
+        )
+    scan = _scan(session, project_id, data.scan_id)
+    ids = (
+        quick_top3(session, project_id=project_id, scan=scan)
+        if data.quick == "top3"
+        else (data.strategy_ids or None)
+    )
+    strategies = selected_strategies(session, project_id=project_id, ids=ids)
+    split = draw_split(
+        session, project_id=project_id, strategies=strategies, spec=data, test_set_id=test_set.id
+    )
+    if not split.test:
+        raise BadInput("the test set has no question")
+    extractor = resolve_extractor(session, data, split.test)
+    resolved = data.model_copy(
+        update={
+            "model": model,
+            "strategy_ids": [s.id for s in strategies],
+            "extractor": extractor,
+            "scan_id": scan.id if scan else None,
+        }
+    )
+    validation = Validation(
+        project_id=project_id,
+        scan_id=scan.id if scan else None,
+        test_set_id=test_set.id,
+        label=data.label,
+        spec=resolved.to_dict(),
+        status="running",
+        summary={
+            "train_question_ids": split.train,
+            "val_question_ids": split.val,
+            "test_question_ids": split.test,
+            "n_shared": split.n_shared,
+            "n_excluded_test_overlap": split.n_excluded,
+            "extractor": extractor,
+            "model": model,
+            "halving_log": [],
+        },
+    )
+    session.add(validation)
+    session.flush()
+    _add_jobs(session, validation, strategies, resolved)
+    return validation
+
+
+def first_until(spec: ValidationSpec, n_strategies: int) -> int | None:
+    return spec.halving_first_steps if spec.halving and n_strategies > 1 else None
+
+
+def _add_jobs(
+    session: Session, validation: Validation, strategies: list[Strategy], spec: ValidationSpec
+) -> None:
+    until = first_until(spec, len(strategies))
+    for strategy in strategies:
+        for seed in range(spec.seeds):
+            run = ValidationRun(
+                validation_id=validation.id,
+                strategy_id=strategy.id,
+                seed=seed,
+                status="training",
+                until_step=until,
+            )
+            session.add(run)
+            session.flush()
+            run.job_id = create_job(
+                session,
+                kind="validation_train",
+                project_id=validation.project_id,
+                spec=ValidationTrainSpec(
+                    validation_id=validation.id, run_id=run.id, until_step=until
+                ),
+            ).id
+    add_evaluation(session, validation, run_id=None)
+    session.flush()
+
+
+def add_evaluation(session: Session, validation: Validation, *, run_id: int | None) -> Evaluation:
+    evaluation = Evaluation(
+        validation_id=validation.id,
+        run_id=run_id,
+        extractor=validation.summary.get("extractor", ""),
+    )
+    session.add(evaluation)
+    session.flush()
+    evaluation.job_id = create_job(
+        session,
+        kind="validation_eval",
+        project_id=validation.project_id,
+        spec=ValidationEvalSpec(validation_id=validation.id, evaluation_id=evaluation.id),
+    ).id
+    return evaluation

@@ -1,0 +1,120 @@
+"""``TrainSettings``: how one LoRA fine-tuning run trains (issue 12, validation).
+
+Torch-free, so the web process can build and validate it: the validation form, the JSON API,
+``familiar validate`` and the worker all use this class, and the job stores it verbatim.
+Bad values raise ``TrainingSettingsError`` with a message that names the field.
+
+Defaults follow the research pipeline (Ren et al.; LLaMA-Factory underneath): LoRA rank 8 on
+``q_proj``/``v_proj``, learning rate 2e-5, warm-up over the first 10% of the steps. The
+research code never sets ``lora_alpha``, so LLaMA-Factory's default applies: twice the rank,
+i.e. 16 for rank 8, which is the default here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.specs.scan import validation_message
+
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+SELECT_BY = ("accuracy", "loss")
+
+
+class TrainingSettingsError(ValueError):
+    """Training cannot start with these settings; the message names the field."""
+
+
+class TrainSettings(BaseModel):
+    """Settings of one LoRA fine-tuning run (one strategy, one seed)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    epochs: float = Field(
+        default=1.0, gt=0, le=100,
+        description="Passes over the training examples (fractions allowed).",
+    )  # fmt: skip
+    learning_rate: float = Field(
+        default=2e-5, gt=0, le=1e-2,
+        description="Peak learning rate (AdamW, linear decay after a 10% warm-up).",
+    )  # fmt: skip
+    warmup_ratio: float = Field(
+        default=0.1, ge=0, le=0.5,
+        description="Share of the steps over which the learning rate warms up from 0.",
+    )  # fmt: skip
+    lora_r: int = Field(default=8, ge=1, le=256, description="LoRA rank.")
+    lora_alpha: int = Field(
+        default=16, ge=1, le=1024,
+        description="LoRA scaling numerator (the update is scaled by alpha / r); the "
+        "research default is twice the rank.",
+    )  # fmt: skip
+    lora_dropout: float = Field(
+        default=0.05, ge=0, le=0.5, description="Dropout on the LoRA input during training."
+    )
+    target_modules: tuple[str, ...] = Field(
+        default=("q_proj", "v_proj"),
+        description="Names of the linear modules that get a LoRA adapter.",
+    )
+    max_length: int = Field(
+        default=1024, ge=16, le=32768,
+        description="Longest prompt + response trained on, in tokens; longer examples are "
+        "cut at the end of the response (the cut ones are counted in the notes).",
+    )  # fmt: skip
+    batch_size: int = Field(
+        default=8, ge=1, le=1024, description="Examples per optimizer step and device pass."
+    )
+    grad_accum: int = Field(
+        default=1, ge=1, le=1024,
+        description="Micro-batches accumulated per optimizer step (effective batch = "
+        "batch_size x grad_accum).",
+    )  # fmt: skip
+    precision: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto",
+        description="auto: bfloat16 where it is measurably faster on this hardware (as "
+        "scans choose it), else float32. float16 needs a GPU.",
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed of order and init.")
+    eval_every: int = Field(
+        default=0, ge=0,
+        description="Optimizer steps between checkpoints (each one evaluated on the "
+        "validation split); 0 = once per epoch.",
+    )  # fmt: skip
+    select_by: Literal["accuracy", "loss"] = Field(
+        default="accuracy",
+        description="How the best checkpoint is chosen: validation accuracy on generated "
+        "answers, or validation loss.",
+    )
+    val_max_new_tokens: int = Field(
+        default=320, ge=1, le=4096,
+        description="Longest generated validation answer, in tokens.",
+    )  # fmt: skip
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise TrainingSettingsError(validation_message(exc)) from None
+
+    @field_validator("target_modules", mode="before")
+    @classmethod
+    def _modules(cls, value: Any) -> tuple[str, ...]:
+        names = (value,) if isinstance(value, str) else tuple(value or ())
+        names = tuple(str(n).strip() for n in names)
+        if not names or not all(names):
+            raise ValueError("name at least one module, e.g. q_proj")
+        if len(set(names)) != len(names):
+            raise ValueError("each module may be named once")
+        return names
+
+    @property
+    def effective_batch(self) -> int:
+        return self.batch_size * self.grad_accum
+
+    @classmethod
+    def help(cls) -> dict[str, str]:
+        """Field name -> help text."""
+        return {name: f.description or "" for name, f in cls.model_fields.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
