@@ -19,7 +19,7 @@ from app.jobs.lifecycle import create_job
 from app.models import Question, Response, Strategy
 from app.schemas.uploads import StrategyIngested, UploadResult
 from app.services.errors import BadInput, Conflict
-from app.services.projects import get_project_row
+from app.services.projects import get_project_row, lock_project
 
 
 @dataclass
@@ -93,6 +93,7 @@ def ingest_files(
     """
     get_project_row(session, project_id=project_id)
     batches = parse_files(files, strategy_name=strategy_name, mapping=mapping)
+    lock_project(session, project_id=project_id)  # names and the index read after others' commits
     replaced = _resolve_conflicts(session, project_id, batches, replace=replace)
     index = QuestionIndex.load(session, project_id)
     before = _shared(session, project_id)
