@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from app.deps import bounded_id
 from app.ingest.records import UploadError
 from app.routes import (
     auth,
@@ -21,6 +24,7 @@ from app.routes import (
     share,
     uploads,
 )
+from app.schemas.errors import ERROR_RESPONSES
 from app.security.access import access_guard
 from app.security.errors import (
     AccessDenied,
@@ -53,16 +57,36 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
+async def handle_request_validation(request: Request, exc: Exception) -> Response:
+    """A path that does not name anything (an id out of range, not a number): 404 like a
+    missing id. Other bad parameters: FastAPI's 422 on the API, the error page on pages."""
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if errors and all(e["loc"][:1] == ("path",) for e in errors):
+        name = str(errors[0]["loc"][-1]).removesuffix("_id")
+        value = str(errors[0].get("input", ""))[:40]
+        return await handle_error(request, NotFound(f"{name} {value} not found"))
+    if request.url.path.startswith("/api/"):
+        return await request_validation_exception_handler(request, exc)
+    detail = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in errors)
+    return await handle_error(request, BadInput(detail or "bad request"))
+
+
+def _where(loc: tuple[object, ...]) -> str:
+    kind = {"query": "query parameter", "body": "field"}.get(str(loc[0]), str(loc[0]))
+    return f"{kind} '{'.'.join(str(p) for p in loc[1:])}'" if len(loc) > 1 else kind
+
+
 def _project_crumb(request: Request) -> dict[str, object] | None:
     """The project an error page is about (for its breadcrumbs), when it exists."""
     from app.db import session_scope
     from app.models import Project
 
-    raw = request.path_params.get("project_id")
-    if raw is None or not str(raw).isdigit():
+    pid = bounded_id(request.path_params.get("project_id"))
+    if pid is None:
         return None
     with session_scope() as session:
-        project = session.get(Project, int(raw))
+        project = session.get(Project, pid)
         return {"id": project.id, "name": project.name} if project else None
 
 
@@ -74,6 +98,7 @@ def create_app() -> FastAPI:
         dependencies=[Depends(access_guard)],  # every route, also those added later
         docs_url=None,  # served below from static/ (FastAPI's default loads a CDN)
         redoc_url=None,
+        responses=ERROR_RESPONSES,  # documented on every operation
     )
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     # results before scans: it serves the scan page and its JSON twin as the result page
@@ -93,6 +118,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     for cls in ERROR_STATUS:
         app.add_exception_handler(cls, handle_error)
+    app.add_exception_handler(RequestValidationError, handle_request_validation)
     app.add_exception_handler(AuthRequired, handle_auth_required)
     app.add_exception_handler(AccessDenied, handle_access_denied)
     add_session_middleware(app)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.ingest.records import FieldMapping
 from app.schemas.uploads import UploadResult
 from app.services.uploads import ingest_files
@@ -45,7 +45,7 @@ MappingFields = dict(description="Field-mapping override (when detection is ambi
     tags=["uploads"],
 )  # fmt: skip
 def api_upload(
-    project_id: int,
+    project_id: PathId,
     session: SessionDep,
     files: Annotated[list[UploadFile], File(description="One or more strategy files")],
     strategy: Annotated[str, Form(description="Strategy name (single file only)")] = "",
@@ -72,7 +72,7 @@ def api_upload(
 @router.post("/projects/{project_id}/uploads", response_class=HTMLResponse, include_in_schema=False)
 def upload_form(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     session: SessionDep,
     files: Annotated[list[UploadFile], File()],
     strategy: Annotated[str, Form()] = "",
