@@ -68,13 +68,18 @@ async def handle_request_validation(request: Request, exc: Exception) -> Respons
         return await handle_error(request, NotFound(f"{name} {value} not found"))
     if request.url.path.startswith("/api/"):
         return await request_validation_exception_handler(request, exc)
-    detail = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in errors)
+    detail = "; ".join(f"{_where(e['loc'])}: {e['msg']}{_got(e)}" for e in errors)
     return await handle_error(request, BadInput(detail or "bad request"))
 
 
 def _where(loc: tuple[object, ...]) -> str:
     kind = {"query": "query parameter", "body": "field"}.get(str(loc[0]), str(loc[0]))
     return f"{kind} '{'.'.join(str(p) for p in loc[1:])}'" if len(loc) > 1 else kind
+
+
+def _got(error: dict[str, object]) -> str:
+    value = error.get("input")
+    return f" (got '{value[:80]}')" if isinstance(value, str) else ""
 
 
 def _project_crumb(request: Request) -> dict[str, object] | None:
