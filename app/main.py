@@ -9,7 +9,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from app.deps import bounded_id
+from app.ids import bounded_id
 from app.ingest.records import UploadError
 from app.routes import (
     auth,
@@ -62,9 +62,9 @@ async def handle_request_validation(request: Request, exc: Exception) -> Respons
     missing id. Other bad parameters: FastAPI's 422 on the API, the error page on pages."""
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
-    if errors and all(e["loc"][:1] == ("path",) for e in errors):
-        name = str(errors[0]["loc"][-1]).removesuffix("_id")
-        value = str(errors[0].get("input", ""))[:40]
+    if path_errors := [e for e in errors if e["loc"][:1] == ("path",)]:
+        name = str(path_errors[0]["loc"][-1]).removesuffix("_id")
+        value = str(path_errors[0].get("input", ""))[:40]
         return await handle_error(request, NotFound(f"{name} {value} not found"))
     if request.url.path.startswith("/api/"):
         return await request_validation_exception_handler(request, exc)

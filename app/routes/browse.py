@@ -14,7 +14,7 @@ from app.web import render
 
 router = APIRouter()
 QueryText = Annotated[str, Query(max_length=500, description="Text to search for")]
-PageNo = Annotated[int, Query(ge=1, description="Page number")]
+PageNo = Annotated[int, Query(ge=1, le=100_000, description="Page number")]
 
 
 @router.get(

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from app.deps import PathId, SessionDep
+from app.ids import MAX_ID
 from app.schemas.judgements import JudgementsPage, LlmJudgeCreate, LlmJudgeStarted
 from app.services import judgements as svc
 from app.services.errors import BadInput
@@ -17,8 +18,8 @@ from app.web import is_htmx, render
 router = APIRouter()
 Show = Annotated[str, Query(description="all | disagree (with the file) | wrong | right")]
 Judge = Annotated[str, Query(max_length=200, description="auto (the rule judge) or llm:<model>")]
-StrategyId = Annotated[int | None, Query(description="Only this strategy")]
-PageNo = Annotated[int, Query(ge=1, description="Page number")]
+StrategyId = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this strategy")]
+PageNo = Annotated[int, Query(ge=1, le=100_000, description="Page number")]
 
 
 @router.get(

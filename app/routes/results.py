@@ -3,7 +3,7 @@ accuracies and downloads. Each page sits next to its JSON twin; the URL holds th
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -288,25 +288,35 @@ def clear_accuracies_form(
 # --- downloads --------------------------------------------------------------------------
 
 
-@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/report.json", tags=["exports"])
+def file_response(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI: the 200 answer is a file of this type (as an attachment)."""
+    content = {media_type: {"schema": {"type": "string"}}}
+    return {200: {"description": "The file", "content": content}}
+
+
+@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/report.json", tags=["exports"],
+            responses=file_response("application/json"))  # fmt: skip
 def export_report_json(project_id: PathId, scan_id: PathId, session: SessionDep) -> Response:
     """The full result page JSON, as a file."""
     return _download(exports.report_json(session, project_id=project_id, scan_id=scan_id))
 
 
-@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/report.csv", tags=["exports"])
+@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/report.csv", tags=["exports"],
+            responses=file_response("text/csv"))  # fmt: skip
 def export_rankings_csv(project_id: PathId, scan_id: PathId, session: SessionDep) -> Response:
     """Per metric and strategy: rank, mean, median, std, interval, n, tie with the top."""
     return _download(exports.rankings_csv(session, project_id=project_id, scan_id=scan_id))
 
 
-@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/values.csv", tags=["exports"])
+@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/values.csv", tags=["exports"],
+            responses=file_response("text/csv"))  # fmt: skip
 def export_values_csv(project_id: PathId, scan_id: PathId, session: SessionDep) -> Response:
     """Every per-question value of the scan (streamed)."""
     return _download(exports.values_csv(session, project_id=project_id, scan_id=scan_id))
 
 
-@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/mix.jsonl", tags=["exports"])
+@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/mix.jsonl", tags=["exports"],
+            responses=file_response("application/x-ndjson"))  # fmt: skip
 def export_mix(
     project_id: PathId, scan_id: PathId, session: SessionDep,
     metric: FamiliarityQ = "sppl", form: FormQ = "messages",
@@ -317,7 +327,9 @@ def export_mix(
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/strategies/{strategy_id}/training.jsonl", tags=["exports"]
+    "/api/v1/projects/{project_id}/strategies/{strategy_id}/training.jsonl",
+    tags=["exports"],
+    responses=file_response("application/x-ndjson"),
 )
 def export_strategy(
     project_id: PathId, strategy_id: PathId, session: SessionDep, form: FormQ = "messages"

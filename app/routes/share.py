@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.deps import PathId, SessionDep
+from app.ids import MAX_ID
 from app.schemas.accounts import ShareLinkCreate, ShareLinkCreated, ShareLinkList, ShareLinkRead
 from app.security import sessions
 from app.security import share_links as svc
@@ -120,7 +121,10 @@ def _render(request: Request, session: Session, project_id: PathId,
 
 @router.get("/projects/{project_id}/share", response_class=HTMLResponse, include_in_schema=False)
 def share_page(
-    request: Request, project_id: PathId, session: SessionDep, scan: int | None = None
+    request: Request,
+    project_id: PathId,
+    session: SessionDep,
+    scan: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     """The share page; ``?scan=`` preselects that scan for a new link."""
     return _render(request, session, project_id, scan=scan)

@@ -14,7 +14,8 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from app.deps import SessionDep, bounded_id
+from app.deps import SessionDep
+from app.ids import bounded_id
 from app.models import Job
 from app.schemas.accounts import Me, UserRead
 from app.security import sessions
