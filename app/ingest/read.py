@@ -9,9 +9,10 @@ from typing import Any
 
 from app.ingest.formats import Row, decode_rows
 from app.ingest.layouts import CHAT_LAYOUTS, resolve_mapping, split_chat
-from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError
+from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError, refuse_nul
 
 MAX_LISTED_LINES = 10
+MAX_ID_CHARS = 200  # Question.external_id
 
 
 def read_file(
@@ -111,7 +112,7 @@ def _record(
         question=question,
         response=response,
         line=line,
-        source_id=_optional(filename, line, row, mapping.id),
+        source_id=_source_id(filename, line, row, mapping.id),
         gold=_optional(filename, line, row, mapping.gold),
         strategy=_strategy(filename, line, row, mapping.strategy),
         correct=_verdict(filename, line, row, mapping.correct),
@@ -162,6 +163,14 @@ def _optional(filename: str, line: int, row: dict[str, Any], name: str | None) -
     return value.strip() or None
 
 
+def _source_id(filename: str, line: int, row: dict[str, Any], name: str | None) -> str | None:
+    value = _optional(filename, line, row, name)
+    if value is not None and len(value) > MAX_ID_CHARS:
+        message = f"the id is over {MAX_ID_CHARS} characters ({len(value)})"
+        raise UploadError(filename, message, line=line, field=name)
+    return value
+
+
 def _strategy(filename: str, line: int, row: dict[str, Any], name: str | None) -> str | None:
     if name is None:
         return None
@@ -203,7 +212,7 @@ def _text(
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
-        return value
+        return refuse_nul(filename, value, line=line, field=name)
     if numbers and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     message = f"expected text, got {_kind(value)}"

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.ingest.matching import Match, QuestionMatcher, question_key
 from app.ingest.read import parse_bytes
-from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError
+from app.ingest.records import (
+    NUL_REFUSED,
+    FieldMapping,
+    ParsedFile,
+    Record,
+    UploadError,
+    refuse_nul,
+)
 from app.ingest.repeats import count_repeats, describe_repeats
 from app.jobs.lifecycle import create_job
 from app.models import Question, Response, Strategy
@@ -43,10 +50,22 @@ def parse_files(
     limit = get_settings().max_upload_bytes
     batches: list[StrategyBatch] = []
     for filename, data in files:
+        _check_filename(filename)
         parsed = parse_bytes(filename, data, mapping=mapping, max_bytes=limit)
         batches.extend(_split_strategies(parsed, strategy_name))
     _check_unique_names(batches)
     return batches
+
+
+MAX_FILENAME_CHARS = 255  # what file systems take; Strategy.source_filename holds 500
+
+
+def _check_filename(filename: str) -> None:
+    shown = filename.replace("\x00", "\\0")
+    if len(filename) > MAX_FILENAME_CHARS:
+        message = f"the file name is {len(filename)} characters long; at most {MAX_FILENAME_CHARS}"
+        raise UploadError(shown[:60] + "…", message)
+    refuse_nul(shown, filename, line=None, field=None)
 
 
 def _split_strategies(parsed: ParsedFile, strategy_name: str | None) -> list[StrategyBatch]:
@@ -68,6 +87,8 @@ def _check_unique_names(batches: list[StrategyBatch]) -> None:
             raise UploadError(b.parsed.filename, "the strategy name is empty")
         if len(b.name) > 200:
             raise UploadError(b.parsed.filename, "the strategy name is over 200 characters")
+        if "\x00" in b.name:
+            raise UploadError(b.parsed.filename, f"the strategy name {NUL_REFUSED}")
         if b.name in seen:
             raise BadInput(
                 f"strategy '{b.name}' comes twice in this upload "
