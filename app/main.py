@@ -9,6 +9,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from app.config import get_settings
 from app.ids import bounded_id
 from app.ingest.records import UploadError
 from app.routes import (
@@ -104,6 +105,7 @@ def create_app() -> FastAPI:
         docs_url=None,  # served below from static/ (FastAPI's default loads a CDN)
         redoc_url=None,
         responses=ERROR_RESPONSES,  # documented on every operation
+        max_body_size=get_settings().max_request_bytes,  # 413 from Content-Length or streaming
     )
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     # results before scans: it serves the scan page and its JSON twin as the result page

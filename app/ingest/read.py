@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.ingest.formats import Row, decode_rows
+from app.ingest.formats import NO_LIMITS, DecodeLimits, Row, decode_rows
 from app.ingest.layouts import CHAT_LAYOUTS, resolve_mapping, split_chat
 from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError, refuse_nul
 
@@ -16,20 +16,24 @@ MAX_ID_CHARS = 200  # Question.external_id
 
 
 def read_file(
-    path: Path, *, mapping: FieldMapping | None = None, max_bytes: int | None = None
-) -> ParsedFile:
+    path: Path, *, mapping: FieldMapping | None = None, max_bytes: int | None = None,
+    limits: DecodeLimits = NO_LIMITS,
+) -> ParsedFile:  # fmt: skip
     """Read and validate a file from disk (the size limit is checked before reading)."""
     path = Path(path)
     check_size(path.name, path.stat().st_size, max_bytes)
-    return parse_bytes(path.name, path.read_bytes(), mapping=mapping, max_bytes=max_bytes)
+    return parse_bytes(
+        path.name, path.read_bytes(), mapping=mapping, max_bytes=max_bytes, limits=limits
+    )
 
 
 def parse_bytes(
-    filename: str, data: bytes, *, mapping: FieldMapping | None = None, max_bytes: int | None = None
-) -> ParsedFile:
+    filename: str, data: bytes, *, mapping: FieldMapping | None = None,
+    max_bytes: int | None = None, limits: DecodeLimits = NO_LIMITS,
+) -> ParsedFile:  # fmt: skip
     """Decode, map and validate every row; raise UploadError on the first problem."""
     check_size(filename, len(data), max_bytes)
-    fmt, rows = decode_rows(filename, data)
+    fmt, rows = decode_rows(filename, data, limits)
     mapping = resolve_mapping(filename, rows, mapping)
     records, notes = build_records(filename, rows, mapping)
     check_duplicates(filename, records, mapping)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.ingest.formats import DecodeLimits
 from app.ingest.matching import Match, QuestionMatcher, question_key
 from app.ingest.read import parse_bytes
 from app.ingest.records import (
@@ -47,14 +48,23 @@ def parse_files(
         raise BadInput("no files were uploaded")
     if strategy_name and len(files) > 1:
         raise BadInput("a strategy name can only be given with a single file")
-    limit = get_settings().max_upload_bytes
+    limit, limits = get_settings().max_upload_bytes, upload_limits()
     batches: list[StrategyBatch] = []
     for filename, data in files:
         _check_filename(filename)
-        parsed = parse_bytes(filename, data, mapping=mapping, max_bytes=limit)
+        parsed = parse_bytes(filename, data, mapping=mapping, max_bytes=limit, limits=limits)
         batches.extend(_split_strategies(parsed, strategy_name))
     _check_unique_names(batches)
     return batches
+
+
+def upload_limits() -> DecodeLimits:
+    """Rows, decoded size and nesting one uploaded file may have (Settings)."""
+    settings = get_settings()
+    return DecodeLimits(
+        rows=settings.max_upload_rows, depth=settings.max_upload_depth,
+        decoded_bytes=int(settings.max_upload_decoded_mb * 1024 * 1024),
+    )  # fmt: skip
 
 
 MAX_FILENAME_CHARS = 255  # what file systems take; Strategy.source_filename holds 500
