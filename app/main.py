@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from app.config import get_settings
 from app.ids import bounded_id
 from app.ingest.records import UploadError
+from app.limits import RequestSizeLimit
 from app.routes import (
     auth,
     browse,
@@ -35,10 +36,10 @@ from app.security.errors import (
 )
 from app.security.sessions import add_session_middleware
 from app.security.templating import install_template_globals
-from app.services.errors import BadInput, Conflict, NotFound
+from app.services.errors import BadInput, Conflict, NotFound, TooLarge
 from app.web import ROOT, is_htmx, templates
 
-ERROR_STATUS = {NotFound: 404, Conflict: 409, BadInput: 422, UploadError: 422}
+ERROR_STATUS = {NotFound: 404, Conflict: 409, BadInput: 422, UploadError: 422, TooLarge: 413}
 
 
 def _error_body(exc: Exception) -> dict[str, object]:
@@ -105,7 +106,6 @@ def create_app() -> FastAPI:
         docs_url=None,  # served below from static/ (FastAPI's default loads a CDN)
         redoc_url=None,
         responses=ERROR_RESPONSES,  # documented on every operation
-        max_body_size=get_settings().max_request_bytes,  # 413 from Content-Length or streaming
     )
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     # results before scans: it serves the scan page and its JSON twin as the result page
@@ -129,6 +129,8 @@ def create_app() -> FastAPI:
     app.add_exception_handler(AuthRequired, handle_auth_required)
     app.add_exception_handler(AccessDenied, handle_access_denied)
     add_session_middleware(app)
+    limit = get_settings().max_request_bytes  # outermost: before sessions, before any read
+    app.add_middleware(RequestSizeLimit, max_bytes=limit, respond=handle_error)
     install_template_globals(templates)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)

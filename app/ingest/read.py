@@ -42,7 +42,9 @@ def parse_bytes(
 
 def check_size(filename: str, size: int, max_bytes: int | None) -> None:
     if max_bytes is not None and size > max_bytes:
-        message = f"the file is {_size(size)}, over the upload limit of {_size(max_bytes)}"
+        message = (
+            f"the file is {human_size(size)}, over the upload limit of {human_size(max_bytes)}"
+        )
         raise UploadError(filename, message)
 
 
@@ -247,7 +249,7 @@ def _lines(lines: list[int]) -> str:
     return f"{label} {shown}" + (f" and {more} more" if more > 0 else "")
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
     if n < 1024 * 1024:
         return f"{n:,} bytes"
     return f"{n / (1024 * 1024):.1f} MB ({n:,} bytes)"

@@ -172,6 +172,10 @@ def test_body_over_the_request_limit_is_refused_before_it_is_read(
 
     asyncio.run(app(scope(10 * 1024**3), receive, send))  # declares 10 GB
     assert sent[0]["status"] == 413 and len(received) == 0
+    assert (
+        "over the limit of 1.0 MB (1,048,576 bytes) (MAX_REQUEST_MB)"
+        in json.loads(sent[1]["body"])["detail"]
+    )
     received.clear(), sent.clear()
     asyncio.run(app(scope(None), receive, send))  # no length: counted while it streams
     assert sent[0]["status"] == 413 and len(received) <= 1024 * 1024 // 65536 + 2
