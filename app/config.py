@@ -41,6 +41,25 @@ class Settings(BaseSettings):
         "a Hugging Face id, or a local folder.",
     )
     max_upload_mb: float = Field(default=200.0, description="Largest accepted upload file.")
+    # Issue 11: hostile uploads are refused early, before they cost memory.
+    max_request_mb: float = Field(
+        default=1024.0,
+        gt=0,
+        description="Largest request body (all files of one upload together): refused with "
+        "413 from its Content-Length, or as soon as the streamed body passes it.",
+    )
+    max_upload_rows: int = Field(
+        default=1_000_000, ge=1, description="Most records in one uploaded file."
+    )
+    max_upload_decoded_mb: float = Field(
+        default=1024.0,
+        gt=0,
+        description="Largest decoded size of one Parquet file (checked from its metadata and "
+        "dictionaries before its rows are built): a small file can decode to gigabytes.",
+    )
+    max_upload_depth: int = Field(
+        default=32, ge=2, description="Deepest nesting of lists and objects in an uploaded record."
+    )
     host: str = Field(default="127.0.0.1", description="Address `familiar serve` binds.")
     port: int = Field(default=8000, description="Port `familiar serve` binds.")
     demo: bool = Field(default=True, description="Create the demo project on first start.")
@@ -133,6 +152,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_request_bytes(self) -> int:
+        return int(self.max_request_mb * 1024 * 1024)
 
 
 @lru_cache

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
+from app.ids import MAX_ID
 
 
 def get_session() -> Iterator[Session]:
@@ -18,3 +19,8 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# Ids in paths (``app.ids``): an id out of range answers 404, like an id that does not exist
+# (``app.main.handle_request_validation``), instead of a database error.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="An id (1 to 2^31-1)")]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from app.config import get_settings
 from app.dbhealth import (
     DATABASE_DOWN,
     DatabaseUnavailable,
@@ -14,7 +17,9 @@ from app.dbhealth import (
     describe,
     require_database,
 )
+from app.ids import bounded_id
 from app.ingest.records import UploadError
+from app.limits import RequestSizeLimit
 from app.routes import (
     auth,
     browse,
@@ -31,6 +36,7 @@ from app.routes import (
     uploads,
     validations,
 )
+from app.schemas.errors import ERROR_RESPONSES
 from app.security.access import access_guard
 from app.security.errors import (
     AccessDenied,
@@ -40,10 +46,10 @@ from app.security.errors import (
 )
 from app.security.sessions import add_session_middleware
 from app.security.templating import install_template_globals
-from app.services.errors import BadInput, Conflict, NotFound
+from app.services.errors import BadInput, Conflict, NotFound, TooLarge
 from app.web import ROOT, is_htmx, templates
 
-ERROR_STATUS = {NotFound: 404, Conflict: 409, BadInput: 422, UploadError: 422}
+ERROR_STATUS = {NotFound: 404, Conflict: 409, BadInput: 422, UploadError: 422, TooLarge: 413}
 
 
 def _error_body(exc: Exception) -> dict[str, object]:
@@ -76,16 +82,41 @@ async def handle_database_down(request: Request, exc: Exception) -> Response:
     return templates.TemplateResponse(request, name, context, status_code=503, headers=headers)
 
 
+async def handle_request_validation(request: Request, exc: Exception) -> Response:
+    """A path that does not name anything (an id out of range, not a number): 404 like a
+    missing id. Other bad parameters: FastAPI's 422 on the API, the error page on pages."""
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if path_errors := [e for e in errors if e["loc"][:1] == ("path",)]:
+        name = str(path_errors[0]["loc"][-1]).removesuffix("_id")
+        value = str(path_errors[0].get("input", ""))[:40]
+        return await handle_error(request, NotFound(f"{name} {value} not found"))
+    if request.url.path.startswith("/api/"):
+        return await request_validation_exception_handler(request, exc)
+    detail = "; ".join(f"{_where(e['loc'])}: {e['msg']}{_got(e)}" for e in errors)
+    return await handle_error(request, BadInput(detail or "bad request"))
+
+
+def _where(loc: tuple[object, ...]) -> str:
+    kind = {"query": "query parameter", "body": "field"}.get(str(loc[0]), str(loc[0]))
+    return f"{kind} '{'.'.join(str(p) for p in loc[1:])}'" if len(loc) > 1 else kind
+
+
+def _got(error: dict[str, object]) -> str:
+    value = error.get("input")
+    return f" (got '{value[:80]}')" if isinstance(value, str) else ""
+
+
 def _project_crumb(request: Request) -> dict[str, object] | None:
     """The project an error page is about (for its breadcrumbs), when it exists."""
     from app.db import session_scope
     from app.models import Project
 
-    raw = request.path_params.get("project_id")
-    if raw is None or not str(raw).isdigit():
+    pid = bounded_id(request.path_params.get("project_id"))
+    if pid is None:
         return None
     with session_scope() as session:
-        project = session.get(Project, int(raw))
+        project = session.get(Project, pid)
         return {"id": project.id, "name": project.name} if project else None
 
 
@@ -98,6 +129,7 @@ def create_app() -> FastAPI:
         dependencies=[Depends(require_database), Depends(access_guard)],
         docs_url=None,  # served below from static/ (FastAPI's default loads a CDN)
         redoc_url=None,
+        responses=ERROR_RESPONSES,  # documented on every operation
     )
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     # results before scans: it serves the scan page and its JSON twin as the result page
@@ -122,9 +154,12 @@ def create_app() -> FastAPI:
         app.add_exception_handler(cls, handle_error)
     for down in (*DATABASE_DOWN, DatabaseUnavailable):
         app.add_exception_handler(down, handle_database_down)
+    app.add_exception_handler(RequestValidationError, handle_request_validation)
     app.add_exception_handler(AuthRequired, handle_auth_required)
     app.add_exception_handler(AccessDenied, handle_access_denied)
     add_session_middleware(app)
+    limit = get_settings().max_request_bytes  # outermost: before sessions, before any read
+    app.add_middleware(RequestSizeLimit, max_bytes=limit, respond=handle_error)
     install_template_globals(templates)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)

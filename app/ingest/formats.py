@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
@@ -32,24 +33,42 @@ EXTENSIONS = {
 SUPPORTED = "JSON array (.json), JSONL (.jsonl, .ndjson), CSV (.csv) or Parquet (.parquet, .pq)"
 WRAPPER_KEYS = ("data", "records", "rows", "examples", "items", "instances")
 PARQUET_MAGIC = b"PAR1"
+WRAPPER_START = re.compile(
+    r'\{\s*"(?:' + "|".join(WRAPPER_KEYS) + r')"\s*:\s*\[', re.IGNORECASE
+)  # a wrapper object's first member, when it is the records
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\r\n]*")
 
 
-def decode_rows(filename: str, data: bytes) -> tuple[str, list[Row]]:
+@dataclass(frozen=True)
+class DecodeLimits:
+    """What one file may hold, checked while it is read (Settings: MAX_UPLOAD_ROWS,
+    MAX_UPLOAD_DECODED_MB, MAX_UPLOAD_DEPTH); None: no limit."""
+
+    rows: int | None = None
+    decoded_bytes: int | None = None  # Parquet: the decoded data (text: about the file size)
+    depth: int | None = None  # lists and objects inside a record (the record itself is 1)
+
+
+NO_LIMITS = DecodeLimits()
+
+
+def decode_rows(
+    filename: str, data: bytes, limits: DecodeLimits = NO_LIMITS
+) -> tuple[str, list[Row]]:
     """Return the detected format ("json", "jsonl", "csv", "parquet") and the file's rows."""
     if not data.strip():
         raise UploadError(filename, "the file is empty")
     fmt = EXTENSIONS.get(PurePath(filename).suffix.lower())
     if fmt == "parquet" or data.startswith(PARQUET_MAGIC):
-        fmt, rows = "parquet", parquet_rows(filename, data)
+        fmt, rows = "parquet", parquet_rows(filename, data, limits)
     else:
         text = _text_for(filename, data, fmt)
         if not text.strip():
             raise UploadError(filename, "the file is empty")
         fmt = _text_format(filename, text, fmt)
-        rows = _TEXT_READERS[fmt](filename, text)
+        rows = _TEXT_READERS[fmt](filename, text, limits)
     if not rows:
         raise UploadError(filename, "no records found in the file")
     return fmt, rows
@@ -102,6 +121,8 @@ def sniff_text_format(text: str) -> str | None:
             _, end = _DECODER.raw_decode(text, start)
         except json.JSONDecodeError as exc:  # broken past line 1: one multi-line document
             return "json" if exc.lineno > 1 else "jsonl"
+        except RecursionError:  # nested past what Python decodes; the reader says where
+            return "json" if "\n" in text[start:].strip() else "jsonl"
         return "json" if _skip(text, end) == len(text) else "jsonl"
     first_line = text[start:].split("\n", 1)[0]
     return "csv" if any(sep in first_line for sep in ",\t;") else None
@@ -114,14 +135,14 @@ def _unknown_format(filename: str) -> UploadError:
 # --- JSON array ------------------------------------------------------------------------
 
 
-def json_rows(filename: str, text: str) -> list[Row]:
+def json_rows(filename: str, text: str, limits: DecodeLimits = NO_LIMITS) -> list[Row]:
     """Rows of a JSON array of objects, or of an object wrapping one under e.g. "data"."""
     start = _skip(text, 0)
     try:
         if text.startswith("{", start):
-            rows, end = _wrapped_rows(filename, text, start)
+            rows, end = _wrapped_rows(filename, text, start, limits)
         else:
-            rows, end = _array_rows(filename, text, start)
+            rows, end = _array_rows(filename, text, start, limits)
     except json.JSONDecodeError as exc:
         raise _json_error(filename, exc, exc.lineno) from None
     end = _skip(text, end)
@@ -131,7 +152,9 @@ def json_rows(filename: str, text: str) -> list[Row]:
     return rows
 
 
-def _array_rows(filename: str, text: str, idx: int) -> tuple[list[Row], int]:
+def _array_rows(
+    filename: str, text: str, idx: int, limits: DecodeLimits = NO_LIMITS
+) -> tuple[list[Row], int]:
     """Walk a JSON array with raw_decode, counting newlines to number each element."""
     if not text.startswith("[", idx):
         message = "expected a JSON array of objects (starting with '[')"
@@ -146,19 +169,30 @@ def _array_rows(filename: str, text: str, idx: int) -> tuple[list[Row], int]:
                 raise UploadError(filename, message, line=_line_at(text, idx))
             idx = _skip(text, idx + 1)
         line, counted = line + text.count("\n", counted, idx), idx
-        value, idx = _DECODER.raw_decode(text, idx)
+        _check_count(filename, len(rows), line, limits)
+        value, idx = _decode_at(filename, text, idx, line, limits)
         rows.append((line, _as_object(filename, value, line)))
         idx = _skip(text, idx)
     return rows, idx + 1
 
 
-def _wrapped_rows(filename: str, text: str, idx: int) -> tuple[list[Row], int]:
+def _wrapped_rows(
+    filename: str, text: str, idx: int, limits: DecodeLimits = NO_LIMITS
+) -> tuple[list[Row], int]:
     """A top-level object: the array under a wrapper key, else the object is one record."""
-    value, end = _DECODER.raw_decode(text, idx)
+    wrapper = DecodeLimits(depth=None if limits.depth is None else limits.depth + 2)
+    try:
+        value, end = _decode_at(filename, text, idx, _line_at(text, idx), wrapper)
+    except UploadError:  # too deep somewhere: the records say where, when a key wraps them
+        if (m := WRAPPER_START.match(text, idx)) is None:
+            raise
+        _array_rows(filename, text, m.end() - 1, limits)
+        raise
     key = _wrapper_key(value)
     if key is None:
+        check_depth(filename, _line_at(text, idx), value, limits)
         return [(_line_at(text, idx), value)], end
-    rows, _ = _array_rows(filename, text, _member_start(text, idx, key))
+    rows, _ = _array_rows(filename, text, _member_start(text, idx, key), limits)
     return rows, end
 
 
@@ -182,16 +216,20 @@ def _member_start(text: str, idx: int, key: str) -> int:
 # --- JSONL -----------------------------------------------------------------------------
 
 
-def jsonl_rows(filename: str, text: str) -> list[Row]:
+def jsonl_rows(filename: str, text: str, limits: DecodeLimits = NO_LIMITS) -> list[Row]:
     """One JSON object per line; blank lines are skipped."""
     rows: list[Row] = []
     for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
+        _check_count(filename, len(rows), number, limits)
         try:
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise _json_error(filename, exc, number) from None
+        except RecursionError:
+            raise _too_deep(filename, number, None, limits) from None
+        check_depth(filename, number, value, limits)
         rows.append((number, _as_object(filename, value, number)))
     return rows
 
@@ -199,7 +237,7 @@ def jsonl_rows(filename: str, text: str) -> list[Row]:
 # --- CSV -------------------------------------------------------------------------------
 
 
-def csv_rows(filename: str, text: str) -> list[Row]:
+def csv_rows(filename: str, text: str, limits: DecodeLimits = NO_LIMITS) -> list[Row]:
     """Header row then one record per row, numbered as a spreadsheet shows them."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     rows: list[Row] = []
@@ -209,6 +247,7 @@ def csv_rows(filename: str, text: str) -> list[Row]:
         number = 1
         for number, values in enumerate(reader, start=2):
             if any(v.strip() for v in values):
+                _check_count(filename, len(rows), number, limits)
                 rows.append((number, _csv_record(filename, number, header, values)))
     except csv.Error as exc:
         raise UploadError(filename, f"malformed CSV: {exc}", line=number + 1) from None
@@ -243,19 +282,120 @@ def _csv_record(filename: str, number: int, header: list[str], values: list[str]
 # --- Parquet ---------------------------------------------------------------------------
 
 
-def parquet_rows(filename: str, data: bytes) -> list[Row]:
-    """Rows of a Parquet file as Python values, numbered from 1."""
+def parquet_rows(filename: str, data: bytes, limits: DecodeLimits = NO_LIMITS) -> list[Row]:
+    """Rows of a Parquet file as Python values, numbered from 1.
+
+    Bounded before any row is built: the row count and the sizes declared in the metadata,
+    then the decoded size of every text column computed on its dictionary (a file of a few
+    hundred KB can hold one long text repeated a million times)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(io.BytesIO(data))
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+        _check_parquet_metadata(filename, meta, limits)
+        texts = [f.name for f in pq.read_schema(io.BytesIO(data)) if _is_text(f.type)]
+        table = pq.read_table(io.BytesIO(data), read_dictionary=texts)
     except (pa.ArrowException, OSError) as exc:
         raise UploadError(filename, f"not a readable Parquet file ({exc})") from None
+    _check_decoded_size(filename, table, limits)
     return list(enumerate(table.to_pylist(), start=1))
 
 
+def _is_text(t: Any) -> bool:
+    import pyarrow as pa
+
+    return any(f(t) for f in (pa.types.is_string, pa.types.is_large_string,
+                              pa.types.is_binary, pa.types.is_large_binary))  # fmt: skip
+
+
+def _check_parquet_metadata(filename: str, meta: Any, limits: DecodeLimits) -> None:
+    if limits.rows is not None and meta.num_rows > limits.rows:
+        message = f"the file has {meta.num_rows:,} rows; at most {limits.rows:,} are accepted"
+        raise UploadError(filename, message)
+    declared = sum(
+        meta.row_group(g).column(c).total_uncompressed_size
+        for g in range(meta.num_row_groups) for c in range(meta.num_columns)
+    )  # fmt: skip
+    if limits.decoded_bytes is not None and declared > limits.decoded_bytes:
+        raise UploadError(filename, _too_big(declared, limits.decoded_bytes))
+
+
+def _check_decoded_size(filename: str, table: Any, limits: DecodeLimits) -> None:
+    """What the rows will take once built: text columns measured on their dictionaries."""
+    if limits.decoded_bytes is None:
+        return
+    total = 0
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        total += sum(_decoded_bytes(chunk) for chunk in column.chunks)
+        if total > limits.decoded_bytes:
+            raise UploadError(filename, _too_big(total, limits.decoded_bytes), field=name)
+
+
+def _decoded_bytes(chunk: Any) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(chunk.type):
+        return int(chunk.nbytes)
+    lengths = pc.take(pc.binary_length(chunk.dictionary), chunk.indices)
+    return int(pc.sum(lengths).as_py() or 0) + 8 * len(chunk)
+
+
+def _too_big(size: int, limit: int) -> str:
+    mb = 1024 * 1024
+    return (f"the data decodes to more than {size / mb:,.1f} MB, over the limit of "
+            f"{limit / mb:,.1f} MB (MAX_UPLOAD_DECODED_MB)")  # fmt: skip
+
+
 # --- helpers ---------------------------------------------------------------------------
+
+
+def _check_count(filename: str, n_before: int, line: int, limits: DecodeLimits) -> None:
+    if limits.rows is not None and n_before >= limits.rows:
+        message = f"more than {limits.rows:,} records; at most {limits.rows:,} are accepted"
+        raise UploadError(filename, message + " (MAX_UPLOAD_ROWS)", line=line)
+
+
+def _decode_at(
+    filename: str, text: str, idx: int, line: int, limits: DecodeLimits
+) -> tuple[Any, int]:
+    """One JSON value from ``idx``; nesting past the limit (or past what Python can decode,
+    which would be a RecursionError) is refused, naming the line and the field."""
+    try:
+        value, end = _DECODER.raw_decode(text, idx)
+    except RecursionError:
+        raise _too_deep(filename, line, None, limits) from None
+    check_depth(filename, line, value, limits)
+    return value, end
+
+
+def check_depth(filename: str, line: int, record: Any, limits: DecodeLimits) -> None:
+    """Refuse a record nested deeper than ``limits.depth`` (the record itself is level 1)."""
+    if limits.depth is None or not isinstance(record, dict):
+        return
+    for name, value in record.items():
+        if _deeper_than(value, limits.depth - 1):
+            raise _too_deep(filename, line, name, limits)
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether lists/objects nest more than ``levels`` deep (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > levels:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _too_deep(filename: str, line: int, field: str | None, limits: DecodeLimits) -> UploadError:
+    levels = f"{limits.depth} levels" if limits.depth is not None else "what can be read"
+    message = f"lists and objects are nested deeper than {levels} (MAX_UPLOAD_DEPTH)"
+    return UploadError(filename, message, line=line, field=field)
 
 
 def _skip(text: str, idx: int) -> int:

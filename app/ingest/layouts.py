@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from app.ingest.records import FieldMapping, UploadError
+from app.ingest.records import FieldMapping, UploadError, refuse_nul
 
 PAIRS: tuple[tuple[str, str, str], ...] = (
     ("qa", "question", "answer"),
@@ -222,8 +222,8 @@ def _turn(filename: str, line: int, where: str, turn: Any) -> tuple[str, str]:
     if canonical is None:
         message = f"unsupported role {role!r}; expected system, user or assistant"
         raise UploadError(filename, message + " (ShareGPT: human, gpt)", line=line, field=where)
-    content = turn.get("content", turn.get("value"))
-    return canonical, _content_text(filename, line, where, content)
+    content = _content_text(filename, line, where, turn.get("content", turn.get("value")))
+    return canonical, refuse_nul(filename, content, line=line, field=f"{where}.content")
 
 
 def _content_text(filename: str, line: int, where: str, content: Any) -> str:

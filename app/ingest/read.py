@@ -7,28 +7,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.ingest.formats import Row, decode_rows
+from app.ingest.formats import NO_LIMITS, DecodeLimits, Row, decode_rows
 from app.ingest.layouts import CHAT_LAYOUTS, resolve_mapping, split_chat
-from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError
+from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError, refuse_nul
 
 MAX_LISTED_LINES = 10
+MAX_ID_CHARS = 200  # Question.external_id
 
 
 def read_file(
-    path: Path, *, mapping: FieldMapping | None = None, max_bytes: int | None = None
-) -> ParsedFile:
+    path: Path, *, mapping: FieldMapping | None = None, max_bytes: int | None = None,
+    limits: DecodeLimits = NO_LIMITS,
+) -> ParsedFile:  # fmt: skip
     """Read and validate a file from disk (the size limit is checked before reading)."""
     path = Path(path)
     check_size(path.name, path.stat().st_size, max_bytes)
-    return parse_bytes(path.name, path.read_bytes(), mapping=mapping, max_bytes=max_bytes)
+    return parse_bytes(
+        path.name, path.read_bytes(), mapping=mapping, max_bytes=max_bytes, limits=limits
+    )
 
 
 def parse_bytes(
-    filename: str, data: bytes, *, mapping: FieldMapping | None = None, max_bytes: int | None = None
-) -> ParsedFile:
+    filename: str, data: bytes, *, mapping: FieldMapping | None = None,
+    max_bytes: int | None = None, limits: DecodeLimits = NO_LIMITS,
+) -> ParsedFile:  # fmt: skip
     """Decode, map and validate every row; raise UploadError on the first problem."""
     check_size(filename, len(data), max_bytes)
-    fmt, rows = decode_rows(filename, data)
+    fmt, rows = decode_rows(filename, data, limits)
     mapping = resolve_mapping(filename, rows, mapping)
     records, notes = build_records(filename, rows, mapping)
     check_duplicates(filename, records, mapping)
@@ -37,7 +42,9 @@ def parse_bytes(
 
 def check_size(filename: str, size: int, max_bytes: int | None) -> None:
     if max_bytes is not None and size > max_bytes:
-        message = f"the file is {_size(size)}, over the upload limit of {_size(max_bytes)}"
+        message = (
+            f"the file is {human_size(size)}, over the upload limit of {human_size(max_bytes)}"
+        )
         raise UploadError(filename, message)
 
 
@@ -111,7 +118,7 @@ def _record(
         question=question,
         response=response,
         line=line,
-        source_id=_optional(filename, line, row, mapping.id),
+        source_id=_source_id(filename, line, row, mapping.id),
         gold=_optional(filename, line, row, mapping.gold),
         strategy=_strategy(filename, line, row, mapping.strategy),
         correct=_verdict(filename, line, row, mapping.correct),
@@ -163,6 +170,14 @@ def _optional(filename: str, line: int, row: dict[str, Any], name: str | None) -
     return value.strip() or None
 
 
+def _source_id(filename: str, line: int, row: dict[str, Any], name: str | None) -> str | None:
+    value = _optional(filename, line, row, name)
+    if value is not None and len(value) > MAX_ID_CHARS:
+        message = f"the id is over {MAX_ID_CHARS} characters ({len(value)})"
+        raise UploadError(filename, message, line=line, field=name)
+    return value
+
+
 def _strategy(filename: str, line: int, row: dict[str, Any], name: str | None) -> str | None:
     if name is None:
         return None
@@ -204,7 +219,7 @@ def _text(
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
-        return value
+        return refuse_nul(filename, value, line=line, field=name)
     if numbers and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     message = f"expected text, got {_kind(value)}"
@@ -235,7 +250,7 @@ def _lines(lines: list[int]) -> str:
     return f"{label} {shown}" + (f" and {more} more" if more > 0 else "")
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
     if n < 1024 * 1024:
         return f"{n:,} bytes"
     return f"{n / (1024 * 1024):.1f} MB ({n:,} bytes)"

@@ -23,6 +23,20 @@ class UploadError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+NUL_REFUSED = (
+    "contains a NUL character (U+0000), which cannot be stored; remove it "
+    "(often a sign the file is binary or was saved with the wrong encoding)"
+)
+
+
+def refuse_nul(filename: str, value: str, *, line: int | None, field: str | None) -> str:
+    """The text as it is, or an UploadError naming where a NUL is (Postgres cannot store
+    one; refusing it on every database keeps the answer the same on SQLite)."""
+    if "\x00" in value:
+        raise UploadError(filename, NUL_REFUSED, line=line, field=field)
+    return value
+
+
 @dataclass(frozen=True)
 class Record:
     """One question with one strategy's response."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.accounts import ApiTokenList, ApiTokenRead, Me, UserRead
 from app.security import accounts as svc
 from app.security import sessions
@@ -119,7 +119,7 @@ def api_list_tokens(request: Request, session: SessionDep) -> ApiTokenList:
 
 
 @router.delete("/api/v1/me/tokens/{token_id}", response_model=ApiTokenRead, tags=["accounts"])
-def api_revoke_token(request: Request, token_id: int, session: SessionDep) -> ApiTokenRead:
+def api_revoke_token(request: Request, token_id: PathId, session: SessionDep) -> ApiTokenRead:
     """Revoke one of your API tokens; it stops working at once."""
     revoked = svc.revoke_api_token(session, user_id=_user(request).id, token_id=token_id)
     session.commit()

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.browse import QuestionList, QuestionPage, ResponsesPage
 from app.services import browse as svc
 from app.web import render
 
 router = APIRouter()
 QueryText = Annotated[str, Query(max_length=500, description="Text to search for")]
-PageNo = Annotated[int, Query(ge=1, description="Page number")]
+PageNo = Annotated[int, Query(ge=1, le=100_000, description="Page number")]
 
 
 @router.get(
@@ -22,7 +22,11 @@ PageNo = Annotated[int, Query(ge=1, description="Page number")]
     response_model=ResponsesPage, tags=["browse"],
 )  # fmt: skip
 def api_responses(
-    project_id: int, strategy_id: int, session: SessionDep, q: QueryText = "", page: PageNo = 1
+    project_id: PathId,
+    strategy_id: PathId,
+    session: SessionDep,
+    q: QueryText = "",
+    page: PageNo = 1,
 ) -> ResponsesPage:
     return svc.list_responses(
         session, project_id=project_id, strategy_id=strategy_id, q=q, page=page
@@ -34,7 +38,7 @@ def api_responses(
     include_in_schema=False,
 )  # fmt: skip
 def responses_page(
-    request: Request, project_id: int, strategy_id: int, session: SessionDep,
+    request: Request, project_id: PathId, strategy_id: PathId, session: SessionDep,
     q: QueryText = "", page: PageNo = 1,
 ) -> HTMLResponse:  # fmt: skip
     data = svc.list_responses(
@@ -49,7 +53,7 @@ def responses_page(
 
 @router.get("/api/v1/projects/{project_id}/questions", response_model=QuestionList, tags=["browse"])
 def api_questions(
-    project_id: int, session: SessionDep, q: QueryText = "", page: PageNo = 1
+    project_id: PathId, session: SessionDep, q: QueryText = "", page: PageNo = 1
 ) -> QuestionList:
     return svc.list_questions(session, project_id=project_id, q=q, page=page)
 
@@ -58,7 +62,7 @@ def api_questions(
     "/projects/{project_id}/questions", response_class=HTMLResponse, include_in_schema=False
 )
 def questions_page(
-    request: Request, project_id: int, session: SessionDep, q: QueryText = "", page: PageNo = 1
+    request: Request, project_id: PathId, session: SessionDep, q: QueryText = "", page: PageNo = 1
 ) -> HTMLResponse:
     data = svc.list_questions(session, project_id=project_id, q=q, page=page)
     return render(
@@ -72,7 +76,7 @@ def questions_page(
     "/api/v1/projects/{project_id}/questions/{question_id}",
     response_model=QuestionPage, tags=["browse"],
 )  # fmt: skip
-def api_question(project_id: int, question_id: int, session: SessionDep) -> QuestionPage:
+def api_question(project_id: PathId, question_id: PathId, session: SessionDep) -> QuestionPage:
     return svc.get_question_page(session, project_id=project_id, question_id=question_id)
 
 
@@ -81,7 +85,7 @@ def api_question(project_id: int, question_id: int, session: SessionDep) -> Ques
     include_in_schema=False,
 )  # fmt: skip
 def question_page(
-    request: Request, project_id: int, question_id: int, session: SessionDep
+    request: Request, project_id: PathId, question_id: PathId, session: SessionDep
 ) -> HTMLResponse:
     data = svc.get_question_page(session, project_id=project_id, question_id=question_id)
     return render(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.estimates import QueueEntry, ScanEstimate
 from app.services import estimates as svc
 from app.services.errors import BadInput
@@ -30,7 +30,7 @@ def _spec(metrics: list[str], sample: int, pool: int, filter_correct: bool,
         raise BadInput(str(exc)) from exc
 
 
-def _estimate(session: SessionDep, project_id: int, metrics: list[str], sample: int,
+def _estimate(session: SessionDep, project_id: PathId, metrics: list[str], sample: int,
               pool: int, filter_correct: bool, model: str,
               samples: int = 1) -> ScanEstimate:  # fmt: skip
     get_project_row(session, project_id=project_id)
@@ -44,7 +44,7 @@ Metrics = Annotated[list[str], Query()]
 @router.get("/api/v1/projects/{project_id}/scans/estimate", response_model=ScanEstimate,
             tags=["scans"])  # fmt: skip
 def api_scan_estimate(
-    project_id: int, session: SessionDep, metrics: Metrics = [],  # noqa: B006
+    project_id: PathId, session: SessionDep, metrics: Metrics = [],  # noqa: B006
     sample: int = D("sample"), pool: int = D("pool"), filter_correct: bool = True,
     model: str = "", samples: int = D("samples"),
 ) -> ScanEstimate:  # fmt: skip
@@ -55,7 +55,7 @@ def api_scan_estimate(
 @router.get("/projects/{project_id}/scans/estimate", response_class=HTMLResponse,
             include_in_schema=False)  # fmt: skip
 def scan_estimate(
-    request: Request, project_id: int, session: SessionDep, metrics: Metrics = [],  # noqa: B006
+    request: Request, project_id: PathId, session: SessionDep, metrics: Metrics = [],  # noqa: B006
     sample: int = D("sample"), pool: int = D("pool"), filter_correct: bool = False,
     model: str = "", samples: int = D("samples"),
 ) -> HTMLResponse:  # fmt: skip
@@ -66,7 +66,7 @@ def scan_estimate(
 
 @router.get("/api/v1/projects/{project_id}/queue", response_model=list[QueueEntry],
             tags=["jobs"])  # fmt: skip
-def api_project_queue(project_id: int, session: SessionDep) -> list[QueueEntry]:
+def api_project_queue(project_id: PathId, session: SessionDep) -> list[QueueEntry]:
     """The project's unfinished jobs: what runs, what waits behind what, time left."""
     get_project_row(session, project_id=project_id)
     return svc.project_queue(session, project_id=project_id)
@@ -74,7 +74,7 @@ def api_project_queue(project_id: int, session: SessionDep) -> list[QueueEntry]:
 
 @router.get("/projects/{project_id}/queue", response_class=HTMLResponse,
             include_in_schema=False)  # fmt: skip
-def project_queue(request: Request, project_id: int, session: SessionDep) -> HTMLResponse:
+def project_queue(request: Request, project_id: PathId, session: SessionDep) -> HTMLResponse:
     get_project_row(session, project_id=project_id)
     queue = svc.project_queue(session, project_id=project_id)
     return render(request, "partials/projects/_queue.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.models import Project
 from app.schemas.jobs import JobRead
 from app.services.jobs import cancel_job, get_job
@@ -15,12 +15,12 @@ router = APIRouter()
 
 
 @router.get("/api/v1/jobs/{job_id}", response_model=JobRead, tags=["jobs"])
-def api_job(job_id: int, session: SessionDep) -> JobRead:
+def api_job(job_id: PathId, session: SessionDep) -> JobRead:
     return get_job(session, job_id=job_id)
 
 
 @router.post("/api/v1/jobs/{job_id}/cancel", response_model=JobRead, tags=["jobs"])
-def api_cancel_job(job_id: int, session: SessionDep) -> JobRead:
+def api_cancel_job(job_id: PathId, session: SessionDep) -> JobRead:
     """Cancel a queued job (it ends at once) or a running one (it stops at its next progress
     report, keeps what it finished, and ends ``cancelled``); 422 when it already ended."""
     job = cancel_job(session, job_id=job_id)
@@ -29,7 +29,7 @@ def api_cancel_job(job_id: int, session: SessionDep) -> JobRead:
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
-def job_page(request: Request, job_id: int, session: SessionDep) -> HTMLResponse:
+def job_page(request: Request, job_id: PathId, session: SessionDep) -> HTMLResponse:
     job = get_job(session, job_id=job_id)
     project = session.get(Project, job.project_id) if job.project_id else None
     response = render(
@@ -45,7 +45,7 @@ def job_page(request: Request, job_id: int, session: SessionDep) -> HTMLResponse
 
 @router.post("/jobs/{job_id}/cancel", include_in_schema=False, response_model=None)
 def cancel_job_form(
-    request: Request, job_id: int, session: SessionDep
+    request: Request, job_id: PathId, session: SessionDep
 ) -> HTMLResponse | RedirectResponse:
     """htmx: the job's status fragment; a plain form: back to the job page."""
     job = cancel_job(session, job_id=job_id)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
+from app.ids import MAX_ID
 from app.schemas.judgements import JudgementsPage, LlmJudgeCreate, LlmJudgeStarted
 from app.services import judgements as svc
 from app.services.errors import BadInput
@@ -17,15 +18,15 @@ from app.web import is_htmx, render
 router = APIRouter()
 Show = Annotated[str, Query(description="all | disagree (with the file) | wrong | right")]
 Judge = Annotated[str, Query(max_length=200, description="auto (the rule judge) or llm:<model>")]
-StrategyId = Annotated[int | None, Query(description="Only this strategy")]
-PageNo = Annotated[int, Query(ge=1, description="Page number")]
+StrategyId = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this strategy")]
+PageNo = Annotated[int, Query(ge=1, le=100_000, description="Page number")]
 
 
 @router.get(
     "/api/v1/projects/{project_id}/judgements", response_model=JudgementsPage, tags=["judgements"]
 )
 def api_judgements(
-    project_id: int, session: SessionDep, judge: Judge = "auto", show: Show = "all",
+    project_id: PathId, session: SessionDep, judge: Judge = "auto", show: Show = "all",
     strategy: StrategyId = None, page: PageNo = 1,
 ) -> JudgementsPage:  # fmt: skip
     return svc.get_judgements_page(
@@ -37,7 +38,7 @@ def api_judgements(
     "/projects/{project_id}/judgements", response_class=HTMLResponse, include_in_schema=False
 )
 def judgements_page(
-    request: Request, project_id: int, session: SessionDep, judge: Judge = "auto",
+    request: Request, project_id: PathId, session: SessionDep, judge: Judge = "auto",
     show: Show = "all", strategy: StrategyId = None, page: PageNo = 1,
 ) -> HTMLResponse:  # fmt: skip
     data = svc.get_judgements_page(
@@ -55,7 +56,7 @@ def judgements_page(
     status_code=201, tags=["judgements"],
 )  # fmt: skip
 def api_start_llm_judge(
-    project_id: int, data: LlmJudgeCreate, session: SessionDep
+    project_id: PathId, data: LlmJudgeCreate, session: SessionDep
 ) -> LlmJudgeStarted:
     """Queue the LLM judge (gpu queue); its verdicts appear under judge ``llm:<model>``."""
     started = svc.start_llm_judge(session, project_id=project_id, data=data)
@@ -65,7 +66,7 @@ def api_start_llm_judge(
 
 @router.post("/projects/{project_id}/judgements/llm", include_in_schema=False, response_model=None)
 def start_llm_judge_form(
-    request: Request, project_id: int, session: SessionDep,
+    request: Request, project_id: PathId, session: SessionDep,
     model: Annotated[str, Form()] = "", limit: Annotated[int | None, Form()] = None,
 ) -> HTMLResponse | RedirectResponse:  # fmt: skip
     try:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.manage import DeletionPreview, Kind, ProjectRename, ScanRename, StrategyRename
 from app.schemas.projects import ProjectPage, ProjectRead
 from app.schemas.scans import ScanRead
@@ -25,7 +25,7 @@ API = "/api/v1/projects/{project_id}"
 
 
 @router.patch(API, response_model=ProjectRead, tags=["projects"])
-def api_rename_project(project_id: int, data: ProjectRename, session: SessionDep) -> ProjectRead:
+def api_rename_project(project_id: PathId, data: ProjectRename, session: SessionDep) -> ProjectRead:
     project = svc.rename_project(session, project_id=project_id, name=data.name,
                                  description=data.description)  # fmt: skip
     return svc.project_read(session, project)
@@ -33,7 +33,7 @@ def api_rename_project(project_id: int, data: ProjectRename, session: SessionDep
 
 @router.patch(API + "/strategies/{strategy_id}", response_model=ProjectPage, tags=["projects"])
 def api_rename_strategy(
-    project_id: int, strategy_id: int, data: StrategyRename, session: SessionDep
+    project_id: PathId, strategy_id: PathId, data: StrategyRename, session: SessionDep
 ) -> ProjectPage:
     """Rename a strategy (409 while a stored scan names it); returns the project."""
     svc.rename_strategy(session, project_id=project_id, strategy_id=strategy_id, name=data.name)
@@ -42,7 +42,7 @@ def api_rename_strategy(
 
 @router.patch(API + "/scans/{scan_id}", response_model=ScanRead, tags=["scans"])
 def api_rename_scan(
-    project_id: int, scan_id: int, data: ScanRename, session: SessionDep
+    project_id: PathId, scan_id: PathId, data: ScanRename, session: SessionDep
 ) -> ScanRead:
     from app.services.scans import scan_read
 
@@ -59,40 +59,42 @@ def _delete(session: SessionDep, kind: Kind, project_id: int, item_id: int) -> D
 
 
 @router.get(API + "/delete", response_model=DeletionPreview, tags=["projects"])
-def api_preview_project_deletion(project_id: int, session: SessionDep) -> DeletionPreview:
+def api_preview_project_deletion(project_id: PathId, session: SessionDep) -> DeletionPreview:
     """What deleting the project would remove (the confirmation page's JSON twin)."""
     return _preview(session, "project", project_id, project_id)
 
 
 @router.delete(API, response_model=DeletionPreview, tags=["projects"])
-def api_delete_project(project_id: int, session: SessionDep) -> DeletionPreview:
+def api_delete_project(project_id: PathId, session: SessionDep) -> DeletionPreview:
     return _delete(session, "project", project_id, project_id)
 
 
 @router.get(API + "/strategies/{strategy_id}/delete", response_model=DeletionPreview,
             tags=["projects"])  # fmt: skip
 def api_preview_strategy_deletion(
-    project_id: int, strategy_id: int, session: SessionDep
+    project_id: PathId, strategy_id: PathId, session: SessionDep
 ) -> DeletionPreview:
     return _preview(session, "strategy", project_id, strategy_id)
 
 
 @router.delete(API + "/strategies/{strategy_id}", response_model=DeletionPreview,
                tags=["projects"])  # fmt: skip
-def api_delete_strategy(project_id: int, strategy_id: int, session: SessionDep) -> DeletionPreview:
+def api_delete_strategy(
+    project_id: PathId, strategy_id: PathId, session: SessionDep
+) -> DeletionPreview:
     """Delete a strategy, its responses, accuracies and the scans that scored it."""
     return _delete(session, "strategy", project_id, strategy_id)
 
 
 @router.get(API + "/scans/{scan_id}/delete", response_model=DeletionPreview, tags=["scans"])
 def api_preview_scan_deletion(
-    project_id: int, scan_id: int, session: SessionDep
+    project_id: PathId, scan_id: PathId, session: SessionDep
 ) -> DeletionPreview:
     return _preview(session, "scan", project_id, scan_id)
 
 
 @router.delete(API + "/scans/{scan_id}", response_model=DeletionPreview, tags=["scans"])
-def api_delete_scan(project_id: int, scan_id: int, session: SessionDep) -> DeletionPreview:
+def api_delete_scan(project_id: PathId, scan_id: PathId, session: SessionDep) -> DeletionPreview:
     """Delete a finished or failed scan with its values and jobs (409 while it runs)."""
     return _delete(session, "scan", project_id, scan_id)
 
@@ -121,13 +123,13 @@ def _after(kind: Kind, project_id: int) -> str:
 
 @router.get("/projects/{project_id}/delete", response_class=HTMLResponse, include_in_schema=False)
 def confirm_project_deletion(
-    request: Request, project_id: int, session: SessionDep
+    request: Request, project_id: PathId, session: SessionDep
 ) -> HTMLResponse:
     return _confirm_page(request, session, "project", project_id, project_id)
 
 
 @router.post("/projects/{project_id}/delete", include_in_schema=False)
-def delete_project_form(project_id: int, session: SessionDep) -> RedirectResponse:
+def delete_project_form(project_id: PathId, session: SessionDep) -> RedirectResponse:
     _delete(session, "project", project_id, project_id)
     return RedirectResponse(_after("project", project_id), status_code=303)
 
@@ -135,14 +137,14 @@ def delete_project_form(project_id: int, session: SessionDep) -> RedirectRespons
 @router.get("/projects/{project_id}/strategies/{strategy_id}/delete",
             response_class=HTMLResponse, include_in_schema=False)  # fmt: skip
 def confirm_strategy_deletion(
-    request: Request, project_id: int, strategy_id: int, session: SessionDep
+    request: Request, project_id: PathId, strategy_id: PathId, session: SessionDep
 ) -> HTMLResponse:
     return _confirm_page(request, session, "strategy", project_id, strategy_id)
 
 
 @router.post("/projects/{project_id}/strategies/{strategy_id}/delete", include_in_schema=False)
 def delete_strategy_form(
-    project_id: int, strategy_id: int, session: SessionDep
+    project_id: PathId, strategy_id: PathId, session: SessionDep
 ) -> RedirectResponse:
     _delete(session, "strategy", project_id, strategy_id)
     return RedirectResponse(_after("strategy", project_id), status_code=303)
@@ -151,13 +153,13 @@ def delete_strategy_form(
 @router.get("/projects/{project_id}/scans/{scan_id}/delete", response_class=HTMLResponse,
             include_in_schema=False)  # fmt: skip
 def confirm_scan_deletion(
-    request: Request, project_id: int, scan_id: int, session: SessionDep
+    request: Request, project_id: PathId, scan_id: PathId, session: SessionDep
 ) -> HTMLResponse:
     return _confirm_page(request, session, "scan", project_id, scan_id)
 
 
 @router.post("/projects/{project_id}/scans/{scan_id}/delete", include_in_schema=False)
-def delete_scan_form(project_id: int, scan_id: int, session: SessionDep) -> RedirectResponse:
+def delete_scan_form(project_id: PathId, scan_id: PathId, session: SessionDep) -> RedirectResponse:
     _delete(session, "scan", project_id, scan_id)
     return RedirectResponse(_after("scan", project_id), status_code=303)
 
@@ -174,7 +176,7 @@ def _form(schema: type[T], **fields: object) -> T:
 
 @router.post("/projects/{project_id}/rename", include_in_schema=False)
 def rename_project_form(
-    project_id: int,
+    project_id: PathId,
     session: SessionDep,
     name: Annotated[str, Form()] = "",
     description: Annotated[str | None, Form()] = None,
@@ -187,7 +189,7 @@ def rename_project_form(
 
 @router.post("/projects/{project_id}/strategies/{strategy_id}/rename", include_in_schema=False)
 def rename_strategy_form(
-    project_id: int, strategy_id: int, session: SessionDep, name: Annotated[str, Form()] = ""
+    project_id: PathId, strategy_id: PathId, session: SessionDep, name: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     data = _form(StrategyRename, name=name)
     svc.rename_strategy(session, project_id=project_id, strategy_id=strategy_id, name=data.name)
@@ -196,7 +198,7 @@ def rename_strategy_form(
 
 @router.post("/projects/{project_id}/scans/{scan_id}/rename", include_in_schema=False)
 def rename_scan_form(
-    project_id: int, scan_id: int, session: SessionDep, label: Annotated[str, Form()] = ""
+    project_id: PathId, scan_id: PathId, session: SessionDep, label: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     data = _form(ScanRename, label=label)
     svc.rename_scan(session, project_id=project_id, scan_id=scan_id, label=data.label)

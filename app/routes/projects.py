@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from app.config import get_settings
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead
 from app.services import projects as svc
 from app.web import render
@@ -30,7 +30,7 @@ def api_create_project(data: ProjectCreate, session: SessionDep) -> ProjectRead:
 
 
 @router.get("/api/v1/projects/{project_id}", response_model=ProjectPage, tags=["projects"])
-def api_get_project(project_id: int, session: SessionDep) -> ProjectPage:
+def api_get_project(project_id: PathId, session: SessionDep) -> ProjectPage:
     return svc.get_project_page(session, project_id=project_id)
 
 
@@ -68,7 +68,7 @@ def create_project_form(
 
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse, include_in_schema=False)
-def project_page(request: Request, project_id: int, session: SessionDep) -> HTMLResponse:
+def project_page(request: Request, project_id: PathId, session: SessionDep) -> HTMLResponse:
     data = svc.get_project_page(session, project_id=project_id)
     return render(
         request, "pages/projects/show.html", {"page": data},

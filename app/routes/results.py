@@ -3,12 +3,12 @@ accuracies and downloads. Each page sits next to its JSON twin; the URL holds th
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.jobs import JobRead
 from app.schemas.results import (
     AccuracyRow,
@@ -67,7 +67,11 @@ def _download(d: exports.Download) -> Response:
     "/api/v1/projects/{project_id}/scans/{scan_id}", response_model=ResultPage, tags=["results"]
 )
 def api_result(
-    project_id: int, scan_id: int, session: SessionDep, metric: MetricQ = None, scale: ScaleQ = None
+    project_id: PathId,
+    scan_id: PathId,
+    session: SessionDep,
+    metric: MetricQ = None,
+    scale: ScaleQ = None,
 ) -> ResultPage:
     """A scan with its stored report, the URL's metric and scale, and measured accuracies."""
     return svc.get_result_page(
@@ -79,7 +83,7 @@ def api_result(
     "/projects/{project_id}/scans/{scan_id}", response_class=HTMLResponse, include_in_schema=False
 )
 def result_page(
-    request: Request, project_id: int, scan_id: int, session: SessionDep,
+    request: Request, project_id: PathId, scan_id: PathId, session: SessionDep,
     metric: MetricQ = None, scale: ScaleQ = None,
 ) -> HTMLResponse:  # fmt: skip
     data = svc.get_result_page(
@@ -100,7 +104,7 @@ def result_page(
     tags=["results"],
 )  # fmt: skip
 def api_paired(
-    project_id: int, scan_id: int, session: SessionDep, metric: MetricQ = None,
+    project_id: PathId, scan_id: PathId, session: SessionDep, metric: MetricQ = None,
     a: NameQ = None, b: NameQ = None, scale: ScaleQ = None,
 ) -> PairedPage:  # fmt: skip
     """Wilcoxon test, paired bootstrap of the mean difference and win rate of A over B."""
@@ -113,7 +117,7 @@ def api_paired(
     include_in_schema=False,
 )  # fmt: skip
 def paired_page(
-    request: Request, project_id: int, scan_id: int, session: SessionDep,
+    request: Request, project_id: PathId, scan_id: PathId, session: SessionDep,
     metric: MetricQ = None, a: NameQ = None, b: NameQ = None, scale: ScaleQ = None,
 ) -> HTMLResponse:  # fmt: skip
     data = get_paired_page(session, project_id=project_id, scan_id=scan_id, metric=metric,
@@ -132,7 +136,7 @@ def paired_page(
     response_model=ScanQuestionPage, tags=["results"],
 )  # fmt: skip
 def api_scan_question(
-    project_id: int, scan_id: int, question_id: int, session: SessionDep,
+    project_id: PathId, scan_id: PathId, question_id: PathId, session: SessionDep,
     surprise: SurpriseQ = None,
 ) -> ScanQuestionPage:  # fmt: skip
     """One question: every strategy's response and scores, own answer, SPPL examples and,
@@ -148,7 +152,7 @@ def api_scan_question(
     response_class=HTMLResponse, include_in_schema=False,
 )  # fmt: skip
 def scan_question_page(
-    request: Request, project_id: int, scan_id: int, question_id: int, session: SessionDep,
+    request: Request, project_id: PathId, scan_id: PathId, question_id: PathId, session: SessionDep,
     surprise: SurpriseQ = None,
 ) -> HTMLResponse:  # fmt: skip
     data = get_scan_question_page(
@@ -168,7 +172,11 @@ def scan_question_page(
     responses={200: {"description": "The job already exists (queued, running or finished)"}},
 )  # fmt: skip
 def api_start_token_surprise(
-    project_id: int, scan_id: int, question_id: int, session: SessionDep, response: Response
+    project_id: PathId,
+    scan_id: PathId,
+    question_id: PathId,
+    session: SessionDep,
+    response: Response,
 ) -> JobRead:
     """Compute the per-token surprise of every strategy's response to this question (a gpu
     job); an existing queued, running or finished job for it is returned instead (200)."""
@@ -186,7 +194,7 @@ def api_start_token_surprise(
     include_in_schema=False, response_model=None,
 )  # fmt: skip
 def start_token_surprise_form(
-    request: Request, project_id: int, scan_id: int, question_id: int, session: SessionDep,
+    request: Request, project_id: PathId, scan_id: PathId, question_id: PathId, session: SessionDep,
     surprise: Annotated[SurpriseContext | None, Form()] = None,
 ) -> HTMLResponse | RedirectResponse:  # fmt: skip
     """htmx: the surprise section with the job's live status; a plain form: back to the page."""
@@ -207,7 +215,7 @@ def start_token_surprise_form(
 
 
 @router.get("/api/v1/projects/{project_id}/compare", response_model=ComparePage, tags=["results"])
-def api_compare(project_id: int, session: SessionDep, scans: ScansQ = []) -> ComparePage:  # noqa: B006
+def api_compare(project_id: PathId, session: SessionDep, scans: ScansQ = []) -> ComparePage:  # noqa: B006
     """Two or more finished scans side by side; without `scans`, the scans to choose from."""
     return get_compare_page(session, project_id=project_id, scan_ids=parse_scan_ids(scans))
 
@@ -215,7 +223,7 @@ def api_compare(project_id: int, session: SessionDep, scans: ScansQ = []) -> Com
 @router.get("/projects/{project_id}/compare", response_class=HTMLResponse, include_in_schema=False)
 def compare_page(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     session: SessionDep,
     scans: ScansQ = [],  # noqa: B006
 ) -> HTMLResponse:
@@ -233,7 +241,7 @@ def compare_page(
     "/api/v1/projects/{project_id}/accuracies", response_model=list[AccuracyRow],
     tags=["results"],
 )  # fmt: skip
-def api_accuracies(project_id: int, session: SessionDep) -> list[AccuracyRow]:
+def api_accuracies(project_id: PathId, session: SessionDep) -> list[AccuracyRow]:
     return acc.list_accuracies(session, project_id=project_id)
 
 
@@ -242,7 +250,7 @@ def api_accuracies(project_id: int, session: SessionDep) -> list[AccuracyRow]:
     status_code=201, tags=["results"],
 )  # fmt: skip
 def api_upload_accuracies(
-    project_id: int, session: SessionDep,
+    project_id: PathId, session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV, JSON or JSONL: strategy, accuracy, seed")],
 ) -> AccuracyUploadResult:  # fmt: skip
     """All or nothing; replaces the named strategies' accuracies; 0-100 is normalised."""
@@ -253,13 +261,13 @@ def api_upload_accuracies(
 
 
 @router.delete("/api/v1/projects/{project_id}/accuracies", tags=["results"])
-def api_clear_accuracies(project_id: int, session: SessionDep) -> dict[str, int]:
+def api_clear_accuracies(project_id: PathId, session: SessionDep) -> dict[str, int]:
     return {"deleted": acc.clear_accuracies(session, project_id=project_id)}
 
 
 @router.post("/projects/{project_id}/accuracies", include_in_schema=False)
 def upload_accuracies_form(
-    project_id: int, session: SessionDep, file: Annotated[UploadFile, File()],
+    project_id: PathId, session: SessionDep, file: Annotated[UploadFile, File()],
     next: Annotated[str, Form()] = "",
 ) -> RedirectResponse:  # fmt: skip
     data = file.file.read()  # a plain def: runs in the thread pool, off the event loop
@@ -271,7 +279,7 @@ def upload_accuracies_form(
 
 @router.post("/projects/{project_id}/accuracies/clear", include_in_schema=False)
 def clear_accuracies_form(
-    project_id: int, session: SessionDep, next: Annotated[str, Form()] = ""
+    project_id: PathId, session: SessionDep, next: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     acc.clear_accuracies(session, project_id=project_id)
     return RedirectResponse(_local(next, f"/projects/{project_id}"), status_code=303)
@@ -280,27 +288,37 @@ def clear_accuracies_form(
 # --- downloads --------------------------------------------------------------------------
 
 
-@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/report.json", tags=["exports"])
-def export_report_json(project_id: int, scan_id: int, session: SessionDep) -> Response:
+def file_response(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI: the 200 answer is a file of this type (as an attachment)."""
+    content = {media_type: {"schema": {"type": "string"}}}
+    return {200: {"description": "The file", "content": content}}
+
+
+@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/report.json", tags=["exports"],
+            responses=file_response("application/json"))  # fmt: skip
+def export_report_json(project_id: PathId, scan_id: PathId, session: SessionDep) -> Response:
     """The full result page JSON, as a file."""
     return _download(exports.report_json(session, project_id=project_id, scan_id=scan_id))
 
 
-@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/report.csv", tags=["exports"])
-def export_rankings_csv(project_id: int, scan_id: int, session: SessionDep) -> Response:
+@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/report.csv", tags=["exports"],
+            responses=file_response("text/csv"))  # fmt: skip
+def export_rankings_csv(project_id: PathId, scan_id: PathId, session: SessionDep) -> Response:
     """Per metric and strategy: rank, mean, median, std, interval, n, tie with the top."""
     return _download(exports.rankings_csv(session, project_id=project_id, scan_id=scan_id))
 
 
-@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/values.csv", tags=["exports"])
-def export_values_csv(project_id: int, scan_id: int, session: SessionDep) -> Response:
+@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/values.csv", tags=["exports"],
+            responses=file_response("text/csv"))  # fmt: skip
+def export_values_csv(project_id: PathId, scan_id: PathId, session: SessionDep) -> Response:
     """Every per-question value of the scan (streamed)."""
     return _download(exports.values_csv(session, project_id=project_id, scan_id=scan_id))
 
 
-@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/mix.jsonl", tags=["exports"])
+@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/mix.jsonl", tags=["exports"],
+            responses=file_response("application/x-ndjson"))  # fmt: skip
 def export_mix(
-    project_id: int, scan_id: int, session: SessionDep,
+    project_id: PathId, scan_id: PathId, session: SessionDep,
     metric: FamiliarityQ = "sppl", form: FormQ = "messages",
 ) -> Response:  # fmt: skip
     """Training file: per scanned question the most familiar response not known to be wrong."""
@@ -309,10 +327,12 @@ def export_mix(
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/strategies/{strategy_id}/training.jsonl", tags=["exports"]
+    "/api/v1/projects/{project_id}/strategies/{strategy_id}/training.jsonl",
+    tags=["exports"],
+    responses=file_response("application/x-ndjson"),
 )
 def export_strategy(
-    project_id: int, strategy_id: int, session: SessionDep, form: FormQ = "messages"
+    project_id: PathId, strategy_id: PathId, session: SessionDep, form: FormQ = "messages"
 ) -> Response:
     """Training file: every response of one strategy (chat `messages` or Alpaca)."""
     return _download(exports.strategy_jsonl(session, project_id=project_id,

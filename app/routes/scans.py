@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.scans import ScanList, ScanRead
 from app.services import scans as svc
 from app.services.errors import BadInput
@@ -25,7 +25,7 @@ D = ScanSpec.default
     "/api/v1/projects/{project_id}/scans", response_model=ScanRead, status_code=201,
     tags=["scans"],
 )  # fmt: skip
-def api_start_scan(project_id: int, data: ScanSpec, session: SessionDep) -> ScanRead:
+def api_start_scan(project_id: PathId, data: ScanSpec, session: SessionDep) -> ScanRead:
     """Validate and queue a scan on the gpu queue; errors come before any model work."""
     scan = svc.start_scan(session, project_id=project_id, data=data)
     session.commit()
@@ -33,14 +33,14 @@ def api_start_scan(project_id: int, data: ScanSpec, session: SessionDep) -> Scan
 
 
 @router.get("/api/v1/projects/{project_id}/scans", response_model=ScanList, tags=["scans"])
-def api_list_scans(project_id: int, session: SessionDep) -> ScanList:
+def api_list_scans(project_id: PathId, session: SessionDep) -> ScanList:
     return svc.list_scans(session, project_id=project_id)
 
 
 @router.post("/projects/{project_id}/scans", include_in_schema=False, response_model=None)
 def start_scan_form(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     session: SessionDep,
     metrics: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI form default
     sample: Annotated[int, Form()] = D("sample"),

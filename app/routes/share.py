@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
+from app.ids import MAX_ID
 from app.schemas.accounts import ShareLinkCreate, ShareLinkCreated, ShareLinkList, ShareLinkRead
 from app.security import sessions
 from app.security import share_links as svc
@@ -52,7 +53,7 @@ def open_link(request: Request, token: str, session: SessionDep) -> RedirectResp
     status_code=201, tags=["sharing"],
 )  # fmt: skip
 def api_create_link(
-    request: Request, project_id: int, data: ShareLinkCreate, session: SessionDep
+    request: Request, project_id: PathId, data: ShareLinkCreate, session: SessionDep
 ) -> ShareLinkCreated:
     """A read-only link to the project (or one scan); `token` and `url` are shown only now."""
     created = svc.create_share_link(
@@ -66,7 +67,7 @@ def api_create_link(
 @router.get(
     "/api/v1/projects/{project_id}/share-links", response_model=ShareLinkList, tags=["sharing"]
 )
-def api_list_links(project_id: int, session: SessionDep) -> ShareLinkList:
+def api_list_links(project_id: PathId, session: SessionDep) -> ShareLinkList:
     return svc.list_share_links(session, project_id=project_id)
 
 
@@ -74,14 +75,14 @@ def api_list_links(project_id: int, session: SessionDep) -> ShareLinkList:
     "/api/v1/projects/{project_id}/share-links/{link_id}", response_model=ShareLinkRead,
     tags=["sharing"],
 )  # fmt: skip
-def api_revoke_link(project_id: int, link_id: int, session: SessionDep) -> ShareLinkRead:
+def api_revoke_link(project_id: PathId, link_id: PathId, session: SessionDep) -> ShareLinkRead:
     """Revoke a link: it and every grant it gave stop working at once."""
     revoked = svc.revoke_share_link(session, project_id=project_id, link_id=link_id)
     session.commit()
     return revoked
 
 
-def _context(session: Session, project_id: int, created: ShareLinkCreated | None,
+def _context(session: Session, project_id: PathId, created: ShareLinkCreated | None,
              scan: int | None = None) -> dict[str, Any]:  # fmt: skip
     project = project_read(session, get_project_row(session, project_id=project_id))
     return {
@@ -105,7 +106,7 @@ def reach_note() -> str | None:
     )
 
 
-def _render(request: Request, session: Session, project_id: int,
+def _render(request: Request, session: Session, project_id: PathId,
             created: ShareLinkCreated | None = None,
             scan: int | None = None) -> HTMLResponse:  # fmt: skip
     response = render(
@@ -120,7 +121,10 @@ def _render(request: Request, session: Session, project_id: int,
 
 @router.get("/projects/{project_id}/share", response_class=HTMLResponse, include_in_schema=False)
 def share_page(
-    request: Request, project_id: int, session: SessionDep, scan: int | None = None
+    request: Request,
+    project_id: PathId,
+    session: SessionDep,
+    scan: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     """The share page; ``?scan=`` preselects that scan for a new link."""
     return _render(request, session, project_id, scan=scan)
@@ -140,7 +144,7 @@ def _form_data(label: str, scan_id: str, expires_in_days: str) -> ShareLinkCreat
 
 @router.post("/projects/{project_id}/share", response_class=HTMLResponse, include_in_schema=False)
 def create_link_form(
-    request: Request, project_id: int, session: SessionDep,
+    request: Request, project_id: PathId, session: SessionDep,
     label: Annotated[str, Form()] = "", scan_id: Annotated[str, Form()] = "",
     expires_in_days: Annotated[str, Form()] = "",
 ) -> HTMLResponse:  # fmt: skip
@@ -156,7 +160,7 @@ def create_link_form(
     "/projects/{project_id}/share/{link_id}/revoke", include_in_schema=False, response_model=None
 )
 def revoke_link_form(
-    request: Request, project_id: int, link_id: int, session: SessionDep
+    request: Request, project_id: PathId, link_id: PathId, session: SessionDep
 ) -> HTMLResponse | RedirectResponse:
     svc.revoke_share_link(session, project_id=project_id, link_id=link_id)
     session.commit()

@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from app.deps import SessionDep
+from app.config import get_settings
+from app.deps import PathId, SessionDep
+from app.ingest.read import check_size
 from app.ingest.records import FieldMapping
 from app.schemas.uploads import UploadResult
 from app.services.uploads import ingest_files
@@ -19,8 +21,10 @@ router = APIRouter()
 def _read_all(files: list[UploadFile]) -> list[tuple[str, bytes]]:
     """The spooled files' bytes. The routes are plain ``def``: FastAPI runs them in its
     thread pool, so parsing and writing a big upload never blocks the event loop."""
-    out = []
+    out, limit = [], get_settings().max_upload_bytes
     for f in files:
+        if f.size is not None:  # over the limit: refused before it is read into memory
+            check_size(f.filename or "upload", f.size, limit)
         f.file.seek(0)
         out.append((f.filename or "upload", f.file.read()))
     return out
@@ -47,7 +51,7 @@ MappingFields = dict(description="Field-mapping override (when detection is ambi
     tags=["uploads"],
 )  # fmt: skip
 def api_upload(
-    project_id: int,
+    project_id: PathId,
     session: SessionDep,
     files: Annotated[list[UploadFile], File(description="One or more strategy files")],
     strategy: Annotated[str, Form(description="Strategy name (single file only)")] = "",
@@ -87,7 +91,7 @@ def api_upload(
 @router.post("/projects/{project_id}/uploads", response_class=HTMLResponse, include_in_schema=False)
 def upload_form(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     session: SessionDep,
     files: Annotated[list[UploadFile], File()],
     strategy: Annotated[str, Form()] = "",

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ids import RowId
+
 LinkStatus = Literal["active", "revoked", "expired"]
 
 
@@ -44,7 +46,7 @@ class ApiTokenList(BaseModel):
 
 
 class ShareLinkCreate(BaseModel):
-    scan_id: int | None = Field(
+    scan_id: RowId | None = Field(
         default=None, description="Share this scan's page (else the project)."
     )
     expires_in_days: float | None = Field(

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from app.deps import SessionDep
+from app.ids import bounded_id
 from app.models import Job
 from app.schemas.accounts import Me, UserRead
 from app.security import sessions
@@ -90,9 +91,9 @@ def project_of(request: Request, session: Session) -> int | None:
     """The project a path belongs to: /projects/{id}/..., /api/v1/projects/{id}/..., jobs."""
     path = request.url.path
     if m := PROJECT_PATH.match(path):
-        return int(m.group(1))
-    if m := JOB_PATH.match(path):
-        job = session.get(Job, int(m.group(1)))
+        return bounded_id(m.group(1))  # out of range: no project (the route answers 404)
+    if (m := JOB_PATH.match(path)) and (job_id := bounded_id(m.group(1))) is not None:
+        job = session.get(Job, job_id)
         return job.project_id if job is not None else None
     return None
 

@@ -11,3 +11,7 @@ class Conflict(ValueError):
 
 class BadInput(ValueError):
     """The request is well-formed but cannot be carried out (422)."""
+
+
+class TooLarge(ValueError):
+    """The request or upload is over a size limit (413)."""

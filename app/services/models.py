@@ -29,8 +29,8 @@ def check_model_ref(name: str) -> None:
             raise BadInput(f"unknown packaged model '{name}'; packaged: {', '.join(PACKAGED)}")
         return
     folder = Path(name).expanduser()
-    if name.startswith(("/", ".", "~")) or folder.exists():
-        if not (folder / "config.json").is_file():
+    if name.startswith(("/", ".", "~")) or _exists(folder):
+        if not _exists(folder / "config.json", file=True):
             raise BadInput(f"model folder '{name}' does not exist or has no config.json")
         return
     if not HUB_ID.match(name):
@@ -44,6 +44,14 @@ def check_model_ref(name: str) -> None:
             f"model '{repo}' is not in the local Hugging Face cache and the hub cannot be "
             "reached: download it where there is network, or give a local folder"
         )
+
+
+def _exists(path: Path, *, file: bool = False) -> bool:
+    """Whether the path exists; a name the OS cannot take (too long, a NUL) does not."""
+    try:
+        return path.is_file() if file else path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def hub_cache_dir() -> Path:

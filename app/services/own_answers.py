@@ -48,6 +48,9 @@ def store_as_strategy(
     model_name: str,
 ) -> Strategy:  # fmt: skip
     """The own answers as a strategy of the project (replacing an earlier one of that name)."""
+    from app.services.projects import lock_project
+
+    lock_project(session, project_id=project_id)  # an upload of the same name waits
     old = session.scalars(
         select(Strategy).where(Strategy.project_id == project_id, Strategy.name == name)
     ).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -35,6 +35,27 @@ def get_project_row(session: Session, *, project_id: int) -> Project:
     if project is None:
         raise NotFound(f"project {project_id} not found")
     return project
+
+
+def lock_project(session: Session, *, project_id: int) -> None:
+    """Hold the project for writing until the session's transaction ends, so that writers
+    of its questions and strategy names (uploads, own answers, renames) in any process run
+    one after another, each seeing what the previous one committed.
+
+    Postgres: the project row ``FOR NO KEY UPDATE`` (rows that merely reference the project
+    are not blocked). SQLite: a no-op UPDATE, which takes the database's write lock now
+    (waiting up to the busy timeout) instead of at the first insert, after the reads.
+    A uniqueness constraint cannot do this: repeated questions share a text key, and the
+    "contained" rule matches texts that differ.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = select(Project.id).where(Project.id == project_id)
+        found = session.scalar(stmt.with_for_update(key_share=True))
+    else:
+        stmt = update(Project).where(Project.id == project_id).values(id=Project.id)
+        found = session.execute(stmt).rowcount
+    if not found:
+        raise NotFound(f"project {project_id} not found")
 
 
 def project_read(session: Session, project: Project) -> ProjectRead:
@@ -190,6 +211,7 @@ def rename_strategy(session: Session, *, project_id: int, strategy_id: int, name
         raise BadInput("name: a strategy needs a name")
     if name == strategy.name:
         return strategy
+    lock_project(session, project_id=project_id)  # a concurrent upload of that name waits
     taken = session.scalar(
         select(Strategy.id).where(Strategy.project_id == project_id, Strategy.name == name)
     )

@@ -11,15 +11,23 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.ingest.formats import DecodeLimits
 from app.ingest.matching import Match, QuestionMatcher, question_key
 from app.ingest.read import parse_bytes
-from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError
+from app.ingest.records import (
+    NUL_REFUSED,
+    FieldMapping,
+    ParsedFile,
+    Record,
+    UploadError,
+    refuse_nul,
+)
 from app.ingest.repeats import count_repeats, describe_repeats
 from app.jobs.lifecycle import create_job
 from app.models import Question, Response, Strategy
 from app.schemas.uploads import StrategyIngested, UploadResult
 from app.services.errors import BadInput, Conflict
-from app.services.projects import get_project_row
+from app.services.projects import get_project_row, lock_project
 
 
 @dataclass
@@ -40,13 +48,34 @@ def parse_files(
         raise BadInput("no files were uploaded")
     if strategy_name and len(files) > 1:
         raise BadInput("a strategy name can only be given with a single file")
-    limit = get_settings().max_upload_bytes
+    limit, limits = get_settings().max_upload_bytes, upload_limits()
     batches: list[StrategyBatch] = []
     for filename, data in files:
-        parsed = parse_bytes(filename, data, mapping=mapping, max_bytes=limit)
+        _check_filename(filename)
+        parsed = parse_bytes(filename, data, mapping=mapping, max_bytes=limit, limits=limits)
         batches.extend(_split_strategies(parsed, strategy_name))
     _check_unique_names(batches)
     return batches
+
+
+def upload_limits() -> DecodeLimits:
+    """Rows, decoded size and nesting one uploaded file may have (Settings)."""
+    settings = get_settings()
+    return DecodeLimits(
+        rows=settings.max_upload_rows, depth=settings.max_upload_depth,
+        decoded_bytes=int(settings.max_upload_decoded_mb * 1024 * 1024),
+    )  # fmt: skip
+
+
+MAX_FILENAME_CHARS = 255  # what file systems take; Strategy.source_filename holds 500
+
+
+def _check_filename(filename: str) -> None:
+    shown = filename.replace("\x00", "\\0")
+    if len(filename) > MAX_FILENAME_CHARS:
+        message = f"the file name is {len(filename)} characters long; at most {MAX_FILENAME_CHARS}"
+        raise UploadError(shown[:60] + "…", message)
+    refuse_nul(shown, filename, line=None, field=None)
 
 
 def _split_strategies(parsed: ParsedFile, strategy_name: str | None) -> list[StrategyBatch]:
@@ -68,6 +97,8 @@ def _check_unique_names(batches: list[StrategyBatch]) -> None:
             raise UploadError(b.parsed.filename, "the strategy name is empty")
         if len(b.name) > 200:
             raise UploadError(b.parsed.filename, "the strategy name is over 200 characters")
+        if "\x00" in b.name:
+            raise UploadError(b.parsed.filename, f"the strategy name {NUL_REFUSED}")
         if b.name in seen:
             raise BadInput(
                 f"strategy '{b.name}' comes twice in this upload "
@@ -93,6 +124,7 @@ def ingest_files(
     """
     get_project_row(session, project_id=project_id)
     batches = parse_files(files, strategy_name=strategy_name, mapping=mapping)
+    lock_project(session, project_id=project_id)  # names and the index read after others' commits
     replaced = _resolve_conflicts(session, project_id, batches, replace=replace)
     index = QuestionIndex.load(session, project_id)
     before = _shared(session, project_id)

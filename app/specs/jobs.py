@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ids import RowId
+
 OWN_ANSWER_MAX_NEW_TOKENS = 320  # the scan's default too, so scans reuse the demo's answers
 
 
@@ -38,4 +40,4 @@ class LlmJudgeSpec(_Spec):
         description="Instruct model that judges: a Hugging Face id or a local path",
     )  # fmt: skip
     limit: int | None = Field(default=None, ge=1, description="At most this many answers")
-    strategy_ids: list[int] = Field(default_factory=list, description="Only these strategies")
+    strategy_ids: list[RowId] = Field(default_factory=list, description="Only these strategies")

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.ids import RowId
+
 METRIC_NAMES = ("ppl", "sppl", "ifd")
 DTYPE_NAMES = ("auto", "bfloat16", "float32")
 TEMPLATE_NAMES = ("chat", "inst")
@@ -111,7 +113,7 @@ class ScanSpec(BaseModel):
         description="Target model: a Hugging Face id or a local folder (default: the "
         "project's target, or DEFAULT_MODEL for `familiar scan`).",
     )  # fmt: skip
-    strategy_ids: list[int] | None = Field(
+    strategy_ids: list[RowId] | None = Field(
         default=None, description="Strategies of the project to scan (default: all)."
     )
 

@@ -39,7 +39,9 @@ class AccuracyEntry:
 
 def parse_accuracies(filename: str, data: bytes, *, known: set[str]) -> list[AccuracyEntry]:
     """Rows of an accuracy file; raises UploadError naming the file, line and field."""
-    _, rows = decode_rows(filename, data)
+    from app.services.uploads import upload_limits
+
+    _, rows = decode_rows(filename, data, upload_limits())
     entries: list[AccuracyEntry] = []
     seen: dict[tuple[str, int], int] = {}
     next_seed: dict[str, int] = defaultdict(int)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.ids import bounded_id
 from app.models import Scan, Strategy
 from app.scans.report import ScanReport
 from app.schemas.results import (
@@ -33,10 +34,11 @@ def parse_scan_ids(values: list[str]) -> list[int]:
     for part in (p.strip() for v in values for p in v.split(",")):
         if not part:
             continue
-        if not part.isdigit():
-            raise BadInput(f"scans must be scan ids separated by commas, got '{part}'")
-        if int(part) not in ids:
-            ids.append(int(part))
+        scan_id = bounded_id(part)
+        if scan_id is None:
+            raise BadInput(f"scans must be scan ids separated by commas, got '{part[:40]}'")
+        if scan_id not in ids:
+            ids.append(scan_id)
     return ids
 
 
