@@ -28,6 +28,7 @@ from app.security.errors import (
     handle_access_denied,
     handle_auth_required,
 )
+from app.security.headers import HostAndHeadersMiddleware, inline_script_csp
 from app.security.sessions import add_session_middleware
 from app.security.templating import install_template_globals
 from app.services.errors import BadInput, Conflict, NotFound
@@ -96,6 +97,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(AuthRequired, handle_auth_required)
     app.add_exception_handler(AccessDenied, handle_access_denied)
     add_session_middleware(app)
+    app.add_middleware(HostAndHeadersMiddleware)  # outermost: unknown Host names stop here
     install_template_globals(templates)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)
@@ -107,13 +109,15 @@ SWAGGER = "/static/vendor/swagger-ui"
 
 def api_docs() -> HTMLResponse:
     """Swagger UI from the vendored copy; no validator badge (it would call swagger.io)."""
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url="/openapi.json", title="Familiar API",
         swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
         swagger_css_url=f"{SWAGGER}/swagger-ui.css",
         swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
         swagger_ui_parameters={"validatorUrl": None},
     )  # fmt: skip
+    page.headers["content-security-policy"] = inline_script_csp(page.body.decode())
+    return page
 
 
 def healthz() -> HTMLResponse:

@@ -1,6 +1,13 @@
 """SQLAlchemy tables, one module per aggregate. Importing this registers them all."""
 
-from app.models.accounts import ApiToken, ShareLink, User
+from app.models.accounts import (
+    ApiToken,
+    LoginFailure,
+    ProjectMember,
+    ShareLink,
+    User,
+    UserSession,
+)
 from app.models.accuracies import Accuracy
 from app.models.jobs import Job
 from app.models.judgements import Judgement
@@ -19,9 +26,11 @@ __all__ = [
     "Accuracy",
     "ApiToken",
     "Job",
+    "LoginFailure",
     "Judgement",
     "OwnAnswer",
     "Project",
+    "ProjectMember",
     "Question",
     "Response",
     "Scan",
@@ -33,4 +42,5 @@ __all__ = [
     "TextCache",
     "TokenSurprise",
     "User",
+    "UserSession",
 ]
