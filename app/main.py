@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.ingest.records import UploadError
 from app.routes import (
+    account,
     auth,
     browse,
     estimates,
@@ -88,6 +89,7 @@ def create_app() -> FastAPI:
         results,
         scans,
         auth,
+        account,
         share,
         manage,
     ):

@@ -77,3 +77,38 @@ class ShareLinkCreated(ShareLinkRead):
 class ShareLinkList(BaseModel):
     project_id: int
     links: list[ShareLinkRead]
+
+
+# issue 11: sessions, the account page, project members.
+
+
+class SessionRead(BaseModel):
+    id: int
+    user_agent: str
+    ip: str
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None
+    current: bool = Field(description="The session this request came with.")
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionRead]
+
+
+class SessionsRevoked(BaseModel):
+    revoked: int = Field(description="How many sessions were ended.")
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=2000)
+    new_password: str = Field(max_length=2000)
+
+
+class AccountPage(BaseModel):
+    """The account page: who you are, your sessions and API tokens; admins see every user."""
+
+    user: UserRead
+    sessions: list[SessionRead]
+    tokens: list[ApiTokenRead]
+    users: list[UserRead] | None = Field(default=None, description="Admins only.")

@@ -23,6 +23,7 @@ from app.security.csrf import SAFE_METHODS, check_csrf, is_scripted
 from app.security.errors import AccessDenied, AuthRequired
 from app.security.modes import Mode, auth_mode
 from app.security.share_links import LinkUnusable, grant_status
+from app.security.user_sessions import session_is_live
 
 OPEN_PREFIXES = ("/static/", "/s/")
 OPEN_PATHS = frozenset(
@@ -76,10 +77,11 @@ def resolve_principal(request: Request, session: Session, mode: Mode) -> Princip
         if user is None:
             raise AuthRequired("The API token is not valid or was revoked.", api=True)
         return Principal(mode, user=user, via_bearer=True)
-    uid = sessions.session_user_id(request)
-    user = get_active_user(session, user_id=uid) if uid is not None else None
+    uid, sid = sessions.session_user_id(request), sessions.session_token(request)
+    live = uid is not None and sid is not None and session_is_live(session, token=sid, user_id=uid)
+    user = get_active_user(session, user_id=uid) if live and uid is not None else None
     if uid is not None and user is None:
-        sessions.forget_user(request)
+        sessions.forget_user(request)  # signed out elsewhere, revoked, expired or deactivated
     return Principal(mode, user=user, grants=sessions.share_grants(request))
 
 
