@@ -101,10 +101,15 @@ def authorize_reader(request: Request, session: Session, principal: Principal) -
     path = request.url.path
     pid = project_of(request, session) if request.method in SAFE_METHODS else None
     if pid is not None and not MANAGE.match(path):
-        status = grant_status(session, link_ids=principal.grants, project_id=pid)
+        status = grant_status(session, link_ids=principal.grants, project_id=pid, path=path)
         if status == "active":
             principal.shared_project_id = pid
             return
+        if status == "elsewhere":
+            raise AccessDenied(
+                "Your share link opens one scan's result only; the rest of this project is "
+                "not shared with you. Sign in, or ask for a link to the project."
+            )
         if status is not None:
             raise AccessDenied(str(LinkUnusable(status)), kind=status)
     if principal.grants and request.method not in SAFE_METHODS:
