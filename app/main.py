@@ -16,6 +16,7 @@ from app.routes import (
     jobs,
     judgements,
     manage,
+    members,
     projects,
     results,
     scans,
@@ -92,6 +93,7 @@ def create_app() -> FastAPI:
         account,
         share,
         manage,
+        members,
     ):
         app.include_router(module.router)
     for cls in ERROR_STATUS:

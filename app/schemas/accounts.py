@@ -112,3 +112,30 @@ class AccountPage(BaseModel):
     sessions: list[SessionRead]
     tokens: list[ApiTokenRead]
     users: list[UserRead] | None = Field(default=None, description="Admins only.")
+
+
+Role = Literal["owner", "editor", "viewer"]
+
+
+class MemberRead(BaseModel):
+    user_id: int
+    username: str
+    role: Role
+    created_at: datetime
+
+
+class MemberList(BaseModel):
+    project_id: int
+    members: list[MemberRead]
+    your_role: Role | None = Field(
+        description="Your role here (admins and the single-mode local user: owner)."
+    )
+
+
+class MemberAdd(BaseModel):
+    username: str = Field(max_length=80)
+    role: Role = "viewer"
+
+
+class MemberUpdate(BaseModel):
+    role: Role

@@ -22,6 +22,7 @@ from app.security.accounts import get_active_user, user_for_api_token
 from app.security.csrf import SAFE_METHODS, check_csrf, is_scripted
 from app.security.errors import AccessDenied, AuthRequired
 from app.security.modes import Mode, auth_mode
+from app.security.roles import check_project_access, role_of
 from app.security.share_links import LinkUnusable, grant_status
 from app.security.user_sessions import session_is_live
 
@@ -122,7 +123,34 @@ def authorize(request: Request, session: Session, mode: Mode) -> Principal:
     request.state.principal = principal
     if mode == "accounts" and principal.user is None and not is_open(request.url.path):
         authorize_reader(request, session, principal)
+    if mode == "accounts" and principal.user is not None:
+        pid = project_of(request, session)
+        if pid is not None:
+            check_project_access(session, user=principal.user, project_id=pid,
+                                 method=request.method, path=request.url.path)  # fmt: skip
     return principal
+
+
+def member_filter(request: Request) -> UserRead | None:
+    """Whose projects a listing shows: a non-admin account's own; None: every project."""
+    principal = current_principal(request)
+    user = principal.user
+    return user if principal.mode == "accounts" and user and not user.is_admin else None
+
+
+def project_role(request: Request, session: Session, project_id: int) -> str | None:
+    """The request's role in a project (single mode and admins: owner)."""
+    principal = current_principal(request)
+    if principal.mode == "single":
+        return "owner"
+    if principal.user is None:
+        return "viewer" if principal.shared_project_id == project_id else None
+    return role_of(session, user=principal.user, project_id=project_id)
+
+
+def acting_user_id(request: Request) -> int | None:
+    user = current_principal(request).user
+    return user.id if user else None
 
 
 async def access_guard(request: Request, session: SessionDep) -> None:
