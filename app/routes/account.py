@@ -21,7 +21,8 @@ from app.security import accounts as svc
 from app.security import sessions, user_sessions
 from app.security.access import current_principal
 from app.security.errors import AccessDenied, AuthRequired
-from app.services.errors import BadInput
+from app.security.modes import auth_mode
+from app.services.errors import BadInput, NotFound
 from app.web import render
 
 router = APIRouter()
@@ -29,6 +30,8 @@ Text = Annotated[str, Form(max_length=2000)]
 
 
 def _user(request: Request) -> UserRead:
+    if auth_mode() == "single":
+        raise NotFound("single-user mode has no accounts or sessions (AUTH=accounts has)")
     user = current_principal(request).user
     if user is None:
         raise AuthRequired("Sessions and passwords belong to accounts: sign in first.")
