@@ -29,10 +29,12 @@ from app.security.errors import (
     AuthRequired,
     handle_access_denied,
     handle_auth_required,
+    handle_hashing_busy,
 )
 from app.security.headers import HostAndHeadersMiddleware, inline_script_csp
 from app.security.sessions import add_session_middleware
 from app.security.templating import install_template_globals
+from app.security.throttle import HashingBusy
 from app.services.errors import BadInput, Conflict, NotFound
 from app.web import ROOT, is_htmx, templates
 
@@ -100,6 +102,7 @@ def create_app() -> FastAPI:
         app.add_exception_handler(cls, handle_error)
     app.add_exception_handler(AuthRequired, handle_auth_required)
     app.add_exception_handler(AccessDenied, handle_access_denied)
+    app.add_exception_handler(HashingBusy, handle_hashing_busy)
     add_session_middleware(app)
     app.add_middleware(HostAndHeadersMiddleware)  # outermost: unknown Host names stop here
     install_template_globals(templates)

@@ -119,9 +119,10 @@ def setup(
         if password != confirm:
             raise BadInput("the two passwords differ")
         user = svc.create_user(session, username=username, password=password, is_admin=True)
-    except (BadInput, Conflict) as exc:
+    except (BadInput, Conflict, HashingBusy) as exc:
         ctx = {"error": str(exc), "username": username}
-        return render(request, "pages/auth/setup.html", ctx, status_code=422)
+        code = 503 if isinstance(exc, HashingBusy) else 422
+        return render(request, "pages/auth/setup.html", ctx, status_code=code)
     _start(request, session, user)
     return _redirect("/")
 

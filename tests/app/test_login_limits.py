@@ -93,3 +93,11 @@ def test_argon2_parameters_are_sane() -> None:
 
     params = extract_parameters(hash_password("some password"))
     assert params.type.name == "ID" and 19 * 1024 <= params.memory_cost <= 128 * 1024
+
+
+def test_a_busy_password_change_is_503_not_500(accounts_client, one_slot) -> None:  # type: ignore[no-untyped-def]
+    change = {"current_password": ACCOUNT_PASSWORD, "new_password": "a new password"}
+    h = {"X-CSRF-Token": accounts_client.csrf}
+    with throttle.hashing_slot():
+        r = accounts_client.post("/api/v1/me/password", json=change, headers=h)
+    assert r.status_code == 503 and r.headers["retry-after"] == "1" and "busy" in r.text
