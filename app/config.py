@@ -127,6 +127,28 @@ class Settings(BaseSettings):
         description="Base URL written into share links, e.g. https://familiar.example.org. "
         "Default: the address the request came to.",
     )
+    # issue 11: hosts, sign-in limits
+    allowed_hosts: str = Field(
+        default="",
+        description="Extra host names the server answers to, comma-separated (`*.example.org` "
+        "for subdomains, `*` for any). Always allowed: localhost, *.localhost, 127.0.0.1, "
+        "[::1] and PUBLIC_URL's host. In accounts mode with neither set, any host is accepted.",
+    )
+    login_max_failures: int = Field(
+        default=10, ge=1, description="Failed sign-ins per account within LOGIN_WINDOW_S "
+        "before the account's sign-in answers 429 until the window has passed.",
+    )  # fmt: skip
+    login_max_failures_per_ip: int = Field(
+        default=100, ge=1, description="Failed sign-ins per client address within "
+        "LOGIN_WINDOW_S (high: a team behind one proxy shares an address).",
+    )  # fmt: skip
+    login_window_s: float = Field(
+        default=900.0, gt=0, description="The window, in seconds, of the sign-in limits."
+    )
+    password_hash_slots: int = Field(
+        default=4, ge=1, description="Password checks (Argon2id, 64 MiB each) run at the same "
+        "time per web process; more wait up to a second, then get 503 with Retry-After.",
+    )  # fmt: skip
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -21,12 +21,14 @@ from app.ids import bounded_id
 from app.ingest.records import UploadError
 from app.limits import RequestSizeLimit
 from app.routes import (
+    account,
     auth,
     browse,
     estimates,
     jobs,
     judgements,
     manage,
+    members,
     metrics,
     projects,
     results,
@@ -43,9 +45,12 @@ from app.security.errors import (
     AuthRequired,
     handle_access_denied,
     handle_auth_required,
+    handle_hashing_busy,
 )
+from app.security.headers import HostAndHeadersMiddleware, inline_script_csp
 from app.security.sessions import add_session_middleware
 from app.security.templating import install_template_globals
+from app.security.throttle import HashingBusy
 from app.services.errors import BadInput, Conflict, NotFound, TooLarge
 from app.web import ROOT, is_htmx, templates
 
@@ -145,9 +150,11 @@ def create_app() -> FastAPI:
         scans,
         validations,
         auth,
+        account,
         share,
         manage,
         studies,
+        members,
     ):
         app.include_router(module.router)
     for cls in ERROR_STATUS:
@@ -157,8 +164,10 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, handle_request_validation)
     app.add_exception_handler(AuthRequired, handle_auth_required)
     app.add_exception_handler(AccessDenied, handle_access_denied)
+    app.add_exception_handler(HashingBusy, handle_hashing_busy)
     add_session_middleware(app)
-    limit = get_settings().max_request_bytes  # outermost: before sessions, before any read
+    app.add_middleware(HostAndHeadersMiddleware)  # unknown Host names stop here
+    limit = get_settings().max_request_bytes  # outermost (added last): before any read
     app.add_middleware(RequestSizeLimit, max_bytes=limit, respond=handle_error)
     install_template_globals(templates)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
@@ -171,13 +180,15 @@ SWAGGER = "/static/vendor/swagger-ui"
 
 def api_docs() -> HTMLResponse:
     """Swagger UI from the vendored copy; no validator badge (it would call swagger.io)."""
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url="/openapi.json", title="Familiar API",
         swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
         swagger_css_url=f"{SWAGGER}/swagger-ui.css",
         swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
         swagger_ui_parameters={"validatorUrl": None},
     )  # fmt: skip
+    page.headers["content-security-policy"] = inline_script_csp(page.body.decode())
+    return page
 
 
 def healthz() -> Response:

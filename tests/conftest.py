@@ -78,6 +78,7 @@ def settings_env(
     monkeypatch.setenv("MODEL_CACHE", str(model_cache))
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setenv("DEMO", "false")
+    monkeypatch.setenv("ALLOWED_HOSTS", "testserver")  # TestClient's host name
     _clear_caches()
     yield db_url
     _empty_tables(app_db.get_engine())

@@ -1,6 +1,13 @@
 """SQLAlchemy tables, one module per aggregate. Importing this registers them all."""
 
-from app.models.accounts import ApiToken, ShareLink, User
+from app.models.accounts import (
+    ApiToken,
+    LoginFailure,
+    ProjectMember,
+    ShareLink,
+    User,
+    UserSession,
+)
 from app.models.accuracies import Accuracy
 from app.models.jobs import Job
 from app.models.judgements import Judgement
@@ -33,10 +40,12 @@ __all__ = [
     "ApiToken",
     "Evaluation",
     "Job",
+    "LoginFailure",
     "Judgement",
     "OwnAnswer",
     "Prediction",
     "Project",
+    "ProjectMember",
     "Question",
     "Response",
     "Scan",
@@ -55,4 +64,5 @@ __all__ = [
     "User",
     "Validation",
     "ValidationRun",
+    "UserSession",
 ]

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from app.deps import PathId, SessionDep
 from app.schemas.accounts import ApiTokenList, ApiTokenRead, Me, UserRead
 from app.security import accounts as svc
-from app.security import sessions
+from app.security import sessions, user_sessions
 from app.security.access import current_principal
 from app.security.errors import AuthRequired, safe_next
 from app.security.modes import auth_mode
+from app.security.throttle import HashingBusy, TooManyAttempts
 from app.services.errors import BadInput, Conflict
 from app.web import render
 
@@ -51,17 +52,44 @@ def login(
 ) -> HTMLResponse | RedirectResponse:  # fmt: skip
     if auth_mode() == "single":
         return _redirect(safe_next(next_))
-    user = svc.authenticate(session, username=username, password=password)
+    try:
+        user = svc.sign_in_attempt(session, username=username, password=password,
+                                   ip=_client_ip(request))  # fmt: skip
+    except (TooManyAttempts, HashingBusy) as exc:
+        wait = exc.retry_after if isinstance(exc, TooManyAttempts) else 1
+        code = 429 if isinstance(exc, TooManyAttempts) else 503
+        page = _login_form(request, next_=next_, error=str(exc), username=username,
+                           status_code=code)  # fmt: skip
+        page.headers["Retry-After"] = str(wait)
+        return page
     if user is None:
+        session.commit()  # the failure counts, also in the other web processes
         error = "Unknown username or wrong password."
         return _login_form(request, next_=next_, error=error, username=username, status_code=401)
-    session.commit()
-    sessions.sign_in(request, user)
+    _start(request, session, user)
     return _redirect(safe_next(next_))
 
 
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _start(request: Request, session: Session, user: UserRead) -> None:
+    """A server-side session row and the cookie that names it."""
+    token = user_sessions.start_session(
+        session, user_id=user.id, user_agent=request.headers.get("user-agent", ""),
+        ip=_client_ip(request),
+    )  # fmt: skip
+    session.commit()
+    sessions.sign_in(request, user, token)
+
+
 @router.post("/logout", include_in_schema=False)
-def logout(request: Request) -> RedirectResponse:
+def logout(request: Request, session: SessionDep) -> RedirectResponse:
+    """Ends the session on the server too: the old cookie no longer signs anybody in."""
+    if token := sessions.session_token(request):
+        user_sessions.end_session(session, token=token)
+        session.commit()
     sessions.sign_out(request)
     return _redirect("/login" if auth_mode() == "accounts" else "/")
 
@@ -91,11 +119,11 @@ def setup(
         if password != confirm:
             raise BadInput("the two passwords differ")
         user = svc.create_user(session, username=username, password=password, is_admin=True)
-    except (BadInput, Conflict) as exc:
+    except (BadInput, Conflict, HashingBusy) as exc:
         ctx = {"error": str(exc), "username": username}
-        return render(request, "pages/auth/setup.html", ctx, status_code=422)
-    session.commit()
-    sessions.sign_in(request, user)
+        code = 503 if isinstance(exc, HashingBusy) else 422
+        return render(request, "pages/auth/setup.html", ctx, status_code=code)
+    _start(request, session, user)
     return _redirect("/")
 
 

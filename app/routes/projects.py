@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from app.config import get_settings
 from app.deps import PathId, SessionDep
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead
+from app.security.access import acting_user_id, member_filter
 from app.services import projects as svc
 from app.web import render
 
@@ -18,13 +19,20 @@ router = APIRouter()
 
 
 @router.get("/api/v1/projects", response_model=ProjectList, tags=["projects"])
-def api_list_projects(session: SessionDep) -> ProjectList:
-    return svc.list_projects(session)
+def api_list_projects(request: Request, session: SessionDep) -> ProjectList:
+    """The projects you may read (every project in single mode and for admins)."""
+    return svc.list_projects(session, member_id=_member_id(request))
+
+
+def _member_id(request: Request) -> int | None:
+    user = member_filter(request)
+    return user.id if user else None
 
 
 @router.post("/api/v1/projects", response_model=ProjectRead, status_code=201, tags=["projects"])
-def api_create_project(data: ProjectCreate, session: SessionDep) -> ProjectRead:
-    project = svc.create_project(session, data=data)
+def api_create_project(request: Request, data: ProjectCreate, session: SessionDep) -> ProjectRead:
+    """A new project; in accounts mode you are its owner."""
+    project = svc.create_project(session, data=data, owner_id=acting_user_id(request))
     session.commit()
     return svc.project_read(session, project)
 
@@ -36,7 +44,7 @@ def api_get_project(project_id: PathId, session: SessionDep) -> ProjectPage:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request, session: SessionDep) -> HTMLResponse:
-    data = svc.list_projects(session)
+    data = svc.list_projects(session, member_id=_member_id(request))
     return render(
         request, "pages/projects/index.html",
         {"page": data, "default_model": get_settings().default_model, "errors": None},
@@ -58,11 +66,11 @@ def create_project_form(
         errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         return render(
             request, "pages/projects/index.html",
-            {"page": svc.list_projects(session), "errors": errors,
+            {"page": svc.list_projects(session, member_id=_member_id(request)), "errors": errors,
              "default_model": get_settings().default_model},
             status_code=422,
         )  # fmt: skip
-    project = svc.create_project(session, data=data)
+    project = svc.create_project(session, data=data, owner_id=acting_user_id(request))
     session.commit()
     return RedirectResponse(f"/projects/{project.id}", status_code=303)
 

@@ -92,3 +92,65 @@ class StudyShareLinkCreate(BaseModel):
         description="Days until the link stops working (default: never).",
     )
     label: str = Field(default="", max_length=200, description="A note: who the link is for.")
+
+
+# issue 11: sessions, the account page, project members.
+
+
+class SessionRead(BaseModel):
+    id: int
+    user_agent: str
+    ip: str
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None
+    current: bool = Field(description="The session this request came with.")
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionRead]
+
+
+class SessionsRevoked(BaseModel):
+    revoked: int = Field(description="How many sessions were ended.")
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=2000)
+    new_password: str = Field(max_length=2000)
+
+
+class AccountPage(BaseModel):
+    """The account page: who you are, your sessions and API tokens; admins see every user."""
+
+    user: UserRead
+    sessions: list[SessionRead]
+    tokens: list[ApiTokenRead]
+    users: list[UserRead] | None = Field(default=None, description="Admins only.")
+
+
+Role = Literal["owner", "editor", "viewer"]
+
+
+class MemberRead(BaseModel):
+    user_id: int
+    username: str
+    role: Role
+    created_at: datetime
+
+
+class MemberList(BaseModel):
+    project_id: int
+    members: list[MemberRead]
+    your_role: Role | None = Field(
+        description="Your role here (admins and the single-mode local user: owner)."
+    )
+
+
+class MemberAdd(BaseModel):
+    username: str = Field(max_length=80)
+    role: Role = "viewer"
+
+
+class MemberUpdate(BaseModel):
+    role: Role

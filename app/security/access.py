@@ -24,7 +24,9 @@ from app.security.accounts import get_active_user, user_for_api_token
 from app.security.csrf import SAFE_METHODS, check_csrf, is_scripted
 from app.security.errors import AccessDenied, AuthRequired
 from app.security.modes import Mode, auth_mode
+from app.security.roles import check_project_access, role_of
 from app.security.share_links import LinkUnusable, grant_status
+from app.security.user_sessions import session_is_live
 
 OPEN_PREFIXES = ("/static/", "/s/")
 OPEN_PATHS = frozenset(
@@ -80,10 +82,11 @@ def resolve_principal(request: Request, session: Session, mode: Mode) -> Princip
         if user is None:
             raise AuthRequired("The API token is not valid or was revoked.", api=True)
         return Principal(mode, user=user, via_bearer=True)
-    uid = sessions.session_user_id(request)
-    user = get_active_user(session, user_id=uid) if uid is not None else None
+    uid, sid = sessions.session_user_id(request), sessions.session_token(request)
+    live = uid is not None and sid is not None and session_is_live(session, token=sid, user_id=uid)
+    user = get_active_user(session, user_id=uid) if live and uid is not None else None
     if uid is not None and user is None:
-        sessions.forget_user(request)
+        sessions.forget_user(request)  # signed out elsewhere, revoked, expired or deactivated
     return Principal(mode, user=user, grants=sessions.share_grants(request))
 
 
@@ -104,19 +107,25 @@ def authorize_reader(request: Request, session: Session, principal: Principal) -
     path = request.url.path
     safe = request.method in SAFE_METHODS
     study = STUDY_PATH.match(path) if safe and not MANAGE.match(path) else None
-    if study is not None:
-        status = grant_status(session, link_ids=principal.grants, study_id=int(study.group(1)))
+    study_id = bounded_id(study.group(1)) if study is not None else None
+    if study_id is not None:
+        status = grant_status(session, link_ids=principal.grants, study_id=study_id)
         if status == "active":
-            principal.shared_study_id = int(study.group(1))
+            principal.shared_study_id = study_id
             return
         if status is not None:
             raise AccessDenied(str(LinkUnusable(status)), kind=status)
     pid = project_of(request, session) if safe else None
     if pid is not None and not MANAGE.match(path):
-        status = grant_status(session, link_ids=principal.grants, project_id=pid)
+        status = grant_status(session, link_ids=principal.grants, project_id=pid, path=path)
         if status == "active":
             principal.shared_project_id = pid
             return
+        if status == "elsewhere":
+            raise AccessDenied(
+                "Your share link opens one scan's result only; the rest of this project is "
+                "not shared with you. Sign in, or ask for a link to the project."
+            )
         if status is not None:
             raise AccessDenied(str(LinkUnusable(status)), kind=status)
     if principal.grants and request.method not in SAFE_METHODS:
@@ -129,7 +138,34 @@ def authorize(request: Request, session: Session, mode: Mode) -> Principal:
     request.state.principal = principal
     if mode == "accounts" and principal.user is None and not is_open(request.url.path):
         authorize_reader(request, session, principal)
+    if mode == "accounts" and principal.user is not None:
+        pid = project_of(request, session)
+        if pid is not None:
+            check_project_access(session, user=principal.user, project_id=pid,
+                                 method=request.method, path=request.url.path)  # fmt: skip
     return principal
+
+
+def member_filter(request: Request) -> UserRead | None:
+    """Whose projects a listing shows: a non-admin account's own; None: every project."""
+    principal = current_principal(request)
+    user = principal.user
+    return user if principal.mode == "accounts" and user and not user.is_admin else None
+
+
+def project_role(request: Request, session: Session, project_id: int) -> str | None:
+    """The request's role in a project (single mode and admins: owner)."""
+    principal = current_principal(request)
+    if principal.mode == "single":
+        return "owner"
+    if principal.user is None:
+        return "viewer" if principal.shared_project_id == project_id else None
+    return role_of(session, user=principal.user, project_id=project_id)
+
+
+def acting_user_id(request: Request) -> int | None:
+    user = current_principal(request).user
+    return user.id if user else None
 
 
 async def access_guard(request: Request, session: SessionDep) -> None:

@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import ApiToken, User
-from app.schemas.accounts import ApiTokenList, ApiTokenRead, UserRead
+from app.schemas.accounts import AccountPage, ApiTokenList, ApiTokenRead, UserRead
 from app.security.passwords import hash_password, needs_rehash, password_problem, verify_password
+from app.security.throttle import check_login_allowed, clear_failures, record_failure
 from app.security.tokens import hash_token, new_token
+from app.security.user_sessions import list_sessions, revoke_all_sessions
 from app.services.errors import BadInput, Conflict, NotFound
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
@@ -58,6 +60,36 @@ def authenticate(session: Session, *, username: str, password: str) -> UserRead 
     return UserRead.model_validate(user)
 
 
+def sign_in_attempt(session: Session, *, username: str, password: str, ip: str) -> UserRead | None:
+    """authenticate() under the sign-in limits: raises TooManyAttempts before any hashing
+    once the account or the address used up its failures; records each failure."""
+    check_login_allowed(session, username=username, ip=ip)
+    user = authenticate(session, username=username, password=password)
+    if user is None:
+        record_failure(session, username=username, ip=ip)
+    else:
+        clear_failures(session, username=username)
+    return user
+
+
+def change_password(
+    session: Session, *, user_id: int, current: str, new: str, keep_session: str | None
+) -> int:
+    """Set a new password (the current one must match); every other session is signed out.
+    Returns how many sessions were ended."""
+    user = session.get(User, user_id)
+    if user is None or not verify_password(user.password_hash, current):
+        raise BadInput("the current password is wrong")
+    if problem := password_problem(new):
+        raise BadInput(problem)
+    user.password_hash = hash_password(new)
+    return revoke_all_sessions(session, user_id=user_id, keep_token=keep_session)
+
+
+def list_users(session: Session) -> list[UserRead]:
+    return [UserRead.model_validate(u) for u in session.scalars(select(User).order_by(User.id))]
+
+
 def get_active_user(session: Session, *, user_id: int) -> UserRead | None:
     user = session.get(User, user_id)
     return UserRead.model_validate(user) if user is not None and user.is_active else None
@@ -97,3 +129,12 @@ def revoke_api_token(session: Session, *, user_id: int, token_id: int) -> ApiTok
         raise NotFound(f"API token {token_id} not found")
     row.revoked_at = row.revoked_at or datetime.now(UTC)
     return ApiTokenRead.model_validate(row)
+
+
+def account_page(session: Session, *, user: UserRead, current: str | None) -> AccountPage:
+    """The account page and its JSON twin: sessions, tokens; every user for an admin."""
+    return AccountPage(
+        user=user, sessions=list_sessions(session, user_id=user.id, current=current).sessions,
+        tokens=list_api_tokens(session, user_id=user.id).tokens,
+        users=list_users(session) if user.is_admin else None,
+    )  # fmt: skip

@@ -68,3 +68,13 @@ async def handle_access_denied(request: Request, exc: Exception) -> Response:
         return templates.TemplateResponse(request, "partials/_error.html", ctx, status_code=403)
     ctx = {"detail": exc.detail, "kind": exc.kind}
     return templates.TemplateResponse(request, "pages/auth/denied.html", ctx, status_code=403)
+
+
+async def handle_hashing_busy(request: Request, exc: Exception) -> Response:
+    """Every password-hashing slot is taken (app.security.throttle): 503, try again soon."""
+    headers = {"Retry-After": "1"}
+    if _is_api(request):
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
+    ctx = {"status": 503, "error": {"detail": str(exc)}, "project": None}
+    name = "partials/_error.html" if is_htmx(request) else "pages/error.html"
+    return templates.TemplateResponse(request, name, ctx, status_code=503, headers=headers)

@@ -50,11 +50,12 @@ def _session(request: Request) -> dict:  # type: ignore[type-arg]
     return request.session if "session" in request.scope else {}
 
 
-def sign_in(request: Request, user: UserRead) -> None:
-    """A fresh session for `user` (no fixation: everything from before is dropped)."""
+def sign_in(request: Request, user: UserRead, token: str) -> None:
+    """A fresh session for `user` (no fixation: everything from before is dropped); `token`
+    names its server-side row (app.security.user_sessions), checked on every request."""
     session = _session(request)
     session.clear()
-    session.update(uid=user.id, csrf=secrets.token_urlsafe(32))
+    session.update(uid=user.id, sid=token, csrf=secrets.token_urlsafe(32))
 
 
 def sign_out(request: Request) -> None:
@@ -66,8 +67,14 @@ def session_user_id(request: Request) -> int | None:
     return uid if isinstance(uid, int) else None
 
 
+def session_token(request: Request) -> str | None:
+    sid = _session(request).get("sid")
+    return sid if isinstance(sid, str) else None
+
+
 def forget_user(request: Request) -> None:
     _session(request).pop("uid", None)
+    _session(request).pop("sid", None)
 
 
 def add_grant(request: Request, link_id: int) -> None:

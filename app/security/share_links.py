@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -153,12 +155,22 @@ def open_share_link(session: Session, *, token: str) -> ShareLinkRead:
     return share_link_read(session, link)
 
 
+def covers(link: ShareLink, path: str) -> bool:
+    """A project link opens every page of its project; a scan link only that scan's pages;
+    a study link (no project) is checked by study, not by path."""
+    if link.scan_id is None:
+        return True
+    scope = rf"^(?:/api/v1)?/projects/{link.project_id}/scans/{link.scan_id}(?:[/.]|$)"
+    return re.match(scope, path) is not None
+
+
 def grant_status(
     session: Session, *, link_ids: list[int], project_id: int | None = None,
-    study_id: int | None = None,
-) -> LinkStatus | None:  # fmt: skip
-    """Whether the session's links still open `project_id` (or `study_id`): active, revoked,
-    expired or None."""
+    study_id: int | None = None, path: str = "",
+) -> LinkStatus | Literal["elsewhere"] | None:  # fmt: skip
+    """Whether the session's links still open `path` of `project_id` (or `study_id`):
+    active, revoked, expired, `elsewhere` (a scan link, and this page is not that scan's)
+    or None."""
     if not link_ids:
         return None
     column, wanted = (
@@ -168,8 +180,8 @@ def grant_status(
     rows = session.scalars(
         select(ShareLink).where(ShareLink.id.in_(link_ids), column == wanted)
     ).all()
-    found = {link_status(r) for r in rows}
+    found = {link_status(r) for r in rows if covers(r, path)}
     for status in ("active", "revoked", "expired"):
         if status in found:
             return status  # type: ignore[return-value]
-    return None
+    return "elsewhere" if rows else None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.ingest.matching import RULES
 from app.ingest.repeats import describe_repeats
-from app.models import Project, Question, Response, Scan, Strategy
+from app.models import Project, ProjectMember, Question, Response, Scan, Strategy
 from app.schemas.estimates import QueueEntry
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead, StrategyRead
 from app.schemas.scans import ScanRead
@@ -18,7 +18,10 @@ from app.services.errors import BadInput, Conflict, NotFound
 from app.services.jobs import list_jobs
 
 
-def create_project(session: Session, *, data: ProjectCreate, is_demo: bool = False) -> Project:
+def create_project(
+    session: Session, *, data: ProjectCreate, is_demo: bool = False, owner_id: int | None = None
+) -> Project:
+    """A new project; `owner_id` (the signed-in creator) becomes its owner."""
     project = Project(
         name=data.name.strip(),
         description=data.description.strip(),
@@ -27,6 +30,9 @@ def create_project(session: Session, *, data: ProjectCreate, is_demo: bool = Fal
     )
     session.add(project)
     session.flush()
+    if owner_id is not None:
+        session.add(ProjectMember(project_id=project.id, user_id=owner_id, role="owner"))
+        session.flush()
     return project
 
 
@@ -70,9 +76,14 @@ def project_read(session: Session, project: Project) -> ProjectRead:
     )
 
 
-def list_projects(session: Session) -> ProjectList:
-    """Every project with its counts, in three queries however many projects there are."""
-    rows = session.scalars(select(Project).order_by(Project.id.desc())).all()
+def list_projects(session: Session, *, member_id: int | None = None) -> ProjectList:
+    """Every project (or those `member_id` is a member of) with its counts, in three
+    queries however many projects there are."""
+    query = select(Project).order_by(Project.id.desc())
+    if member_id is not None:
+        mine = select(ProjectMember.project_id).where(ProjectMember.user_id == member_id)
+        query = query.where(Project.id.in_(mine))
+    rows = session.scalars(query).all()
     strategies = _counts(session, Strategy.project_id, Strategy.id)
     questions = _counts(session, Question.project_id, Question.id)
     return ProjectList(projects=[

@@ -74,4 +74,12 @@
     if (form) setupUpload(form);
   });
   document.addEventListener("htmx:afterSwap", function (e) { renderMath(e.target); });
+  // Inline handlers are not allowed by the Content-Security-Policy: these replace them.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.target;
+    if (e.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) form.reset();
+  });
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches && e.target.matches("[data-select-on-focus]")) e.target.select();
+  });
 })();

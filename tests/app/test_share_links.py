@@ -134,7 +134,17 @@ def test_scan_link_opens_the_scan(accounts_client, anon_client) -> None:  # type
     r = _open(anon_client, link)
     assert r.headers["location"] == link["path"]
     assert anon_client.get(link["path"]).status_code == 200
-    assert anon_client.get(f"/projects/{ids['pid']}").status_code == 200  # the whole project
+    pid, sid = ids["pid"], ids["sid"]
+    for url in (
+        f"/api/v1/projects/{pid}/scans/{sid}",
+        f"/projects/{pid}/scans/{sid}?metric=ppl",
+    ):
+        assert anon_client.get(url).status_code == 200, url
+    # The scan, not the whole project: strategies, questions, other scans stay closed.
+    for url in (f"/projects/{pid}", f"/api/v1/projects/{pid}", f"/api/v1/projects/{pid}/questions",
+                f"/projects/{pid}/scans/{sid}0", f"/api/v1/projects/{pid}/scans"):  # fmt: skip
+        r = anon_client.get(url)
+        assert r.status_code == 403 and "one scan" in r.text, url
     wrong = accounts_client.post(
         f"/api/v1/projects/{ids['other']}/share-links", json={"scan_id": ids["sid"]},
         headers={"X-CSRF-Token": accounts_client.csrf},

@@ -18,7 +18,7 @@ def test_health_answers_while_a_big_upload_is_parsed(settings_env: str) -> None:
 
     async def scenario() -> tuple[float, float]:
         transport = httpx.ASGITransport(app=create_app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             pid = (await client.post("/api/v1/projects", json={"name": "big"})).json()["id"]
             started = time.perf_counter()
             upload = asyncio.create_task(client.post(
