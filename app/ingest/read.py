@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.ingest.formats import NO_LIMITS, DecodeLimits, Row, decode_rows
+from app.ingest.golds import repaired_gold
 from app.ingest.layouts import CHAT_LAYOUTS, resolve_mapping, split_chat
 from app.ingest.records import FieldMapping, ParsedFile, Record, UploadError, refuse_nul
 
@@ -53,6 +54,7 @@ class Notes:
     """Things worth telling the user that do not stop the upload."""
 
     empty_responses: list[int] = field(default_factory=list)
+    repaired_golds: list[int] = field(default_factory=list)
     dropped_system: int = 0
     with_history: int = 0
 
@@ -63,6 +65,12 @@ class Notes:
             out.append(
                 f"{len(self.empty_responses)} record(s) have an empty response ({lines}); "
                 "they will be flagged when scored"
+            )
+        if self.repaired_golds:
+            lines = _lines(self.repaired_golds)
+            out.append(
+                f"{len(self.repaired_golds)} gold answer(s) were cut at a thousands comma "
+                f"({lines}); the full number was taken from the row's final-answer line"
             )
         if self.dropped_system:
             out.append(f"system turns in {self.dropped_system} conversation(s) were left out")
@@ -114,12 +122,16 @@ def _record(
         response = _response(filename, line, row, mapping)
     if not response.strip():
         notes.empty_responses.append(line)
+    gold = _optional(filename, line, row, mapping.gold)
+    if (full := repaired_gold(gold, response)) is not None:
+        gold = full
+        notes.repaired_golds.append(line)
     return Record(
         question=question,
         response=response,
         line=line,
         source_id=_source_id(filename, line, row, mapping.id),
-        gold=_optional(filename, line, row, mapping.gold),
+        gold=gold,
         strategy=_strategy(filename, line, row, mapping.strategy),
         correct=_verdict(filename, line, row, mapping.correct),
         category=_optional(filename, line, row, mapping.category),

@@ -3,6 +3,7 @@ external URL. The pages come from walking the app's routers, so a new page is ch
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.routing import APIRoute
@@ -41,10 +42,19 @@ def test_no_served_page_references_an_external_url(client, session) -> None:  # 
     pid, sid = standard(client, session)
     job = create_job(session, kind="analyze", project_id=pid, spec={})
     session.commit()
+    test = [{"question": f"What is {i} times 7?", "gold_label": "42"} for i in range(4)]
+    files = {"file": ("test.json", json.dumps(test).encode(), "application/json")}
+    assert client.post(f"/api/v1/projects/{pid}/test-set", files=files).status_code == 201
+    body = {"seeds": 1, "train_examples": 4, "val_examples": 2}
+    validation = client.post(f"/api/v1/projects/{pid}/validations", json=body).json()
+    evaluation = client.get(f"/api/v1/projects/{pid}/validations/{validation['id']}").json()
+    study = client.post("/api/v1/studies", json={"name": "s", "project_ids": [pid]}).json()
     ids = {
         "project_id": pid, "scan_id": sid, "job_id": job.id, "token": "not-a-token",
         "question_id": question_ids(session, pid)[0],
         "strategy_id": session.query(Strategy.id).filter_by(project_id=pid).first()[0],
+        "validation_id": validation["id"], "evaluation_id": evaluation["evaluations"][0]["id"],
+        "study_id": study["id"],
     }  # fmt: skip
     assets: set[str] = set()
     for path in page_paths():

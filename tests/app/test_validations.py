@@ -39,7 +39,7 @@ def _start(client, pid: int, **spec) -> dict:  # type: ignore[no-untyped-def]
     return r.json()
 
 
-def test_gsm8k_test_file_is_read_with_its_gold(client) -> None:  # type: ignore[no-untyped-def]
+def test_gsm8k_test_file_is_read_with_its_gold(client, session: Session) -> None:  # type: ignore[no-untyped-def]
     pid = _project(client)
     data = GSM8K.read_bytes()
     r = client.post(
@@ -51,6 +51,13 @@ def test_gsm8k_test_file_is_read_with_its_gold(client) -> None:  # type: ignore[
     assert body["n_questions"] == len(json.loads(data)) == 1319
     assert body["sample"][0]["gold"] == "18.0" and "Janet" in body["sample"][0]["question"]
     assert body["n_overlapping_training"] == 0
+    # 14 golds of the file are cut at a thousands comma ("2.0" for "2,125"); read in full
+    golds = session.scalars(select(TestQuestion.gold).order_by(TestQuestion.position)).all()
+    finals = [r["answer"].rsplit("Final Answer:", 1)[1] for r in json.loads(data)]
+    grouped = [i for i, f in enumerate(finals) if "," in f]
+    assert len(grouped) >= 14
+    for i in grouped:
+        assert float(golds[i]) == float(finals[i].replace(",", "").strip(" $.")), i
 
 
 def test_a_test_set_without_gold_is_refused(client, session: Session) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """imported metrics and question categories
 
-Revision ID: 0011
-Revises: 0012 (0007 before issue-13b was merged in; the lead re-chains)
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 13:40:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0012"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
