@@ -21,7 +21,7 @@ TWINS = {
     "/projects/{project_id}/strategies/{strategy_id}":
         "/api/v1/projects/{project_id}/strategies/{strategy_id}/responses",
     "/projects/{project_id}/share": "/api/v1/projects/{project_id}/share-links",
-    "/studies/{study_id}/share": "/api/v1/studies/{study_id}/share-links",
+    "/studies/{study_id:int}/share": "/api/v1/studies/{study_id:int}/share-links",
 }  # fmt: skip
 NOT_PAGES = {"/login", "/setup", "/s/{token}", "/healthz", "/docs"}  # forms, redirects, API docs
 

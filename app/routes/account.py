@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.accounts import (
     AccountPage,
     PasswordChange,
@@ -69,8 +69,9 @@ def api_list_sessions(request: Request, session: SessionDep) -> SessionList:
     return user_sessions.list_sessions(session, user_id=_user(request).id, current=current)
 
 
-@router.delete("/api/v1/me/sessions/{session_id}", response_model=SessionRead, tags=["accounts"])
-def api_revoke_session(request: Request, session_id: int, session: SessionDep) -> SessionRead:
+@router.delete("/api/v1/me/sessions/{session_id:int}", response_model=SessionRead,
+               tags=["accounts"])  # fmt: skip
+def api_revoke_session(request: Request, session_id: PathId, session: SessionDep) -> SessionRead:
     """End one of your sessions (a browser you signed in on); it is signed out at once."""
     ended = user_sessions.revoke_session(session, user_id=_user(request).id,
                                          session_id=session_id)  # fmt: skip
@@ -102,7 +103,7 @@ def api_change_password(
 
 @router.post("/api/v1/users/{user_id}/sessions/revoke-all", response_model=SessionsRevoked,
              tags=["accounts"])  # fmt: skip
-def api_sign_user_out(request: Request, user_id: int, session: SessionDep) -> SessionsRevoked:
+def api_sign_user_out(request: Request, user_id: PathId, session: SessionDep) -> SessionsRevoked:
     """Admins: sign a user out everywhere (their API tokens stay valid)."""
     _admin(request)
     n = user_sessions.revoke_all_sessions(session, user_id=user_id)
@@ -120,7 +121,9 @@ def account(request: Request, session: SessionDep, done: str = "") -> HTMLRespon
 
 
 @router.post("/account/sessions/{session_id}/revoke", include_in_schema=False)
-def revoke_session_form(request: Request, session_id: int, session: SessionDep) -> RedirectResponse:
+def revoke_session_form(
+    request: Request, session_id: PathId, session: SessionDep
+) -> RedirectResponse:
     user_sessions.revoke_session(session, user_id=_user(request).id, session_id=session_id)
     session.commit()
     return _back("session")
@@ -155,7 +158,7 @@ def change_password_form(
 
 
 @router.post("/account/users/{user_id}/sign-out", include_in_schema=False)
-def sign_user_out_form(request: Request, user_id: int, session: SessionDep) -> RedirectResponse:
+def sign_user_out_form(request: Request, user_id: PathId, session: SessionDep) -> RedirectResponse:
     _admin(request)
     user_sessions.revoke_all_sessions(session, user_id=user_id)
     session.commit()

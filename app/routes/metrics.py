@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from app.db import session_scope
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.categories import CategoryPage
 from app.schemas.metrics import MetricsPage, MetricUploadResult
 from app.schemas.scans import ScanRead
@@ -40,13 +40,13 @@ def _read(file: UploadFile) -> tuple[str, bytes]:
 
 
 @router.get("/api/v1/projects/{project_id}/metrics", response_model=MetricsPage, tags=["metrics"])
-def api_metrics(project_id: int, session: SessionDep) -> MetricsPage:
+def api_metrics(project_id: PathId, session: SessionDep) -> MetricsPage:
     """The project's imported metrics: direction, source file and time, strategy means."""
     return metrics.get_metrics_page(session, project_id=project_id)
 
 
 @router.get("/projects/{project_id}/metrics", response_class=HTMLResponse, include_in_schema=False)
-def metrics_page(request: Request, project_id: int, session: SessionDep) -> HTMLResponse:
+def metrics_page(request: Request, project_id: PathId, session: SessionDep) -> HTMLResponse:
     data = metrics.get_metrics_page(session, project_id=project_id)
     return render(request, "pages/metrics/index.html", {"page": data},
                   json_url=f"/api/v1/projects/{project_id}/metrics")  # fmt: skip
@@ -57,7 +57,11 @@ def metrics_page(request: Request, project_id: int, session: SessionDep) -> HTML
     tags=["metrics"],
 )  # fmt: skip
 def api_upload_metrics(
-    project_id: int, session: SessionDep, file: FileF, name: NameF = "", direction: DirectionF = ""
+    project_id: PathId,
+    session: SessionDep,
+    file: FileF,
+    name: NameF = "",
+    direction: DirectionF = "",
 ) -> MetricUploadResult:
     """All or nothing: `strategy`, `value`, optional `metric`, `question_id` (or `question`),
     `direction`, `sample`; replaces imported metrics of the same name."""
@@ -70,7 +74,7 @@ def api_upload_metrics(
 
 @router.post("/projects/{project_id}/metrics", include_in_schema=False)
 def upload_metrics_form(
-    project_id: int, session: SessionDep, file: Annotated[UploadFile, File()],
+    project_id: PathId, session: SessionDep, file: Annotated[UploadFile, File()],
     name: Annotated[str, Form()] = "", direction: Annotated[str, Form()] = "",
 ) -> RedirectResponse:  # fmt: skip
     filename, data = _read(file)
@@ -81,14 +85,14 @@ def upload_metrics_form(
 
 
 @router.delete("/api/v1/projects/{project_id}/metrics/{name}", tags=["metrics"])
-def api_delete_metric(project_id: int, name: str, session: SessionDep) -> dict[str, int]:
+def api_delete_metric(project_id: PathId, name: str, session: SessionDep) -> dict[str, int]:
     deleted = metrics.delete_metric(session, project_id=project_id, name=name)
     session.commit()
     return {"deleted_values": deleted}
 
 
 @router.post("/projects/{project_id}/metrics/{name}/delete", include_in_schema=False)
-def delete_metric_form(project_id: int, name: str, session: SessionDep) -> RedirectResponse:
+def delete_metric_form(project_id: PathId, name: str, session: SessionDep) -> RedirectResponse:
     metrics.delete_metric(session, project_id=project_id, name=name)
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/metrics", status_code=303)
@@ -102,7 +106,7 @@ def delete_metric_form(project_id: int, name: str, session: SessionDep) -> Redir
     tags=["scans"],
 )  # fmt: skip
 def api_import_scan(
-    project_id: int, session: SessionDep,
+    project_id: PathId, session: SessionDep,
     file: Annotated[UploadFile, File(description="results.json of `familiar scan`")],
 ) -> ScanRead:  # fmt: skip
     """A headless run's results.json as a finished scan; refused (nothing stored) when its
@@ -115,7 +119,7 @@ def api_import_scan(
 
 @router.post("/projects/{project_id}/scans/import", include_in_schema=False)
 def import_scan_form(
-    project_id: int, session: SessionDep, file: Annotated[UploadFile, File()]
+    project_id: PathId, session: SessionDep, file: Annotated[UploadFile, File()]
 ) -> RedirectResponse:
     filename, data = _read(file)
     scan = import_results(session, project_id=project_id, filename=filename, data=data)
@@ -131,7 +135,7 @@ def import_scan_form(
     tags=["results"],
 )  # fmt: skip
 def api_categories(
-    project_id: int, scan_id: int, session: SessionDep, metric: MetricQ = None
+    project_id: PathId, scan_id: PathId, session: SessionDep, metric: MetricQ = None
 ) -> CategoryPage:
     """Category x strategy heatmaps (metric, accuracy), the pick per category, the losses."""
     return cat.get_category_page(session, project_id=project_id, scan_id=scan_id, metric=metric)
@@ -142,7 +146,11 @@ def api_categories(
     include_in_schema=False,
 )  # fmt: skip
 def categories_page(
-    request: Request, project_id: int, scan_id: int, session: SessionDep, metric: MetricQ = None
+    request: Request,
+    project_id: PathId,
+    scan_id: PathId,
+    session: SessionDep,
+    metric: MetricQ = None,
 ) -> HTMLResponse:
     data = cat.get_category_page(session, project_id=project_id, scan_id=scan_id, metric=metric)
     json_url = f"/api/v1/projects/{project_id}/scans/{scan_id}/categories?metric={data.metric}"
@@ -151,7 +159,7 @@ def categories_page(
 
 @router.get("/api/v1/projects/{project_id}/scans/{scan_id}/category-mix.jsonl", tags=["exports"])
 def export_category_mix(
-    project_id: int, scan_id: int, session: SessionDep, metric: MetricQ = None,
+    project_id: PathId, scan_id: PathId, session: SessionDep, metric: MetricQ = None,
     form: FormQ = "messages",
 ) -> Response:  # fmt: skip
     """Training file: every question answered by its category's pick (else the overall pick)."""

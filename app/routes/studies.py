@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.routes.share import NO_LEAK, _base_url, _user_id, reach_note
 from app.schemas.accounts import (
     ShareLinkCreated,
@@ -19,6 +19,8 @@ from app.schemas.accounts import (
 )
 from app.schemas.studies import StudyCreate, StudyForm, StudyList, StudyPage, StudyRead, StudyUpdate
 from app.security import share_links as links
+from app.security.access import member_filter
+from app.security.study_access import member_project_ids
 from app.services.errors import BadInput
 from app.services.results.exports import Download
 from app.services.studies import crud, exports
@@ -26,6 +28,11 @@ from app.services.studies.page import get_study_page, parse_thresholds
 from app.web import is_htmx, render
 
 router = APIRouter()
+
+
+def _allowed(request: Request, session: SessionDep) -> set[int] | None:
+    """The projects this user may put in a study or see in one (None: every project)."""
+    return member_project_ids(session, member_filter(request))
 
 
 def _errors(exc: ValidationError) -> str:
@@ -36,32 +43,35 @@ def _errors(exc: ValidationError) -> str:
 
 
 @router.get("/api/v1/studies", response_model=StudyList, tags=["studies"])
-def api_list_studies(session: SessionDep) -> StudyList:
-    return crud.list_studies(session)
+def api_list_studies(request: Request, session: SessionDep) -> StudyList:
+    return crud.list_studies(session, allowed=_allowed(request, session))
 
 
 @router.post("/api/v1/studies", response_model=StudyRead, status_code=201, tags=["studies"])
 def api_create_study(request: Request, data: StudyCreate, session: SessionDep) -> StudyRead:
-    study = crud.create_study(session, data=data, created_by_id=_user_id(request))
+    study = crud.create_study(
+        session, data=data, created_by_id=_user_id(request), allowed=_allowed(request, session)
+    )
     session.commit()
     return crud.study_read(session, study)
 
 
 @router.get("/studies", response_class=HTMLResponse, include_in_schema=False)
 def studies_page(request: Request, session: SessionDep) -> HTMLResponse:
-    return render(request, "pages/studies/index.html", {"page": crud.list_studies(session)},
+    page = crud.list_studies(session, allowed=_allowed(request, session))
+    return render(request, "pages/studies/index.html", {"page": page},
                   json_url="/api/v1/studies")  # fmt: skip
 
 
 @router.get("/api/v1/studies/new", response_model=StudyForm, tags=["studies"])
-def api_new_study_form(session: SessionDep) -> StudyForm:
+def api_new_study_form(request: Request, session: SessionDep) -> StudyForm:
     """What the create form offers: every project, with its accuracies and metrics."""
-    return crud.study_form(session)
+    return crud.study_form(session, allowed=_allowed(request, session))
 
 
 @router.get("/studies/new", response_class=HTMLResponse, include_in_schema=False)
 def new_study_page(request: Request, session: SessionDep) -> HTMLResponse:
-    return _form_page(request, crud.study_form(session), None)
+    return _form_page(request, crud.study_form(session, allowed=_allowed(request, session)), None)
 
 
 def _form_page(request: Request, form: StudyForm, error: str | None,
@@ -91,11 +101,18 @@ def create_study_form(
     values = {"name": name, "description": description, "thresholds": thresholds}
     try:
         data = StudyCreate(**_form_fields(name, description, thresholds, project_ids or []))  # type: ignore[arg-type]
-        study = crud.create_study(session, data=data, created_by_id=_user_id(request))
+        study = crud.create_study(
+            session, data=data, created_by_id=_user_id(request), allowed=_allowed(request, session)
+        )
     except (ValidationError, BadInput) as exc:
         session.rollback()
         msg = _errors(exc) if isinstance(exc, ValidationError) else str(exc)
-        return _form_page(request, _reselected(crud.study_form(session), project_ids), msg, values)
+        return _form_page(
+            request,
+            _reselected(crud.study_form(session, allowed=_allowed(request, session)), project_ids),
+            msg,
+            values,
+        )
     session.commit()
     return RedirectResponse(f"/studies/{study.id}", status_code=303)
 
@@ -109,15 +126,17 @@ def _reselected(form: StudyForm, ids: list[int] | None) -> StudyForm:
 # --- one study ---------------------------------------------------------------------------
 
 
-@router.get("/api/v1/studies/{study_id}", response_model=StudyPage, tags=["studies"])
-def api_study_page(study_id: int, session: SessionDep, thresholds: str | None = None) -> StudyPage:
+@router.get("/api/v1/studies/{study_id:int}", response_model=StudyPage, tags=["studies"])
+def api_study_page(
+    study_id: PathId, session: SessionDep, thresholds: str | None = None
+) -> StudyPage:
     """Every number of the study; ``?thresholds=2,4`` overrides the study's spreads."""
     return get_study_page(session, study_id=study_id, thresholds=thresholds)
 
 
-@router.get("/studies/{study_id}", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/studies/{study_id:int}", response_class=HTMLResponse, include_in_schema=False)
 def study_page(
-    request: Request, study_id: int, session: SessionDep, thresholds: str | None = None
+    request: Request, study_id: PathId, session: SessionDep, thresholds: str | None = None
 ) -> HTMLResponse:
     page = get_study_page(session, study_id=study_id, thresholds=thresholds)
     query = f"?thresholds={thresholds}" if thresholds else ""
@@ -125,34 +144,42 @@ def study_page(
                   json_url=f"/api/v1/studies/{study_id}{query}")  # fmt: skip
 
 
-@router.patch("/api/v1/studies/{study_id}", response_model=StudyRead, tags=["studies"])
-def api_update_study(study_id: int, data: StudyUpdate, session: SessionDep) -> StudyRead:
-    study = crud.update_study(session, study_id=study_id, data=data)
+@router.patch("/api/v1/studies/{study_id:int}", response_model=StudyRead, tags=["studies"])
+def api_update_study(
+    request: Request, study_id: PathId, data: StudyUpdate, session: SessionDep
+) -> StudyRead:
+    study = crud.update_study(
+        session, study_id=study_id, data=data, allowed=_allowed(request, session)
+    )
     session.commit()
     return crud.study_read(session, study)
 
 
-@router.delete("/api/v1/studies/{study_id}", status_code=204, tags=["studies"])
-def api_delete_study(study_id: int, session: SessionDep) -> Response:
+@router.delete("/api/v1/studies/{study_id:int}", status_code=204, tags=["studies"])
+def api_delete_study(study_id: PathId, session: SessionDep) -> Response:
     """Delete the study (never its projects)."""
     crud.delete_study(session, study_id=study_id)
     session.commit()
     return Response(status_code=204)
 
 
-@router.get("/api/v1/studies/{study_id}/edit", response_model=StudyForm, tags=["studies"])
-def api_edit_study_form(study_id: int, session: SessionDep) -> StudyForm:
-    return crud.study_form(session, study_id=study_id)
+@router.get("/api/v1/studies/{study_id:int}/edit", response_model=StudyForm, tags=["studies"])
+def api_edit_study_form(request: Request, study_id: PathId, session: SessionDep) -> StudyForm:
+    return crud.study_form(session, study_id=study_id, allowed=_allowed(request, session))
 
 
-@router.get("/studies/{study_id}/edit", response_class=HTMLResponse, include_in_schema=False)
-def edit_study_page(request: Request, study_id: int, session: SessionDep) -> HTMLResponse:
-    return _form_page(request, crud.study_form(session, study_id=study_id), None)
+@router.get("/studies/{study_id:int}/edit", response_class=HTMLResponse, include_in_schema=False)
+def edit_study_page(request: Request, study_id: PathId, session: SessionDep) -> HTMLResponse:
+    return _form_page(
+        request,
+        crud.study_form(session, study_id=study_id, allowed=_allowed(request, session)),
+        None,
+    )
 
 
-@router.post("/studies/{study_id}/edit", include_in_schema=False, response_model=None)
+@router.post("/studies/{study_id:int}/edit", include_in_schema=False, response_model=None)
 def edit_study_form(
-    request: Request, study_id: int, session: SessionDep, name: FormStr = "",
+    request: Request, study_id: PathId, session: SessionDep, name: FormStr = "",
     description: FormStr = "", thresholds: FormStr = "", project_ids: FormIds = None,
 ) -> HTMLResponse | RedirectResponse:  # fmt: skip
     values = {"name": name, "description": description, "thresholds": thresholds}
@@ -161,18 +188,21 @@ def edit_study_form(
         data = StudyUpdate(**fields)  # type: ignore[arg-type]
         if not name.strip():
             raise BadInput("name: a name is required")
-        crud.update_study(session, study_id=study_id, data=data)
+        crud.update_study(session, study_id=study_id, data=data, allowed=_allowed(request, session))
     except (ValidationError, BadInput) as exc:
         session.rollback()
         msg = _errors(exc) if isinstance(exc, ValidationError) else str(exc)
-        form = _reselected(crud.study_form(session, study_id=study_id), project_ids)
+        form = _reselected(
+            crud.study_form(session, study_id=study_id, allowed=_allowed(request, session)),
+            project_ids,
+        )
         return _form_page(request, form, msg, values)
     session.commit()
     return RedirectResponse(f"/studies/{study_id}", status_code=303)
 
 
-@router.post("/studies/{study_id}/delete", include_in_schema=False)
-def delete_study_form(study_id: int, session: SessionDep) -> RedirectResponse:
+@router.post("/studies/{study_id:int}/delete", include_in_schema=False)
+def delete_study_form(study_id: PathId, session: SessionDep) -> RedirectResponse:
     crud.delete_study(session, study_id=study_id)
     session.commit()
     return RedirectResponse("/studies", status_code=303)
@@ -186,25 +216,25 @@ def _download(d: Download) -> Response:
     return Response(str(d.body), media_type=d.media_type, headers=headers)
 
 
-@router.get("/api/v1/studies/{study_id}/study.json", tags=["exports"])
+@router.get("/api/v1/studies/{study_id:int}/study.json", tags=["exports"])
 def export_study_json(
-    study_id: int, session: SessionDep, thresholds: str | None = None
+    study_id: PathId, session: SessionDep, thresholds: str | None = None
 ) -> Response:
     """The whole study page JSON, as a file."""
     return _download(exports.study_json(session, study_id=study_id, thresholds=thresholds))
 
 
-@router.get("/api/v1/studies/{study_id}/summary.csv", tags=["exports"])
+@router.get("/api/v1/studies/{study_id:int}/summary.csv", tags=["exports"])
 def export_summary_csv(
-    study_id: int, session: SessionDep, thresholds: str | None = None
+    study_id: PathId, session: SessionDep, thresholds: str | None = None
 ) -> Response:
     """Per metric and spread threshold: pick, oracle, random, correlations."""
     return _download(exports.summary_csv(session, study_id=study_id, thresholds=thresholds))
 
 
-@router.get("/api/v1/studies/{study_id}/projects.csv", tags=["exports"])
+@router.get("/api/v1/studies/{study_id:int}/projects.csv", tags=["exports"])
 def export_projects_csv(
-    study_id: int, session: SessionDep, thresholds: str | None = None
+    study_id: PathId, session: SessionDep, thresholds: str | None = None
 ) -> Response:
     """Per project and metric: every number behind the summary."""
     return _download(exports.projects_csv(session, study_id=study_id, thresholds=thresholds))
@@ -213,10 +243,10 @@ def export_projects_csv(
 # --- share links -------------------------------------------------------------------------
 
 
-@router.post("/api/v1/studies/{study_id}/share-links", response_model=ShareLinkCreated,
+@router.post("/api/v1/studies/{study_id:int}/share-links", response_model=ShareLinkCreated,
              status_code=201, tags=["sharing"])  # fmt: skip
 def api_create_study_link(
-    request: Request, study_id: int, data: StudyShareLinkCreate, session: SessionDep
+    request: Request, study_id: PathId, data: StudyShareLinkCreate, session: SessionDep
 ) -> ShareLinkCreated:
     """A read-only link to the study page, its twin and exports (not to its projects)."""
     created = links.create_study_share_link(
@@ -227,21 +257,21 @@ def api_create_study_link(
     return created
 
 
-@router.get("/api/v1/studies/{study_id}/share-links", response_model=ShareLinkList,
+@router.get("/api/v1/studies/{study_id:int}/share-links", response_model=ShareLinkList,
             tags=["sharing"])  # fmt: skip
-def api_list_study_links(study_id: int, session: SessionDep) -> ShareLinkList:
+def api_list_study_links(study_id: PathId, session: SessionDep) -> ShareLinkList:
     return links.list_study_share_links(session, study_id=study_id)
 
 
-@router.delete("/api/v1/studies/{study_id}/share-links/{link_id}", response_model=ShareLinkRead,
+@router.delete("/api/v1/studies/{study_id:int}/share-links/{link_id}", response_model=ShareLinkRead,
                tags=["sharing"])  # fmt: skip
-def api_revoke_study_link(study_id: int, link_id: int, session: SessionDep) -> ShareLinkRead:
+def api_revoke_study_link(study_id: PathId, link_id: PathId, session: SessionDep) -> ShareLinkRead:
     revoked = links.revoke_study_share_link(session, study_id=study_id, link_id=link_id)
     session.commit()
     return revoked
 
 
-def _share_page(request: Request, session: SessionDep, study_id: int,
+def _share_page(request: Request, session: SessionDep, study_id: PathId,
                 created: ShareLinkCreated | None = None) -> HTMLResponse:  # fmt: skip
     context = {
         "study": crud.study_read(session, crud.get_study_row(session, study_id=study_id)),
@@ -256,14 +286,14 @@ def _share_page(request: Request, session: SessionDep, study_id: int,
     return response
 
 
-@router.get("/studies/{study_id}/share", response_class=HTMLResponse, include_in_schema=False)
-def study_share_page(request: Request, study_id: int, session: SessionDep) -> HTMLResponse:
+@router.get("/studies/{study_id:int}/share", response_class=HTMLResponse, include_in_schema=False)
+def study_share_page(request: Request, study_id: PathId, session: SessionDep) -> HTMLResponse:
     return _share_page(request, session, study_id)
 
 
-@router.post("/studies/{study_id}/share", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/studies/{study_id:int}/share", response_class=HTMLResponse, include_in_schema=False)
 def create_study_link_form(
-    request: Request, study_id: int, session: SessionDep, label: FormStr = "",
+    request: Request, study_id: PathId, session: SessionDep, label: FormStr = "",
     expires_in_days: FormStr = "",
 ) -> HTMLResponse:  # fmt: skip
     try:
@@ -279,10 +309,10 @@ def create_study_link_form(
     return _share_page(request, session, study_id, created)
 
 
-@router.post("/studies/{study_id}/share/{link_id}/revoke", include_in_schema=False,
+@router.post("/studies/{study_id:int}/share/{link_id}/revoke", include_in_schema=False,
              response_model=None)  # fmt: skip
 def revoke_study_link_form(
-    request: Request, study_id: int, link_id: int, session: SessionDep
+    request: Request, study_id: PathId, link_id: PathId, session: SessionDep
 ) -> HTMLResponse | RedirectResponse:
     links.revoke_study_share_link(session, study_id=study_id, link_id=link_id)
     session.commit()

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import SessionDep
+from app.deps import PathId, SessionDep
 from app.schemas.validations import (
     HoldOut,
     PredictionsPage,
@@ -53,7 +53,7 @@ def _download(filename: str, media_type: str, body: str | bytes) -> Response:
     tags=["validations"],
 )
 def api_upload_test_set(
-    project_id: int, session: SessionDep, file: Annotated[UploadFile, File()]
+    project_id: PathId, session: SessionDep, file: Annotated[UploadFile, File()]
 ) -> TestSetRead:
     """Make an uploaded file (questions with gold answers) the project's test set."""
     data = file.file.read()
@@ -70,7 +70,7 @@ def api_upload_test_set(
     status_code=201,
     tags=["validations"],
 )
-def api_hold_out(project_id: int, data: HoldOut, session: SessionDep) -> TestSetRead:
+def api_hold_out(project_id: PathId, data: HoldOut, session: SessionDep) -> TestSetRead:
     """Hold out ``n`` of the project's questions (with gold) as its test set, seed recorded."""
     out = testsets.hold_out_test_set(session, project_id=project_id, n=data.n, seed=data.seed)
     session.commit()
@@ -79,7 +79,7 @@ def api_hold_out(project_id: int, data: HoldOut, session: SessionDep) -> TestSet
 
 @router.post("/projects/{project_id}/test-set", include_in_schema=False)
 def upload_test_set_form(
-    project_id: int, session: SessionDep, file: Annotated[UploadFile, File()]
+    project_id: PathId, session: SessionDep, file: Annotated[UploadFile, File()]
 ) -> RedirectResponse:
     data = file.file.read()
     testsets.store_test_set(
@@ -91,7 +91,7 @@ def upload_test_set_form(
 
 @router.post("/projects/{project_id}/test-set/holdout", include_in_schema=False)
 def hold_out_form(
-    project_id: int,
+    project_id: PathId,
     session: SessionDep,
     n: Annotated[int, Form()],
     seed: Annotated[int, Form()] = 0,
@@ -109,7 +109,9 @@ def hold_out_form(
     response_model=ValidationsIndex,
     tags=["validations"],
 )
-def api_validations(project_id: int, session: SessionDep, scan: ScanQ = None) -> ValidationsIndex:
+def api_validations(
+    project_id: PathId, session: SessionDep, scan: ScanQ = None
+) -> ValidationsIndex:
     return svc.get_validations_index(session, project_id=project_id, scan_id=scan)
 
 
@@ -117,7 +119,7 @@ def api_validations(project_id: int, session: SessionDep, scan: ScanQ = None) ->
     "/projects/{project_id}/validations", response_class=HTMLResponse, include_in_schema=False
 )
 def validations_page(
-    request: Request, project_id: int, session: SessionDep, scan: ScanQ = None
+    request: Request, project_id: PathId, session: SessionDep, scan: ScanQ = None
 ) -> HTMLResponse:
     data = svc.get_validations_index(session, project_id=project_id, scan_id=scan)
     return render(
@@ -135,7 +137,7 @@ def validations_page(
     tags=["validations"],
 )
 def api_start_validation(
-    project_id: int, data: ValidationSpec, session: SessionDep
+    project_id: PathId, data: ValidationSpec, session: SessionDep
 ) -> ValidationRead:
     """Check everything that can be checked without the model, then queue one training job
     per (strategy, seed) and the untuned target's evaluation on the gpu queue."""
@@ -146,7 +148,7 @@ def api_start_validation(
 
 @router.post("/projects/{project_id}/validations", include_in_schema=False)
 def start_validation_form(
-    project_id: int,
+    project_id: PathId,
     session: SessionDep,
     spec_json: Annotated[str, Form()] = "",
     scan_id: Annotated[str, Form()] = "",
@@ -225,7 +227,7 @@ def _int(value: str) -> int | None:
     "/api/v1/projects/{project_id}/validations/{validation_id}/predictions.jsonl", tags=["exports"]
 )
 def export_predictions(
-    project_id: int, validation_id: int, session: SessionDep, extractor: ExtractorQ = None
+    project_id: PathId, validation_id: PathId, session: SessionDep, extractor: ExtractorQ = None
 ) -> Response:
     """Every prediction (output, extracted, gold, correct, extractor) of every evaluation."""
     body = "".join(
@@ -239,7 +241,7 @@ def export_predictions(
 @router.get(
     "/api/v1/projects/{project_id}/validations/{validation_id}/accuracy.csv", tags=["exports"]
 )
-def export_accuracy(project_id: int, validation_id: int, session: SessionDep) -> Response:
+def export_accuracy(project_id: PathId, validation_id: PathId, session: SessionDep) -> Response:
     """Accuracy per strategy: mean and spread over seeds, 95% interval, metric scores."""
     body = preds.accuracy_csv(session, project_id=project_id, validation_id=validation_id)
     return _download(f"validation-{validation_id}-accuracy.csv", "text/csv; charset=utf-8", body)
@@ -250,7 +252,7 @@ def export_accuracy(project_id: int, validation_id: int, session: SessionDep) ->
     tags=["exports"],
 )
 def export_adapter(
-    project_id: int, validation_id: int, run_id: int, session: SessionDep
+    project_id: PathId, validation_id: PathId, run_id: PathId, session: SessionDep
 ) -> Response:
     """The run's chosen LoRA adapter (peft folder, zipped)."""
     body = preds.adapter_zip(
@@ -270,9 +272,9 @@ def export_adapter(
     tags=["validations"],
 )
 def api_predictions(
-    project_id: int,
-    validation_id: int,
-    evaluation_id: int,
+    project_id: PathId,
+    validation_id: PathId,
+    evaluation_id: PathId,
     session: SessionDep,
     extractor: ExtractorQ = None,
     page: PageQ = 1,
@@ -296,9 +298,9 @@ def api_predictions(
 )
 def predictions_page(
     request: Request,
-    project_id: int,
-    validation_id: int,
-    evaluation_id: int,
+    project_id: PathId,
+    validation_id: PathId,
+    evaluation_id: PathId,
     session: SessionDep,
     extractor: ExtractorQ = None,
     page: PageQ = 1,
@@ -329,7 +331,7 @@ def predictions_page(
     tags=["validations"],
 )
 def api_validation(
-    project_id: int, validation_id: int, session: SessionDep, a: NameQ = None, b: NameQ = None
+    project_id: PathId, validation_id: PathId, session: SessionDep, a: NameQ = None, b: NameQ = None
 ) -> ValidationPage:
     """Progress and curves per run, evaluations, and the results with the paired comparison
     of strategies ``a`` and ``b`` (default: the two best)."""
@@ -345,8 +347,8 @@ def api_validation(
 )
 def validation_page(
     request: Request,
-    project_id: int,
-    validation_id: int,
+    project_id: PathId,
+    validation_id: PathId,
     session: SessionDep,
     a: NameQ = None,
     b: NameQ = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictFloat, field_validator
 
 from app.stats.studies import DEFAULT_THRESHOLDS, MetricSummary, ProjectRow
 
@@ -26,7 +26,7 @@ class StudyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20000)
     project_ids: list[int] = Field(default_factory=list, description="The projects compared.")
-    thresholds: list[float] = Field(
+    thresholds: list[StrictFloat] = Field(
         default_factory=lambda: list(DEFAULT_THRESHOLDS),
         description="Spreads (sample std of the strategies' accuracies, in points) above "
         "which the restricted rows keep a project.",
@@ -48,7 +48,7 @@ class StudyUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=20000)
     project_ids: list[int] | None = None
-    thresholds: list[float] | None = None
+    thresholds: list[StrictFloat] | None = None
 
     _thresholds = field_validator("thresholds")(_check_thresholds)
 

@@ -26,6 +26,7 @@ from app.security.errors import AccessDenied, AuthRequired
 from app.security.modes import Mode, auth_mode
 from app.security.roles import check_project_access, role_of
 from app.security.share_links import LinkUnusable, grant_status
+from app.security.study_access import check_study_access
 from app.security.user_sessions import session_is_live
 
 OPEN_PREFIXES = ("/static/", "/s/")
@@ -143,6 +144,10 @@ def authorize(request: Request, session: Session, mode: Mode) -> Principal:
         if pid is not None:
             check_project_access(session, user=principal.user, project_id=pid,
                                  method=request.method, path=request.url.path)  # fmt: skip
+        study = STUDY_PATH.match(request.url.path)
+        if study is not None and (study_id := bounded_id(study.group(1))) is not None:
+            check_study_access(session, user=principal.user, study_id=study_id,
+                               method=request.method)  # fmt: skip
     return principal
 
 

@@ -58,7 +58,7 @@ def test_no_served_page_references_an_external_url(client, session) -> None:  # 
     }  # fmt: skip
     assets: set[str] = set()
     for path in page_paths():
-        url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+        url = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(ids[m.group(1)]), path)
         r = client.get(url, follow_redirects=True)
         assert "text/html" in r.headers["content-type"], url
         assert not EXTERNAL.findall(r.text), (url, EXTERNAL.findall(r.text))

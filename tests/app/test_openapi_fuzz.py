@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import allow_header_conformance
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from app.config import get_settings
 from app.main import create_app
 
 # Left out, on purpose: positive_data_acceptance (some rules are not in the schema: a metric
@@ -24,7 +25,21 @@ from app.main import create_app
 # one route it matched, not of every route on the path).
 EXCLUDED = [positive_data_acceptance, allow_header_conformance]
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+
+def _app():  # type: ignore[no-untyped-def]
+    """The app as the test fixtures configure it: the Host check reads its allowed names
+    when Starlette builds the middleware stack, and this app is built at collection, before
+    any fixture, so the stack is built here, with the fixtures' setting."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ALLOWED_HOSTS", "testserver")  # TestClient's host name
+        get_settings.cache_clear()
+        app = create_app()
+        app.middleware_stack = app.build_middleware_stack()
+    get_settings.cache_clear()
+    return app
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 
 
 @pytest.fixture

@@ -163,3 +163,31 @@ def test_migration_makes_the_first_admin_owner_of_existing_projects(fresh_url: s
             (2, 2, "owner"),
         ]
     engine.dispose()
+
+
+def test_studies_show_and_take_only_projects_you_are_a_member_of(accounts_client) -> None:  # type: ignore[no-untyped-def]
+    _users("bob", "carol")
+    admin = accounts_client
+    q = admin.post("/api/v1/projects", json={"name": "admin's"}, headers=_h(admin)).json()["id"]
+    with signed_in("bob", "bob password!") as bob, signed_in("carol", "carol password!") as carol:
+        p = bob.post("/api/v1/projects", json={"name": "bob's"}, headers=_h(bob)).json()["id"]
+        # bob cannot put a project he is not a member of in a study, nor see it offered
+        r = bob.post("/api/v1/studies", json={"name": "s", "project_ids": [p, q]}, headers=_h(bob))
+        assert r.status_code == 422 and f"no project with id {q}" in r.json()["detail"]
+        offered = [c["id"] for c in bob.get("/api/v1/studies/new").json()["projects"]]
+        assert offered == [p]
+        mixed = admin.post("/api/v1/studies", json={"name": "m", "project_ids": [p, q]},
+                           headers=_h(admin)).json()["id"]  # fmt: skip
+        r = bob.get(f"/api/v1/studies/{mixed}")
+        assert r.status_code == 403 and "not a member" in r.json()["detail"]
+        assert mixed not in [s["id"] for s in bob.get("/api/v1/studies").json()["studies"]]
+        own = bob.post("/api/v1/studies", json={"name": "b", "project_ids": [p]},
+                       headers=_h(bob)).json()["id"]  # fmt: skip
+        # carol, a viewer of bob's project, reads bob's study but cannot change it
+        bob.post(f"/api/v1/projects/{p}/members", json={"username": "carol"}, headers=_h(bob))
+        assert carol.get(f"/api/v1/studies/{own}").status_code == 200
+        r = carol.patch(f"/api/v1/studies/{own}", json={"name": "x"}, headers=_h(carol))
+        assert r.status_code == 403 and "creator" in r.json()["detail"]
+        assert carol.delete(f"/api/v1/studies/{own}", headers=_h(carol)).status_code == 403
+        assert bob.patch(f"/api/v1/studies/{own}", json={"name": "y"},
+                         headers=_h(bob)).status_code == 200  # fmt: skip

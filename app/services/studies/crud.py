@@ -46,10 +46,13 @@ def study_read(session: Session, study: Study) -> StudyRead:
     )  # fmt: skip
 
 
-def _set_projects(session: Session, study: Study, project_ids: list[int]) -> None:
+def _set_projects(
+    session: Session, study: Study, project_ids: list[int], allowed: set[int] | None
+) -> None:
+    """`allowed`: the projects the user may read (None: all); others read as unknown."""
     ids = list(dict.fromkeys(project_ids))
     found = set(session.scalars(select(Project.id).where(Project.id.in_(ids)))) if ids else set()
-    unknown = [i for i in ids if i not in found]
+    unknown = [i for i in ids if i not in found or (allowed is not None and i not in allowed)]
     if unknown:
         raise BadInput(f"no project with id {', '.join(map(str, unknown))}")
     session.execute(delete(StudyProject).where(StudyProject.study_id == study.id))
@@ -58,17 +61,22 @@ def _set_projects(session: Session, study: Study, project_ids: list[int]) -> Non
     )
 
 
-def create_study(session: Session, *, data: StudyCreate, created_by_id: int | None) -> Study:
+def create_study(
+    session: Session, *, data: StudyCreate, created_by_id: int | None,
+    allowed: set[int] | None = None,
+) -> Study:  # fmt: skip
     study = Study(name=data.name, description=data.description.strip(),
                   thresholds=list(data.thresholds), created_by_id=created_by_id)  # fmt: skip
     session.add(study)
     session.flush()
-    _set_projects(session, study, data.project_ids)
+    _set_projects(session, study, data.project_ids, allowed)
     session.flush()
     return study
 
 
-def update_study(session: Session, *, study_id: int, data: StudyUpdate) -> Study:
+def update_study(
+    session: Session, *, study_id: int, data: StudyUpdate, allowed: set[int] | None = None
+) -> Study:
     study = get_study_row(session, study_id=study_id)
     if data.name is not None:
         if not data.name.strip():
@@ -79,7 +87,7 @@ def update_study(session: Session, *, study_id: int, data: StudyUpdate) -> Study
     if data.thresholds is not None:
         study.thresholds = list(data.thresholds)
     if data.project_ids is not None:
-        _set_projects(session, study, data.project_ids)
+        _set_projects(session, study, data.project_ids, allowed)
     study.updated_at = datetime.now(UTC)
     session.flush()
     return study
@@ -90,13 +98,20 @@ def delete_study(session: Session, *, study_id: int) -> None:
     session.flush()
 
 
-def list_studies(session: Session) -> StudyList:
+def list_studies(session: Session, *, allowed: set[int] | None = None) -> StudyList:
+    """Every study, or with `allowed` only those whose projects are all among them."""
     rows = session.scalars(select(Study).order_by(Study.id.desc())).all()
-    return StudyList(studies=[study_read(session, s) for s in rows])
+    studies = [study_read(session, s) for s in rows]
+    if allowed is not None:
+        studies = [s for s in studies if set(s.project_ids) <= allowed]
+    return StudyList(studies=studies)
 
 
-def study_form(session: Session, *, study_id: int | None = None) -> StudyForm:
-    """Every project, with how many strategies have accuracies and what its scan measured."""
+def study_form(
+    session: Session, *, study_id: int | None = None, allowed: set[int] | None = None
+) -> StudyForm:
+    """Every project (readable by the user: `allowed`), with how many strategies have
+    accuracies and what its scan measured."""
     study = study_read(session, get_study_row(session, study_id=study_id)) if study_id else None
     chosen = set(study.project_ids) if study else set()
     with_acc = dict(session.execute(
@@ -114,6 +129,7 @@ def study_form(session: Session, *, study_id: int | None = None) -> StudyForm:
                 metrics=sorted(project_metric_scores(session, pid)), selected=pid in chosen,
             )
             for pid, name, model in projects
+            if allowed is None or pid in allowed
         ],
         default_thresholds=list(DEFAULT_THRESHOLDS),
     )  # fmt: skip
