@@ -51,6 +51,7 @@ def _app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DEMO", "false")
+    monkeypatch.setenv("ALLOWED_HOSTS", "testserver")  # TestClient's host name
     monkeypatch.delenv("REDIS_URL", raising=False)
     _clear_caches()
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, StrictFloat, field_validator
 
+from app.ids import RowId
 from app.stats.studies import DEFAULT_THRESHOLDS, MetricSummary, ProjectRow
 
 MAX_THRESHOLDS = 6
@@ -25,7 +26,7 @@ def _check_thresholds(values: list[float] | None) -> list[float] | None:
 class StudyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20000)
-    project_ids: list[int] = Field(default_factory=list, description="The projects compared.")
+    project_ids: list[RowId] = Field(default_factory=list, description="The projects compared.")
     thresholds: list[StrictFloat] = Field(
         default_factory=lambda: list(DEFAULT_THRESHOLDS),
         description="Spreads (sample std of the strategies' accuracies, in points) above "
@@ -47,7 +48,7 @@ class StudyUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=20000)
-    project_ids: list[int] | None = None
+    project_ids: list[RowId] | None = None
     thresholds: list[StrictFloat] | None = None
 
     _thresholds = field_validator("thresholds")(_check_thresholds)

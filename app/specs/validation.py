@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app.ids import RowId
 from app.specs.scan import validation_message
 from app.specs.training import TrainingSettingsError, TrainSettings
 
@@ -29,7 +30,7 @@ class ValidationSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    strategy_ids: list[int] | None = Field(
+    strategy_ids: list[RowId] | None = Field(
         default=None, description="Strategies to fine-tune (ids); empty: all of them."
     )
     quick: Literal["none", "top3"] = Field(
@@ -37,7 +38,7 @@ class ValidationSpec(BaseModel):
         description="top3: the scan's three most familiar strategies (by SPPL, else PPL) "
         "plus the ground truth when there is one; needs a scan.",
     )
-    scan_id: int | None = Field(
+    scan_id: RowId | None = Field(
         default=None,
         description="The scan whose metrics the results are compared with "
         "(default: the project's latest finished scan).",

@@ -79,6 +79,12 @@
     var form = e.target;
     if (e.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) form.reset();
   });
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.matches && form.matches("form[data-confirm]") && !window.confirm(form.dataset.confirm)) {
+      e.preventDefault();
+    }
+  });
   document.addEventListener("focusin", function (e) {
     if (e.target.matches && e.target.matches("[data-select-on-focus]")) e.target.select();
   });
