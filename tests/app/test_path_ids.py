@@ -49,8 +49,11 @@ def test_every_route_with_an_id_survives_huge_ids(settings_env: str) -> None:
                 for first in (False, True):  # the project exists, the other ids do not
                     if first and "project_id" in values:
                         values["project_id"] = pid
-                    url = re.sub(r"\{(\w+)(?::\w+)?\}",
-                                 lambda m, v=values: str(v.get(m.group(1), "t")), route.path)
+                    url = re.sub(
+                        r"\{(\w+)(?::\w+)?\}",
+                        lambda m, v=values: str(v.get(m.group(1), "t")),
+                        route.path,
+                    )
                     for method in sorted(route.methods - {"HEAD"}):
                         r = client.request(method, url)
                         if r.status_code >= 500 or r.status_code == 422:
