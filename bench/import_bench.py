@@ -50,7 +50,7 @@ def main() -> None:
     n = sum(s.n_responses for s in result.strategies)
     print(f"imported {len(files)} files, {n} responses in {import_s:.2f} s")
 
-    client = TestClient(create_app())
+    client = TestClient(create_app(), base_url="http://127.0.0.1")  # a loopback host
     timings = {}
     for label, url in [
         ("project_page_s", f"/projects/{project.id}"),

@@ -125,7 +125,7 @@ def main() -> None:
         pid, sid, build_s = build_synthetic_scan(session)
     print(f"stored a scan of {STRATEGIES} strategies x {QUESTIONS} questions in "
           f"{time.perf_counter() - t0:.1f} s; build_report {build_s:.2f} s")  # fmt: skip
-    client = TestClient(create_app())
+    client = TestClient(create_app(), base_url="http://127.0.0.1")  # a loopback host
     json_s, json_bytes = _median_get(client, f"/api/v1/projects/{pid}/scans/{sid}")
     html_s, html_bytes = _median_get(client, f"/projects/{pid}/scans/{sid}")
     ppl_s, _ = _median_get(client, f"/projects/{pid}/scans/{sid}?metric=ppl&scale=linear")

@@ -105,7 +105,7 @@ def main() -> None:
     build_s = time.perf_counter() - t0
     print(f"built {PROJECTS} projects x {STRATEGIES} strategies x {len(METRICS)} metrics "
           f"x {SEEDS} seeds in {build_s:.2f} s")  # fmt: skip
-    client = TestClient(create_app())
+    client = TestClient(create_app(), base_url="http://127.0.0.1")  # a loopback host
     json_s, json_bytes = timed(client, f"/api/v1/studies/{study_id}")
     html_s, html_bytes = timed(client, f"/studies/{study_id}")
     compute_s = client.get(f"/api/v1/studies/{study_id}").json()["compute_s"]

@@ -55,6 +55,8 @@ def scan_breakdown(
 ) -> dict[str, Any] | None:
     """The breakdown of ``metric`` (None when the scanned questions have < 2 categories)."""
     categories = question_categories(session, project_id=project_id)
+    if len(set(categories.values()) - {None, ""}) < 2:
+        return None  # before loading every value: most projects have no categories
     values, _ = load_values(session, scan_id=scan_id)
     by_strategy = values.get(metric) or {}
     keys = {k for v in by_strategy.values() for k in v}

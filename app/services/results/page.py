@@ -44,10 +44,12 @@ def get_result_page(
     """The result page of a scan; ``metric`` and ``scale`` come from the URL."""
     base = get_scan_page(session, project_id=project_id, scan_id=scan_id)
     summary = base.summary or {}
-    report = stored_report(session, get_scan_row(session, project_id=project_id, scan_id=scan_id))
+    # get_scan_page read the row fresh; reading it again would parse its report again
+    scan = session.get(Scan, scan_id)
+    assert scan is not None
+    report = stored_report(session, scan)
     chosen = pick_metric(report, metric)
     ids = strategy_ids(session, project_id=project_id, ids=base.scan.spec.get("strategy_ids"))
-    scan = get_scan_row(session, project_id=project_id, scan_id=scan_id)
     imported = imported_section(session, project_id=project_id, report=report)
     extra, higher = imported_scores(imported)
     return ResultPage(
