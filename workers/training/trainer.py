@@ -223,6 +223,8 @@ def _train_with_oom_retry(model, run, encoded, dtype, settings, notes) -> None:
                     f"batch {settings.effective_batch}); lower batch_size or max_length"
                 ) from None
             micro, accum = micro // 2, accum * 2
+            done = ckpt.complete_checkpoints(run.out_dir)  # the retry resumes from here
+            run.steps = [st for st in run.steps if done and st.step <= done[-1].step]
             notes.append(f"out of memory with micro-batch {tried[-1]}: continued with "
                          f"micro-batch {micro} x {accum} accumulation steps (same effective "
                          f"batch {settings.effective_batch})")  # fmt: skip
@@ -365,7 +367,8 @@ def _save_staged(trainer, model, trial, save) -> None:
 
 def _validate(model, run: _Run, step: int) -> tuple[float | None, float | None, list[str]]:
     settings = run.settings
-    was_training = model.training
+    was_training, config = model.training, model.get_base_model().config
+    use_cache, config.use_cache = config.use_cache, True  # the Trainer turns it off
     model.eval()
     try:
         check = lambda: run.check(step)  # noqa: E731
@@ -378,6 +381,7 @@ def _validate(model, run: _Run, step: int) -> tuple[float | None, float | None, 
         )  # fmt: skip
     finally:
         model.train(was_training)
+        config.use_cache = use_cache
     return loss, acc, predictions
 
 
