@@ -18,6 +18,7 @@ from workers.training import (
     train_adapter,
 )
 from workers.training import trainer as trainer_mod
+from workers.training.loss import supports_response_head
 
 
 def _state(model):
@@ -44,7 +45,12 @@ def test_base_weights_unchanged_and_adapter_weights_changed(model, tok, tmp_path
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
-def test_first_step_loss_equals_a_plain_forward_with_the_labels(model, tok, tmp_path):
+@pytest.mark.parametrize("response_head", [True, False])
+def test_first_step_loss_equals_a_plain_forward_with_the_labels(
+    model, tok, tmp_path, monkeypatch, response_head
+):
+    assert supports_response_head(model)  # the tiny Llama takes the response-only LM head
+    monkeypatch.setattr(trainer_mod, "RESPONSE_HEAD", response_head)
     train = examples(8)
     steps = []
     # one optimizer step holds all 8 examples, as 2 accumulated micro-batches of 4

@@ -32,6 +32,7 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -46,6 +47,7 @@ from app.specs.training import TrainSettings
 from workers.training import checkpoints as ckpt
 from workers.training.batching import LengthGroupedOrder, PadCollator
 from workers.training.examples import check_lora_targets, encode_example, end_of_turn_id
+from workers.training.loss import response_head_loss, supports_response_head
 from workers.training.types import (
     CheckpointLog,
     CheckpointWriteError,
@@ -60,6 +62,8 @@ from workers.training.types import (
 from workers.training.validation import validation_accuracy, validation_loss
 
 ScoreFn = Callable[[str, str], bool]  # (model output, gold) -> correct
+RESPONSE_HEAD = True  # LM head on response positions only (``loss``); measured in the bench
+AUTOCAST = True  # bf16 runs: LoRA matmuls under autocast instead of casting activations up
 TORCH_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -103,6 +107,8 @@ class _Run:
     step_tokens: int = 0
     step_started: float = 0.0
     step_lr: float = 0.0
+    response_head: bool = False
+    autocast: torch.dtype | None = None
     step_seconds: list[float] = field(default_factory=list)
     steps: list[StepLog] = field(default_factory=list)
     new_checkpoints: list[CheckpointLog] = field(default_factory=list)
@@ -217,6 +223,8 @@ def _train_with_oom_retry(model, run, encoded, dtype, settings, notes) -> None:
                     f"batch {settings.effective_batch}); lower batch_size or max_length"
                 ) from None
             micro, accum = micro // 2, accum * 2
+            done = ckpt.complete_checkpoints(run.out_dir)  # the retry resumes from here
+            run.steps = [st for st in run.steps if done and st.step <= done[-1].step]
             notes.append(f"out of memory with micro-batch {tried[-1]}: continued with "
                          f"micro-batch {micro} x {accum} accumulation steps (same effective "
                          f"batch {settings.effective_batch})")  # fmt: skip
@@ -232,7 +240,9 @@ def _train_once(model, run: _Run, encoded, dtype: str, micro: int, accum: int) -
         r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
         target_modules=list(settings.target_modules), bias="none", task_type="CAUSAL_LM",
     )  # fmt: skip
-    was_training = model.training
+    was_training, use_cache = model.training, getattr(model.config, "use_cache", None)
+    run.response_head = RESPONSE_HEAD and supports_response_head(model)
+    run.autocast = torch.bfloat16 if AUTOCAST and dtype == "bfloat16" else None
     peft_model = get_peft_model(model, config)
     try:
         trainer = _make_trainer(peft_model, run, encoded, dtype, micro, accum)
@@ -241,6 +251,8 @@ def _train_once(model, run: _Run, encoded, dtype: str, micro: int, accum: int) -
     finally:
         ckpt.clear_staging(run.out_dir)
         peft_model.unload()
+        if use_cache is not None:
+            model.config.use_cache = use_cache  # the Trainer switches the KV cache off
         model.train(was_training)
         model.requires_grad_(False)
 
@@ -253,7 +265,7 @@ def _make_trainer(peft_model, run: _Run, encoded, dtype: str, micro: int, accum:
     args = TrainingArguments(
         output_dir=str(run.out_dir), per_device_train_batch_size=micro,
         gradient_accumulation_steps=accum, learning_rate=settings.learning_rate,
-        lr_scheduler_type="linear", warmup_steps=math.ceil(settings.warmup_ratio * run.total),
+        lr_scheduler_type="linear", warmup_steps=int(settings.warmup_ratio * run.total),
         weight_decay=0.0, max_grad_norm=1.0, max_steps=run.total, optim="adamw_torch",
         logging_steps=1, save_strategy="steps",
         save_steps=steps_between_checkpoints(len(encoded), settings),
@@ -285,7 +297,12 @@ class _FamiliarTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         run = self.familiar
         run.check(self.state.global_step)
-        loss = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        base = model.get_base_model()
+        with _autocast(run, model, inputs["input_ids"].device.type):
+            if run.response_head and not return_outputs:
+                loss = response_head_loss(base, inputs, num_items_in_batch)
+            else:
+                loss = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         value = loss[0] if return_outputs else loss
         share = 1.0 if num_items_in_batch is not None else 1 / self.args.gradient_accumulation_steps
         run.step_loss += float(value.detach()) * share
@@ -299,6 +316,19 @@ class _FamiliarTrainer(Trainer):
 
     def _save_checkpoint(self, model, trial):
         _save_staged(self, model, trial, super()._save_checkpoint)
+
+
+@contextlib.contextmanager
+def _autocast(run: _Run, model, device_type: str):
+    """bf16: autocast, and peft's cast of every LoRA input to float32 switched off (the LoRA
+    weights stay float32; autocast runs their matmuls in bf16 and keeps their gradients)."""
+    if run.autocast is None:
+        yield
+        return
+    from peft.helpers import disable_input_dtype_casting
+
+    with torch.autocast(device_type, dtype=run.autocast), disable_input_dtype_casting(model):
+        yield
 
 
 def _save_staged(trainer, model, trial, save) -> None:
@@ -337,7 +367,8 @@ def _save_staged(trainer, model, trial, save) -> None:
 
 def _validate(model, run: _Run, step: int) -> tuple[float | None, float | None, list[str]]:
     settings = run.settings
-    was_training = model.training
+    was_training, config = model.training, model.get_base_model().config
+    use_cache, config.use_cache = config.use_cache, True  # the Trainer turns it off
     model.eval()
     try:
         check = lambda: run.check(step)  # noqa: E731
@@ -350,6 +381,7 @@ def _validate(model, run: _Run, step: int) -> tuple[float | None, float | None, 
         )  # fmt: skip
     finally:
         model.train(was_training)
+        config.use_cache = use_cache
     return loss, acc, predictions
 
 
