@@ -279,7 +279,7 @@ def _share_page(request: Request, session: SessionDep, study_id: PathId,
         "created": created, "reach": reach_note(),
     }  # fmt: skip
     response = render(request, "pages/studies/share.html", context,
-                      partial="partials/studies/_links.html",
+                      partial="partials/share/_links.html",
                       json_url=f"/api/v1/studies/{study_id}/share-links")  # fmt: skip
     if created is not None:
         response.headers.update(NO_LEAK)
