@@ -70,7 +70,7 @@ class Validation(Base):
     # The split (training / validation question ids, test question ids), leakage counts,
     # the successive-halving log, timings.
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running|done|failed
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|done|failed|cancelled
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -90,7 +90,8 @@ class ValidationRun(Base):
     job_id: Mapped[int | None] = mapped_column(
         ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True
     )
-    # training | stopped (successive halving) | trained | failed
+    # training | waiting (halving round) | stopped (successive halving) | trained | failed |
+    # cancelled (with the validation)
     status: Mapped[str] = mapped_column(String(20), default="training")
     rung: Mapped[int] = mapped_column(Integer, default=0)
     until_step: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -22,6 +22,7 @@ from app.services.errors import BadInput
 from app.services.validations import page as svc
 from app.services.validations import predictions as preds
 from app.services.validations import testsets
+from app.services.validations.cancel import cancel_validation
 from app.services.validations.start import start_validation
 from app.specs.training import TrainingSettingsError
 from app.specs.validation import ValidationInputError, ValidationSpec
@@ -208,6 +209,31 @@ def start_validation_form(
     validation = start_validation(session, project_id=project_id, data=data)
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/validations/{validation.id}", status_code=303)
+
+
+@router.post(
+    "/api/v1/projects/{project_id}/validations/{validation_id}/cancel",
+    response_model=ValidationRead,
+    tags=["validations"],
+)
+def api_cancel_validation(
+    project_id: PathId, validation_id: PathId, session: SessionDep
+) -> ValidationRead:
+    """Cancel every training and evaluation job the validation still waits for (queued ones
+    end at once, running ones at their next progress report); what finished is kept.
+    422 when the validation has already ended."""
+    validation = cancel_validation(session, project_id=project_id, validation_id=validation_id)
+    session.commit()
+    return svc.validation_read(validation)
+
+
+@router.post("/projects/{project_id}/validations/{validation_id}/cancel", include_in_schema=False)
+def cancel_validation_form(
+    project_id: PathId, validation_id: PathId, session: SessionDep
+) -> RedirectResponse:
+    cancel_validation(session, project_id=project_id, validation_id=validation_id)
+    session.commit()
+    return RedirectResponse(f"/projects/{project_id}/validations/{validation_id}", status_code=303)
 
 
 def _int(value: str) -> int | None:

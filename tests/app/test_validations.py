@@ -421,3 +421,51 @@ def test_deleting_a_project_or_strategy_removes_its_validation_rows(
     session.commit()
     for model in (Validation, ValidationRun, TrainingPoint, Evaluation, Prediction, TestSet):
         assert session.scalar(select(model.id)) is None, model
+
+
+def test_cancel_ends_every_job_of_the_validation_and_keeps_what_finished(  # type: ignore[no-untyped-def]
+    client, session: Session
+) -> None:
+    pid = _project(client, n=20)
+    _set_test(client, pid, [("What is 9 minus 1?", "8"), ("What is 3 minus 1?", "2")])
+    v = _start(client, pid, seeds=1, train_examples=10)
+    runs = session.scalars(select(ValidationRun).order_by(ValidationRun.id)).all()
+    running = session.get(Job, runs[1].job_id)
+    running.status = "running"  # a worker holds it: it is asked to stop, not ended
+    session.commit()
+    record_train_result(  # the first run trained before the cancel: its evaluation is queued
+        session,
+        run_id=runs[0].id,
+        result={"finished": True, "steps": 2, "total_steps": 2, "best_step": 2,
+                "best_val_accuracy": 0.5, "best_val_loss": 1.0, "adapter_dir": None},
+    )  # fmt: skip
+    session.commit()
+    url = f"/api/v1/projects/{pid}/validations/{v['id']}"
+    html = client.get(f"/projects/{pid}/validations/{v['id']}").text
+    assert f'action="/projects/{pid}/validations/{v["id"]}/cancel"' in html
+    client.cookies.clear()  # the page's cookie would make the API call need its CSRF token
+    r = client.post(f"{url}/cancel")
+    assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
+    session.expire_all()
+    jobs = {j.id: j.status for j in session.scalars(select(Job).where(Job.kind.like("valid%")))}
+    assert jobs[runs[1].job_id] == "cancelling", jobs
+    assert [s for i, s in jobs.items() if i != runs[1].job_id] == ["cancelled"] * (len(jobs) - 1)
+    statuses = [session.get(ValidationRun, r.id).status for r in runs]  # type: ignore[union-attr]
+    assert statuses == ["trained", "cancelled", "cancelled"]
+    # the running job's save races the cancel: its result is kept, no evaluation is added
+    n_evals = session.query(Evaluation).count()
+    record_train_result(
+        session,
+        run_id=runs[1].id,
+        result={"finished": True, "steps": 2, "total_steps": 2, "best_step": 2,
+                "best_val_accuracy": 0.4, "best_val_loss": 1.1, "adapter_dir": None},
+    )  # fmt: skip
+    session.commit()
+    assert session.query(Evaluation).count() == n_evals
+    assert session.get(Validation, v["id"]).status == "cancelled"  # type: ignore[union-attr]
+    page = client.get(url).json()
+    assert page["validation"]["status"] == "cancelled"
+    assert "cancelled with the validation" in page["runs"][2]["stopped_reason"]
+    assert client.post(f"{url}/cancel").status_code == 422  # already ended
+    html = client.get(f"/projects/{pid}/validations/{v['id']}").text
+    assert "Cancelled" in html and "/cancel" not in html.split("Training runs")[0]

@@ -83,6 +83,9 @@ def test_whole_validation_through_the_worker(client, celery_worker) -> None:  # 
     assert len(page["runs"]) == 2 and all(run["status"] == "trained" for run in page["runs"])
     for run in page["runs"]:
         assert run["curve"] and run["curve"][0]["loss"] > 0 and run["checkpoints"]
+        # validation loss on the strategy's own validation responses, beside the accuracy
+        assert all(c["val_loss"] and c["val_loss"] > 0 for c in run["checkpoints"]), run
+        assert run["best_val_loss"] and run["best_val_loss"] > 0
         assert run["job"]["status"] == "succeeded" and run["adapter_url"]
         z = client.get(run["adapter_url"])
         assert z.status_code == 200 and z.content[:2] == b"PK"

@@ -54,7 +54,9 @@ def _train_inputs(
             session.execute(
                 select(Response.question_id, Response.text).where(
                     Response.strategy_id == run.strategy_id,
-                    Response.question_id.in_(summary["train_question_ids"]),
+                    Response.question_id.in_(
+                        summary["train_question_ids"] + summary["val_question_ids"]
+                    ),
                 )
             ).all()
         )
@@ -78,7 +80,9 @@ def _train_inputs(
             if q in texts
         ]
         val = [
-            ValExample(question_id=str(q), question=questions[q], gold=str(golds[q]))
+            ValExample(  # the strategy's own response: the validation loss is taken on it
+                question_id=str(q), question=questions[q], gold=str(golds[q]), response=texts.get(q)
+            )
             for q in summary["val_question_ids"]
         ]
         return vspec, {"seed": run.seed, "strategy_id": run.strategy_id}, summary, train, val

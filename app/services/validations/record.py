@@ -4,7 +4,9 @@ decision), an evaluation's predictions, and the accuracies the accuracy sections
 
 Every writer first locks the validation row (``SELECT ... FOR UPDATE`` on Postgres; on
 SQLite the fenced job update before it already holds the database's write lock), so two
-jobs ending at once cannot both miss that they were the last of a round.
+jobs ending at once cannot both miss that they were the last of a round. A validation that
+is no longer running (cancelled, ``cancel``) keeps what a racing save brings but gets no
+new job.
 """
 
 from __future__ import annotations
@@ -82,7 +84,9 @@ def record_train_result(session: Session, *, run_id: int, result: dict[str, Any]
     run.best_val_loss = _none_if_nan(result.get("best_val_loss"))
     run.adapter_dir = result.get("adapter_dir")
     run.result = result
-    if result.get("finished"):
+    if validation.status != "running":  # cancelled while this run's save was on its way
+        run.status = "trained" if result.get("finished") else "cancelled"
+    elif result.get("finished"):
         run.status = "trained"
         add_evaluation(session, validation, run_id=run.id)
     else:
@@ -219,7 +223,10 @@ def _write_accuracy(session: Session, validation: Validation, run_id: int, value
 
 
 def maybe_finish(session: Session, validation: Validation) -> None:
-    """Done when no run trains any more and every evaluation it asked for has finished."""
+    """Done when no run trains any more and every evaluation it asked for has finished
+    (a cancelled validation stays cancelled)."""
+    if validation.status != "running":
+        return
     runs = session.scalars(
         select(ValidationRun).where(ValidationRun.validation_id == validation.id)
     ).all()
