@@ -70,7 +70,8 @@ class Validation(Base):
     # The split (training / validation question ids, test question ids), leakage counts,
     # the successive-halving log, timings.
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running|done|failed|cancelled
+    # running | done | failed | cancelled
+    status: Mapped[str] = mapped_column(String(20), default="running")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
