@@ -19,7 +19,12 @@ training reaches, at 4 x parameters FLOPs per trained token (LoRA: forward 2N, b
 through the frozen weights 2N, no weight gradients), against ``F.linear``'s rate
 (``workers.modeling.dtypes.linear_rate``) in the dtype the training ran in, measured
 before and after and taken at the higher (on a shared machine it swings).
-Answers are scored by the last number against gold, to 2 decimals.
+Answers are scored by the last number against gold, to 2 decimals. The two accuracies need
+not be equal: (a) and (b) see the same examples in a different batch order (length-grouped
+against random), so they train slightly different adapters; generation itself is the same
+(batched answers equal one-by-one ``generate`` calls in float32,
+``tests/evaluation/test_run.py``). In bfloat16, padding changes the rounding of a batched
+row, so a near-tie can go the other way there.
 Last line: one JSON object.
 
     flock /tmp/cpu.lock .venv/bin/python bench/validate_bench.py [--train 32] [--test 16]
