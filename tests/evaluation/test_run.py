@@ -31,13 +31,16 @@ def _one_by_one(model, tok, question: str, max_new: int) -> tuple[str, int]:  # 
     return tok.decode(new, skip_special_tokens=True).strip(), len(new)
 
 
-class CountingGenerate:
+class CountingPrefill:
+    """Wraps ``forward``: the rows of each prefill (a call with more than one position)."""
+
     def __init__(self, model) -> None:  # type: ignore[no-untyped-def]
         self.model, self.rows = model, []
-        self.inner = model.generate
+        self.inner = model.forward
 
     def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.rows.append(kwargs["input_ids"].shape[0])
+        if kwargs["input_ids"].shape[1] > 1:
+            self.rows.append(kwargs["input_ids"].shape[0])
         return self.inner(*args, **kwargs)
 
 
@@ -60,8 +63,8 @@ def test_batched_predictions_equal_one_by_one_generation(tiny, monkeypatch) -> N
     questions = [
         EvalQuestion(f"q{i}", q, g) for i, (q, g) in enumerate(zip(QUESTIONS, golds, strict=True))
     ]
-    counter = CountingGenerate(model)
-    monkeypatch.setattr(model, "generate", counter)
+    counter = CountingPrefill(model)
+    monkeypatch.setattr(model, "forward", counter)
     seen, progress = [], []
     result = evaluate_model(
         model, tok, questions, extractor="exact_match", max_new_tokens=16,
@@ -106,7 +109,7 @@ def test_predictions_arrive_before_a_cancelled_evaluation_stops(tiny) -> None:  
 
 def test_bad_input_fails_before_the_model_runs(tiny, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     model, tok = tiny
-    monkeypatch.setattr(model, "generate", lambda *a, **k: pytest.fail("the model ran"))
+    monkeypatch.setattr(model, "forward", lambda *a, **k: pytest.fail("the model ran"))
     good = [EvalQuestion("q1", "1+1?", "2")]
     with pytest.raises(ValueError, match="did you mean 'last_number'"):
         evaluate_model(model, tok, good, extractor="lastnumber")

@@ -249,11 +249,11 @@ def _max_positions(model: Any) -> int | None:
 
 def _cache_kwarg(base_model: Any) -> str:
     """``cache`` (transformers 5.x, where ``past_key_values`` is deprecated) or the old name."""
-    return _cache_kwarg_of(type(base_model))
+    return cache_kwarg_of(type(base_model))
 
 
 @functools.cache
-def _cache_kwarg_of(model_class: type) -> str:
+def cache_kwarg_of(model_class: type) -> str:
     params = inspect.signature(model_class.forward).parameters
     return "cache" if "cache" in params else "past_key_values"
 
