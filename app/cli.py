@@ -336,6 +336,7 @@ def scan(
     from app.ingest.records import UploadError
     from app.specs.scan import ScanInputError, ScanSpec
     from workers.modeling import ModelLoadError
+    from workers.modeling.memory import reusing_freed_memory
     from workers.modeling.threads import configure_torch_threads
     from workers.scan_cli import scan_files
 
@@ -351,8 +352,9 @@ def scan(
             max_length=max_length, token_budget=token_budget,
             model=model or settings.default_model,
         )  # fmt: skip
-        scan_files(list(files), spec, out=out, cache_dir=settings.data_dir,
-                   models_dir=settings.models_dir)  # fmt: skip
+        with reusing_freed_memory():
+            scan_files(list(files), spec, out=out, cache_dir=settings.data_dir,
+                       models_dir=settings.models_dir)  # fmt: skip
     except (ScanInputError, ModelLoadError, UploadError) as exc:
         raise _fail(exc, EXIT_BAD_INPUT) from exc
 

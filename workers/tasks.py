@@ -15,6 +15,7 @@ from app.models import Job
 from app.queue import RUN_JOB_TASK
 from workers.celery_app import celery
 from workers.jobs import JobCancelled, JobContext, JobFailure, get_handler
+from workers.modeling.memory import reusing_freed_memory
 from workers.modeling.threads import configure_torch_threads
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def execute(lease: Lease, kind: str, spec: dict, project_id: int | None) -> None
     try:
         configure_torch_threads()
         handler = get_handler(kind)
-        with ctx.heartbeat():
+        with ctx.heartbeat(), reusing_freed_memory():
             result = handler(ctx)
     except LeaseLost as exc:
         log.warning("job %s: %s; stopping without writing", lease.job_id, exc)
