@@ -166,7 +166,7 @@ def start_validation_form(
     learning_rate: Annotated[float, Form()] = 2e-5,
     lora_r: Annotated[int, Form()] = 8,
     lora_alpha: Annotated[int, Form()] = 16,
-    lora_dropout: Annotated[float, Form()] = 0.05,
+    lora_dropout: Annotated[float, Form()] = 0.0,
     target_modules: Annotated[str, Form()] = "q_proj,v_proj",
     max_length: Annotated[int, Form()] = 1024,
     batch_size: Annotated[int, Form()] = 8,
