@@ -13,6 +13,8 @@ Decisions:
 - Steps: ``total_steps = ceil(epochs x ceil(n / effective_batch))``; the schedule always
   spans ``total_steps``, also when ``until_step`` stops earlier, so a run continued with a
   larger budget is the same run as one never stopped.
+- Attention: on a CPU, small batches train with plain matmul attention instead of SDPA's
+  flash kernel (about twice as fast there; ``attention``).
 - Precision: ``auto`` resolves as scans resolve it (``workers.modeling.dtypes``: bfloat16
   only where measured faster). The base model runs in that dtype; the LoRA weights stay in
   float32 (peft's default), so the small updates of lr 2e-5 are not rounded away. float16
@@ -45,6 +47,7 @@ from transformers import PrinterCallback, Trainer, TrainerCallback
 
 from app.specs.training import TrainSettings
 from workers.training import checkpoints as ckpt
+from workers.training.attention import plain_attention
 from workers.training.batching import LengthGroupedOrder, PadCollator
 from workers.training.examples import check_lora_targets, encode_example, end_of_turn_id
 from workers.training.loss import response_head_loss, supports_response_head
@@ -247,7 +250,8 @@ def _train_once(model, run: _Run, encoded, dtype: str, micro: int, accum: int) -
     try:
         trainer = _make_trainer(peft_model, run, encoded, dtype, micro, accum)
         done = ckpt.complete_checkpoints(run.out_dir)
-        trainer.train(resume_from_checkpoint=str(done[-1].path) if done else None)
+        with plain_attention(model):
+            trainer.train(resume_from_checkpoint=str(done[-1].path) if done else None)
     finally:
         ckpt.clear_staging(run.out_dir)
         peft_model.unload()
