@@ -5,6 +5,7 @@ existing sections), and the pages with their JSON twins."""
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -399,6 +400,45 @@ def test_demo_project_has_a_generated_test_set_and_a_preset(session: Session) ->
     assert preset is not None and preset["seeds"] == 1 and preset["train"]["epochs"] == 1
     assert preset["train_examples"] + preset["val_examples"] <= 24 and preset["test_limit"] == 100
     assert len(preset["strategy_ids"]) == 3
+
+
+class _FormFields(HTMLParser):
+    """The named inputs of the form around a button with ``label``."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label, self.form, self.found = label, {}, None  # type: ignore[var-annotated]
+        self._in_button = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.form = {}
+        elif tag == "input" and a.get("name"):
+            self.form[a["name"]] = a.get("value") or ""
+        self._in_button = tag == "button"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_button and self.label in data:
+            self.found = dict(self.form)
+
+
+def test_the_demo_preset_button_starts_the_demo_validation(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """The page's own form, as a browser sends it (the preset JSON sat unescaped in a
+    double-quoted attribute, so the browser posted '{' and the page answered 422)."""
+    from app.services.demo import create_demo_project
+
+    project = create_demo_project(session, n_questions=24)
+    session.commit()
+    html = client.get(f"/projects/{project.id}/validations").text
+    fields = _FormFields("Start the demo validation")
+    fields.feed(html)
+    assert fields.found is not None and json.loads(fields.found["spec_json"])["seeds"] == 1
+    r = client.post(f"/projects/{project.id}/validations", data=fields.found,
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text
+    v = session.scalars(select(Validation).where(Validation.project_id == project.id)).one()
+    assert v.label == "Demo preset (2-core CPU)" and v.spec["seeds"] == 1
 
 
 def test_deleting_a_project_or_strategy_removes_its_validation_rows(
