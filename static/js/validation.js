@@ -64,12 +64,13 @@
         return esc(p.value[2]) + "<br>" + esc(p.seriesName) + " " + p.value[0].toFixed(3) + " · accuracy " + (100 * p.value[1]).toFixed(1) + "%";
       } },
       grid: grids,
-      xAxis: metrics.map(function (m, i) { return { gridIndex: i, type: "value", scale: true, name: m.toUpperCase() + " (lower = more familiar)", nameLocation: "middle", nameGap: 25 }; }),
-      yAxis: metrics.map(function (m, i) { return { gridIndex: i, type: "value", scale: true, axisLabel: { formatter: function (v) { return (100 * v).toFixed(0) + "%"; } } }; }),
+      xAxis: metrics.map(function (m, i) { return { gridIndex: i, type: "value", scale: true, boundaryGap: ["8%", "40%"], name: m.toUpperCase() + " (lower = more familiar)", nameLocation: "middle", nameGap: 25 }; }),
+      yAxis: metrics.map(function (m, i) { return { gridIndex: i, type: "value", scale: true, boundaryGap: ["10%", "10%"], axisLabel: { formatter: function (v) { return (100 * v).toFixed(0) + "%"; } } }; }),
       series: metrics.map(function (m, i) {
         return { name: m.toUpperCase(), type: "scatter", xAxisIndex: i, yAxisIndex: i, symbolSize: 11,
           data: data.scatter[m].map(function (p) { return [p[1], p[2], p[0]]; }),
-          label: { show: true, position: "right", formatter: function (p) { return p.value[2]; } } };
+          label: { show: true, position: "right", formatter: function (p) { return p.value[2]; } },
+          labelLayout: { hideOverlap: true } };
       }),
     });
   }

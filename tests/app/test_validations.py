@@ -397,7 +397,7 @@ def test_demo_project_has_a_generated_test_set_and_a_preset(session: Session) ->
     assert index.test_set is not None and index.test_set.source == "demo"
     assert index.test_set.n_questions == 100 and index.test_set.n_overlapping_training == 0
     preset = index.demo_preset
-    assert preset is not None and preset["seeds"] == 1 and preset["train"]["epochs"] == 1
+    assert preset is not None and preset["seeds"] == 1 and preset["train"]["epochs"] == 3
     assert preset["train_examples"] + preset["val_examples"] <= 24 and preset["test_limit"] == 100
     assert len(preset["strategy_ids"]) == 3
 
