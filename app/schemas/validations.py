@@ -108,12 +108,31 @@ class ValidationRead(BaseModel):
     finished_at: datetime | None
 
 
+class RecommendationCheck(BaseModel):
+    """The compared scan's recommendation against the trained accuracies."""
+
+    scan_id: int
+    metric: str = Field(description="The scan's primary metric")
+    pick: str = Field(description="What the scan recommends (correctness rule applied)")
+    trained: bool = Field(description="Whether this validation trained the pick")
+    pick_accuracy: float | None
+    best_trained: list[str]
+    regret: float | None = Field(description="Best accuracy minus the pick's")
+    passed_over: list[dict[str, Any]] = Field(
+        description="Trained strategies more familiar than the pick that the correctness "
+        "rule passed over, with their accuracy"
+    )
+
+
 class ValidationResults(BaseModel):
     base_accuracy: float | None
     accuracies: list[StrategyAccuracy] = Field(description="Best mean accuracy first")
     best: str | None
     top_picks: list[dict[str, Any]] = Field(
         description="Per metric: its pick, the pick's accuracy, regret, Spearman, Kendall"
+    )
+    recommendation: RecommendationCheck | None = Field(
+        default=None, description="The compared scan's recommendation against accuracy"
     )
     paired: PairedComparison | None = None
 

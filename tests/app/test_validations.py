@@ -509,3 +509,31 @@ def test_cancel_ends_every_job_of_the_validation_and_keeps_what_finished(  # typ
     assert client.post(f"{url}/cancel").status_code == 422  # already ended
     html = client.get(f"/projects/{pid}/validations/{v['id']}").text
     assert "Cancelled" in html and "/cancel" not in html.split("Training runs")[0]
+
+
+def test_the_scans_recommendation_is_checked_against_accuracy(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """SPPL ranks alpha first, but the scan recommends beta (alpha's answers are wrong): the
+    validation says how the recommendation itself trained, and what the passed-over did."""
+    from tests.app.test_recommendation_rule import VALUES, WRONG_ALPHA
+
+    pid = upload(client, {"alpha": rows("A"), "beta": rows("B"), "gamma": rows("C")})
+    sid = make_scan(session, project_id=pid, values=VALUES, correct_share=WRONG_ALPHA)
+    _set_test(client, pid, [(f"What is {i} times 7?", "42") for i in range(4)])
+    v = _start(client, pid, seeds=1, train_examples=4, val_examples=2)
+    T, F = True, False
+    _finish(
+        session,
+        v["id"],
+        {("alpha", 0): [F, F, F, F], ("beta", 0): [T, T, T, F], ("gamma", 0): [T, F, F, F]},
+    )
+    res = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}").json()["results"]
+    sppl = next(t for t in res["top_picks"] if t["metric"] == "sppl")
+    assert sppl["picks"] == ["alpha"] and sppl["regret"] == 0.75  # the raw metric's pick
+    rec = res["recommendation"]
+    assert rec["scan_id"] == sid and rec["metric"] == "sppl" and rec["pick"] == "beta"
+    assert rec["trained"] and rec["pick_accuracy"] == 0.75 and rec["regret"] == 0.0
+    assert rec["best_trained"] == ["beta"]
+    assert rec["passed_over"] == [{"strategy": "alpha", "accuracy": 0.0}]
+    html = client.get(f"/projects/{pid}/validations/{v['id']}").text
+    assert 'id="recommendation-check"' in html
+    assert "passed over <strong>alpha</strong> (trained to 0.0%)" in html

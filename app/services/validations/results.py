@@ -12,6 +12,7 @@ from app.models import ScanAggregate, Strategy, TestQuestion, Validation
 from app.schemas.validations import (
     EvaluationRead,
     PairedComparison,
+    RecommendationCheck,
     RunRead,
     StrategyAccuracy,
     ValidationResults,
@@ -127,7 +128,36 @@ def results(
         accuracies=rows,
         best=rows[0].strategy if rows else None,
         top_picks=picks,
+        recommendation=recommendation_vs_accuracy(session, validation.scan_id, rows),
         paired=paired(session, validation, per_run, a=a, b=b),
+    )
+
+
+def recommendation_vs_accuracy(
+    session: Session, scan_id: int | None, rows: list[StrategyAccuracy]
+) -> RecommendationCheck | None:
+    """The compared scan's recommendation (its primary metric with the correctness rule,
+    which passes over mostly-wrong strategies) against the trained accuracies."""
+    from app.models import Scan
+    from app.services.results.page import stored_report
+
+    scan = session.get(Scan, scan_id) if scan_id is not None else None
+    report = stored_report(session, scan) if scan is not None else None
+    top = (report.recommendation or {}).get("top") if report is not None else None
+    if report is None or top is None or not rows:
+        return None
+    acc = {r.strategy: r.mean for r in rows}
+    best = max(acc.values())
+    passed = [s for s in report.recommendation.get("passed_over_above", []) if s in acc]
+    return RecommendationCheck(
+        scan_id=scan.id,  # type: ignore[union-attr]
+        metric=report.primary,
+        pick=top,
+        trained=top in acc,
+        pick_accuracy=acc.get(top),
+        best_trained=[s for s, v in acc.items() if v == best],
+        regret=best - acc[top] if top in acc else None,
+        passed_over=[{"strategy": s, "accuracy": acc[s]} for s in passed],
     )
 
 
