@@ -537,3 +537,17 @@ def test_the_scans_recommendation_is_checked_against_accuracy(client, session: S
     html = client.get(f"/projects/{pid}/validations/{v['id']}").text
     assert 'id="recommendation-check"' in html
     assert "passed over <strong>alpha</strong> (trained to 0.0%)" in html
+
+
+def test_a_training_run_shows_the_steps_it_has_done(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """While a run trains, its row counts the steps its curve has (it said 0 until the end)."""
+    pid = upload(client, {"alpha": rows("A"), "beta": rows("B")})
+    _set_test(client, pid, [(f"What is {i} times 7?", "42") for i in range(4)])
+    v = _start(client, pid, seeds=1, train_examples=4, val_examples=2)
+    run = session.scalars(select(ValidationRun).order_by(ValidationRun.id)).first()
+    steps = [{"step": k, "loss": 2.0 / k, "tokens_per_s": 5.0} for k in (1, 2, 3)]
+    write_points(session, run_id=run.id, steps=steps, checkpoints=[])  # type: ignore[union-attr]
+    session.commit()
+    page = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}").json()
+    row = next(r for r in page["runs"] if r["id"] == run.id)  # type: ignore[union-attr]
+    assert row["status"] == "training" and row["steps"] == 3

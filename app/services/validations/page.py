@@ -116,7 +116,7 @@ def _runs(session: Session, validation: Validation, names: dict[int, str]) -> li
             status=r.status,
             rung=r.rung,
             until_step=r.until_step,
-            steps=r.steps,
+            steps=max(r.steps, max((p.step for p in points[(r.id, "step")]), default=0)),
             best_step=r.best_step,
             best_val_accuracy=r.best_val_accuracy,
             best_val_loss=r.best_val_loss,
