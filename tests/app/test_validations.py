@@ -227,17 +227,21 @@ def _pred(qid: int, ok: bool) -> dict:
     }
 
 
-def test_results_fill_the_accuracy_sections_and_pages(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+def _validated(client, session: Session, right: dict[str, list[bool]], **scan):  # type: ignore[no-untyped-def]
+    """alpha, beta, gamma scanned (``scan``: make_scan's arguments), then validated with one
+    seed on 4 test questions, each strategy right where ``right`` says."""
     pid = upload(client, {"alpha": rows("A"), "beta": rows("B"), "gamma": rows("C")})
-    sid = make_scan(session, project_id=pid, values={"sppl": SPPL, "ppl": PPL, "ifd": IFD})
+    sid = make_scan(session, project_id=pid, **scan)
     _set_test(client, pid, [(f"What is {i} times 7?", "42") for i in range(4)])
     v = _start(client, pid, seeds=1, train_examples=4, val_examples=2)
+    _finish(session, v["id"], {(name, 0): ok for name, ok in right.items()})
+    return pid, sid, v
+
+
+def test_results_fill_the_accuracy_sections_and_pages(client, session: Session) -> None:  # type: ignore[no-untyped-def]
     T, F = True, False
-    _finish(
-        session,
-        v["id"],
-        {("alpha", 0): [T, T, T, F], ("beta", 0): [T, F, F, F], ("gamma", 0): [F, F, F, F]},
-    )
+    right = {"alpha": [T, T, T, F], "beta": [T, F, F, F], "gamma": [F, F, F, F]}
+    pid, sid, v = _validated(client, session, right, values={"sppl": SPPL, "ppl": PPL, "ifd": IFD})
     page = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}").json()
     assert page["validation"]["status"] == "done" and page["validation"]["scan_id"] == sid
     res = page["results"]
@@ -516,16 +520,9 @@ def test_the_scans_recommendation_is_checked_against_accuracy(client, session: S
     validation says how the recommendation itself trained, and what the passed-over did."""
     from tests.app.test_recommendation_rule import VALUES, WRONG_ALPHA
 
-    pid = upload(client, {"alpha": rows("A"), "beta": rows("B"), "gamma": rows("C")})
-    sid = make_scan(session, project_id=pid, values=VALUES, correct_share=WRONG_ALPHA)
-    _set_test(client, pid, [(f"What is {i} times 7?", "42") for i in range(4)])
-    v = _start(client, pid, seeds=1, train_examples=4, val_examples=2)
     T, F = True, False
-    _finish(
-        session,
-        v["id"],
-        {("alpha", 0): [F, F, F, F], ("beta", 0): [T, T, T, F], ("gamma", 0): [T, F, F, F]},
-    )
+    right = {"alpha": [F, F, F, F], "beta": [T, T, T, F], "gamma": [T, F, F, F]}
+    pid, sid, v = _validated(client, session, right, values=VALUES, correct_share=WRONG_ALPHA)
     res = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}").json()["results"]
     sppl = next(t for t in res["top_picks"] if t["metric"] == "sppl")
     assert sppl["picks"] == ["alpha"] and sppl["regret"] == 0.75  # the raw metric's pick
