@@ -139,19 +139,23 @@ def recommendation_vs_accuracy(
     """The compared scan's recommendation (its primary metric with the correctness rule,
     which passes over mostly-wrong strategies) against the trained accuracies."""
     from app.models import Scan
-    from app.services.results.page import stored_report
+    from app.services.scan_report import current_report
 
-    scan = session.get(Scan, scan_id) if scan_id is not None else None
-    report = stored_report(session, scan) if scan is not None else None
-    top = (report.recommendation or {}).get("top") if report is not None else None
-    if report is None or top is None or not rows:
+    scan = session.get(Scan, scan_id) if rows and scan_id is not None else None
+    if scan is None:  # nothing evaluated yet (the page polls): no report is read
+        return None
+    report = current_report(session, scan_id=scan.id, report=scan.report,
+                            summary=scan.summary or {}) or {}  # fmt: skip
+    recommendation = report.get("recommendation") or {}
+    top = recommendation.get("top")
+    if top is None:
         return None
     acc = {r.strategy: r.mean for r in rows}
     best = max(acc.values())
-    passed = [s for s in report.recommendation.get("passed_over_above", []) if s in acc]
+    passed = [s for s in recommendation.get("passed_over_above", []) if s in acc]
     return RecommendationCheck(
-        scan_id=scan.id,  # type: ignore[union-attr]
-        metric=report.primary,
+        scan_id=scan.id,
+        metric=str(report.get("primary")),
         pick=top,
         trained=top in acc,
         pick_accuracy=acc.get(top),
