@@ -92,8 +92,9 @@ class Settings(BaseSettings):
     queue_prefix: str = Field(
         default="familiar",
         pattern=r"^[A-Za-z0-9_.\-]{1,60}$",
-        description="Prefix of the queue names (`<prefix>.gpu`, `<prefix>.cpu`): deployments "
-        "or test runs that share one Redis never see each other's jobs.",
+        description="Prefix of the queue names (`<prefix>.gpu`, `<prefix>.cpu`) and of every "
+        "Redis key the broker writes (`<prefix>:`): deployments or test runs that share one "
+        "Redis never see each other's jobs, and removing `<prefix>:*` removes all of them.",
     )
     torch_threads: int | None = Field(
         default=None, description="Threads for torch in the worker (default: all cores)."
@@ -135,20 +136,26 @@ class Settings(BaseSettings):
         "[::1] and PUBLIC_URL's host. In accounts mode with neither set, any host is accepted.",
     )
     login_max_failures: int = Field(
-        default=10, ge=1, description="Failed sign-ins per account within LOGIN_WINDOW_S "
+        default=10,
+        ge=1,
+        description="Failed sign-ins per account within LOGIN_WINDOW_S "
         "before the account's sign-in answers 429 until the window has passed.",
-    )  # fmt: skip
+    )
     login_max_failures_per_ip: int = Field(
-        default=100, ge=1, description="Failed sign-ins per client address within "
+        default=100,
+        ge=1,
+        description="Failed sign-ins per client address within "
         "LOGIN_WINDOW_S (high: a team behind one proxy shares an address).",
-    )  # fmt: skip
+    )
     login_window_s: float = Field(
         default=900.0, gt=0, description="The window, in seconds, of the sign-in limits."
     )
     password_hash_slots: int = Field(
-        default=4, ge=1, description="Password checks (Argon2id, 64 MiB each) run at the same "
+        default=4,
+        ge=1,
+        description="Password checks (Argon2id, 64 MiB each) run at the same "
         "time per web process; more wait up to a second, then get 503 with Retry-After.",
-    )  # fmt: skip
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from app.config import get_settings
+from app.dbhealth import DATABASE_DOWN, note_answered, note_down
 from app.services.errors import BadInput
 
 CONNECT_TIMEOUT_S = 10
@@ -95,7 +96,10 @@ def get_engine() -> Engine:
     settings = get_settings()
     if settings.sqlalchemy_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    # The database's return after an outage is said once (app.dbhealth).
+    event.listen(engine, "after_cursor_execute", note_answered)
+    return engine
 
 
 @lru_cache
@@ -110,6 +114,26 @@ def session_scope() -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def request_scope() -> Iterator[Session]:
+    """``session_scope`` for one web request. FastAPI exits it after the response was sent,
+    so routes that write commit before they answer; this closing commit only ends what was
+    read. A database that went away just then is said in app.dbhealth's one line, not in a
+    traceback that no client would see."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        try:
+            session.commit()
+        except DATABASE_DOWN as exc:
+            note_down(exc)
     except BaseException:
         session.rollback()
         raise

@@ -4,11 +4,14 @@ A web process whose database is away keeps running: it answers 503 with a readab
 (the error handler in app.main) and recovers by itself when the database is back (the pool
 pings a connection before using it). ``familiar serve`` started while the database was away
 holds every route at 503 (``require_database``) until its start-up steps (migrations
-first) have run.
+first) have run. A database that goes away later is said once on stderr (``note_down``, from
+the 503 handler and the health check), and its return once (``note_answered``, from the
+engine's first statement that succeeds after that), never once per request.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 
 from sqlalchemy import text
@@ -29,6 +32,8 @@ class DatabaseUnavailable(RuntimeError):
 _ready = threading.Event()
 _ready.set()  # a process that did not start through `familiar serve` is ready
 _waiting_for = ""
+_state_lock = threading.Lock()
+_down = False  # the database went away after start, and has not answered since
 
 
 def where() -> str:
@@ -78,5 +83,34 @@ def check_database() -> str | None:
         with get_engine().connect() as conn:
             conn.execute(text("SELECT 1"))
     except DATABASE_DOWN as exc:
+        note_down(exc)
         return describe(exc)
     return None
+
+
+def note_down(exc: BaseException) -> None:
+    """The database stopped answering after start: say so in one line, once."""
+    global _down
+    if not _ready.is_set():  # start-up is still waiting: `familiar serve` said it already
+        return
+    with _state_lock:
+        if _down:
+            return
+        _down = True
+    _say(f"error: {describe(exc)}; answering 503 until it does")
+
+
+def note_answered(*_: object) -> None:
+    """A statement succeeded (an engine event): after a ``note_down``, say it is back."""
+    global _down
+    if not _down:  # the common case: no lock
+        return
+    with _state_lock:
+        if not _down:
+            return
+        _down = False
+    _say(f"database at {where()} answers again; serving")
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

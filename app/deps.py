@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from app.db import session_scope
+from app.db import request_scope
 from app.ids import MAX_ID
 
 
-def get_session() -> Iterator[Session]:
-    """One session per request, committed on success (``app.db.session_scope``)."""
-    with session_scope() as session:
-        yield session
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed on success (``app.db.request_scope``); kept on
+    ``request.state`` so the templates' role checks read through it, not a second
+    connection from the pool."""
+    with request_scope() as session:
+        request.state.session = session
+        try:
+            yield session
+        finally:
+            request.state.session = None
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

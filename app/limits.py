@@ -21,9 +21,12 @@ class RequestSizeLimit:
     FastAPI turns into a 413 once the count passes the limit)."""
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int,
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
         respond: Callable[[Request, Exception], Awaitable[Response]],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.app = RequestBodyLimitMiddleware(app, max_body_size=max_bytes)
         self.max_bytes, self.respond = max_bytes, respond
 

@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import get_settings
+from app.db import get_engine
 from app.dbhealth import (
     DATABASE_DOWN,
     DatabaseUnavailable,
     check_database,
     describe,
+    note_down,
     require_database,
 )
-from app.ids import bounded_id
+from app.ids import MAX_ID, bounded_id
 from app.ingest.records import UploadError
+from app.jobs.enqueue import send_unsent
 from app.limits import RequestSizeLimit
+from app.queue import check_broker
 from app.routes import (
     account,
     auth,
     browse,
     estimates,
+    exports,
     jobs,
     judgements,
     manage,
     members,
     metrics,
+    mixes,
     projects,
     results,
     scans,
@@ -76,7 +87,11 @@ async def handle_error(request: Request, exc: Exception) -> Response:
 
 async def handle_database_down(request: Request, exc: Exception) -> Response:
     """503 while the database is away: JSON under /api, else a page in the site's layout."""
-    detail = str(exc) if isinstance(exc, DatabaseUnavailable) else describe(exc)
+    if isinstance(exc, DatabaseUnavailable):
+        detail = str(exc)
+    else:
+        note_down(exc)  # one line on stderr when the database has just gone away
+        detail = describe(exc)
     headers = {"Retry-After": "5"}
     if request.url.path == "/healthz":
         return PlainTextResponse(detail, status_code=503, headers=headers)
@@ -100,6 +115,21 @@ async def handle_request_validation(request: Request, exc: Exception) -> Respons
         return await request_validation_exception_handler(request, exc)
     detail = "; ".join(f"{_where(e['loc'])}: {e['msg']}{_got(e)}" for e in errors)
     return await handle_error(request, BadInput(detail or "bad request"))
+
+
+async def handle_no_route(request: Request, exc: Exception) -> Response:
+    """No route matches: 404 in the site's form (a page, or JSON under /api). Ids in paths
+    have one spelling (`app.ids`), so `/projects/+2` lands here before any rule runs."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 404:
+        return await http_exception_handler(request, exc)
+    return await handle_error(request, NotFound(NO_ROUTE))
+
+
+NO_ROUTE = (
+    "Nothing here. Check the address: an id in it is written in plain digits, 1 to "
+    f"{MAX_ID} (for example /projects/2)."
+)
 
 
 def _where(loc: tuple[object, ...]) -> str:
@@ -147,6 +177,8 @@ def create_app() -> FastAPI:
         judgements,
         jobs,
         results,
+        mixes,
+        exports,
         scans,
         validations,
         auth,
@@ -156,12 +188,14 @@ def create_app() -> FastAPI:
         studies,
         members,
     ):
+        name_operations(module.router)
         app.include_router(module.router)
     for cls in ERROR_STATUS:
         app.add_exception_handler(cls, handle_error)
     for down in (*DATABASE_DOWN, DatabaseUnavailable):
         app.add_exception_handler(down, handle_database_down)
     app.add_exception_handler(RequestValidationError, handle_request_validation)
+    app.add_exception_handler(StarletteHTTPException, handle_no_route)
     app.add_exception_handler(AuthRequired, handle_auth_required)
     app.add_exception_handler(AccessDenied, handle_access_denied)
     app.add_exception_handler(HashingBusy, handle_hashing_busy)
@@ -175,25 +209,38 @@ def create_app() -> FastAPI:
     return app
 
 
+def name_operations(router: APIRouter) -> None:
+    """Operation names in /docs as a person says them ("List projects"), not FastAPI's title
+    of the function's name ("Api List Projects"); a route's own ``summary`` wins."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema and not route.summary:
+            words = route.name.removeprefix("api_").replace("_", " ").strip()
+            route.summary = words[:1].upper() + words[1:]
+
+
 SWAGGER = "/static/vendor/swagger-ui"
 
 
 def api_docs() -> HTMLResponse:
     """Swagger UI from the vendored copy; no validator badge (it would call swagger.io)."""
     page = get_swagger_ui_html(
-        openapi_url="/openapi.json", title="Familiar API",
+        openapi_url="/openapi.json",
+        title="Familiar API",
         swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
         swagger_css_url=f"{SWAGGER}/swagger-ui.css",
         swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
         swagger_ui_parameters={"validatorUrl": None},
-    )  # fmt: skip
+    )
     page.headers["content-security-policy"] = inline_script_csp(page.body.decode())
     return page
 
 
 def healthz() -> Response:
-    """200 "ok" when the database answers; 503 and the reason in one line when not."""
-    problem = check_database()
+    """200 "ok" when the database and the queue broker answer; 503 and the reason in one line
+    when not. Jobs created while the broker was away are sent here, at the first check that
+    finds it back (app.jobs.enqueue)."""
+    problem = check_database() or check_broker()
     if problem:
         return PlainTextResponse(problem, status_code=503, headers={"Retry-After": "5"})
+    send_unsent(get_engine())
     return PlainTextResponse("ok")

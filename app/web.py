@@ -10,7 +10,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app.metrics import registry
 from app.render import render_markdown
+from app.specs.forms import FormState
 from app.specs.scan import ScanSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +43,40 @@ def _fmt_duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
 
 
-templates.env.filters.update(num=_fmt_num, pct=_fmt_pct, time=_fmt_time, duration=_fmt_duration)
+def _sentence(text: str | None) -> str:
+    """The first letter in upper case, the rest as written (``capitalize`` lowers the rest)."""
+    return text[:1].upper() + text[1:] if text else ""
+
+
+def _setting(value: object) -> str:
+    """A setting as a person reads it: lists joined, yes/no, "–" for none, floats rounded
+    (pages never print Python's ``['ppl', 'sppl']``, ``None`` or ``True``)."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_setting(v) for v in value) or "–"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_setting(v)}" for k, v in value.items()) or "–"
+    return str(value)
+
+
+templates.env.filters.update(
+    setting=_setting,
+    num=_fmt_num,
+    pct=_fmt_pct,
+    time=_fmt_time,
+    duration=_fmt_duration,
+    sentence=_sentence,
+)
 templates.env.globals["scan_defaults"] = ScanSpec()  # the form's defaults are the spec's
+templates.env.globals["blank_form"] = FormState()  # a form not sent yet: the defaults
+templates.env.globals["metric_label"] = registry.label_of  # app.metrics.registry
+templates.env.filters["metric_label"] = registry.label_of
+templates.env.globals["metrics_registry"] = registry
 
 
 def is_htmx(request: Request) -> bool:

@@ -98,8 +98,9 @@ class Recorder:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
 
-    async def call(self, label: str, client: httpx.AsyncClient, method: str, url: str,
-                   **kw: object) -> httpx.Response:  # fmt: skip
+    async def call(
+        self, label: str, client: httpx.AsyncClient, method: str, url: str, **kw: object
+    ) -> httpx.Response:
         t0 = time.perf_counter()
         r = await client.request(method, url, **kw)  # type: ignore[arg-type]
         self.times[label].append(time.perf_counter() - t0)
@@ -114,8 +115,9 @@ def pct(values: list[float], q: float) -> float:
     return 1000 * statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def upload_all(urls: list[str], headers: dict, pid: int, n_strategies: int,
-                     n_questions: int, rec: Recorder) -> tuple[dict, dict]:  # fmt: skip
+async def upload_all(
+    urls: list[str], headers: dict, pid: int, n_strategies: int, n_questions: int, rec: Recorder
+) -> tuple[dict, dict]:
     """Every strategy at once (spread over the web processes), plus two uploads of one
     same-named strategy in two processes: one must win (201), the other get 409."""
     sent = {f"s{k}": strategy_rows(f"s{k}", n_questions) for k in range(n_strategies)}
@@ -126,8 +128,7 @@ async def upload_all(urls: list[str], headers: dict, pid: int, n_strategies: int
         async def one(i: int, name: str, rows: dict[str, str]) -> int:
             url = f"{urls[i % len(urls)]}/api/v1/projects/{pid}/uploads"
             files = [("files", (f"{name}.jsonl", jsonl(rows), "application/json"))]
-            r = await rec.call("upload", client, "POST", url, files=files,
-                               data={"strategy": name})  # fmt: skip
+            r = await rec.call("upload", client, "POST", url, files=files, data={"strategy": name})
             return r.status_code
 
         codes = await asyncio.gather(*(one(i, n, r) for i, (n, r) in enumerate(jobs)))
@@ -149,8 +150,16 @@ def endpoints(pid: int, sid: int) -> list[tuple[str, str]]:
     ]
 
 
-async def browse(urls: list[str], headers: dict, targets: list[tuple[str, str]], *,
-                 clients: int, requests: int, seconds: float, rec: Recorder) -> float:  # fmt: skip
+async def browse(
+    urls: list[str],
+    headers: dict,
+    targets: list[tuple[str, str]],
+    *,
+    clients: int,
+    requests: int,
+    seconds: float,
+    rec: Recorder,
+) -> float:
     """`clients` concurrent clients walk the pages until `requests` or `seconds` run out."""
     budget, deadline = [requests], time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients)
@@ -191,14 +200,30 @@ async def scenario(team, args: argparse.Namespace) -> dict:  # type: ignore[no-u
         sid = project["strategies"][0]["id"]
         scan_code: int | str = 0
         if args.scan:
-            r = await c.post(f"{urls[1 % len(urls)]}/api/v1/projects/{pid}/scans",
-                             json={"metrics": ["ppl"], "sample": 4})  # fmt: skip
+            r = await c.post(
+                f"{urls[1 % len(urls)]}/api/v1/projects/{pid}/scans",
+                json={"metrics": ["ppl"], "sample": 4},
+            )
             scan_code = r.status_code if r.status_code < 400 else f"{r.status_code}: {r.text[:200]}"
     targets = [e for e in endpoints(pid, sid) if not args.only or e[0] == args.only]
-    browse_s = await browse(urls, headers, targets, clients=args.clients,
-                            requests=args.requests, seconds=args.seconds, rec=rec)  # fmt: skip
-    return {"pid": pid, "accepted": accepted, "statuses": statuses, "upload_s": upload_s,
-            "browse_s": browse_s, "rec": rec, "scan_code": scan_code}  # fmt: skip
+    browse_s = await browse(
+        urls,
+        headers,
+        targets,
+        clients=args.clients,
+        requests=args.requests,
+        seconds=args.seconds,
+        rec=rec,
+    )
+    return {
+        "pid": pid,
+        "accepted": accepted,
+        "statuses": statuses,
+        "upload_s": upload_s,
+        "browse_s": browse_s,
+        "rec": rec,
+        "scan_code": scan_code,
+    }
 
 
 def report(out: dict, checks: dict, args: argparse.Namespace) -> dict:
@@ -207,18 +232,27 @@ def report(out: dict, checks: dict, args: argparse.Namespace) -> dict:
     browse_n = sum(len(v) for k, v in rec.times.items() if k != "upload")
     for label, values in rec.times.items():
         span = out["upload_s"] if label == "upload" else out["browse_s"]
-        print(f"{label:<16} {len(values):>6} {len(values) / span:>8.1f} {pct(values, 50):>8.0f} "
-              f"{pct(values, 95):>8.0f} {pct(values, 99):>8.0f} {rec.errors[label]}")  # fmt: skip
+        print(
+            f"{label:<16} {len(values):>6} {len(values) / span:>8.1f} {pct(values, 50):>8.0f} "
+            f"{pct(values, 95):>8.0f} {pct(values, 99):>8.0f} {rec.errors[label]}"
+        )
     pages = [t for k, v in rec.times.items() if k != "upload" for t in v]
     summary = {
-        "rps": round(browse_n / out["browse_s"], 1), "p95_ms": round(pct(pages, 95)),
-        "p50_ms": round(pct(pages, 50)), "p99_ms": round(pct(pages, 99)),
+        "rps": round(browse_n / out["browse_s"], 1),
+        "p95_ms": round(pct(pages, 95)),
+        "p50_ms": round(pct(pages, 50)),
+        "p99_ms": round(pct(pages, 99)),
         "project_page_rps": round(len(rec.times.get("project page", [])) / out["browse_s"], 1),
         "project_page_p95_ms": round(pct(rec.times.get("project page", []), 95)),
-        "requests": browse_n, "errors_5xx": sum(rec.errors.values()), "clients": args.clients,
-        "web_processes": len(args.ports), "uploads": out["statuses"],
-        "upload_s": round(out["upload_s"], 2), "scan_status": out["scan_code"], **checks,
-    }  # fmt: skip
+        "requests": browse_n,
+        "errors_5xx": sum(rec.errors.values()),
+        "clients": args.clients,
+        "web_processes": len(args.ports),
+        "uploads": out["statuses"],
+        "upload_s": round(out["upload_s"], 2),
+        "scan_status": out["scan_code"],
+        **checks,
+    }
     return summary
 
 

@@ -51,10 +51,17 @@ from workers.scoring.reference import reference_score  # noqa: E402
 from workers.scoring.scan import sample_questions  # noqa: E402
 
 STRATEGIES = [
-    "gpt4", "claude", "mini_gpt4", "simple_response", "gpt4_generated_step_by_step_1000",
-    "claude_step_by_step", "mini_gpt4_rewirte_groundtruth_in_own_words",
-    "openai_human_written_examples", "claude_simple_response", "mini_gpt4_step_by_step",
-]  # fmt: skip
+    "gpt4",
+    "claude",
+    "mini_gpt4",
+    "simple_response",
+    "gpt4_generated_step_by_step_1000",
+    "claude_step_by_step",
+    "mini_gpt4_rewirte_groundtruth_in_own_words",
+    "openai_human_written_examples",
+    "claude_simple_response",
+    "mini_gpt4_step_by_step",
+]
 
 
 def parse_args() -> argparse.Namespace:
@@ -129,9 +136,10 @@ def reference_model(args):
     if args.skip_reference:
         return None
     return load_target(
-        "packaged:SmolLM2-135M-Instruct", cache_dir=ROOT / ".familiar" / "test-models",
+        "packaged:SmolLM2-135M-Instruct",
+        cache_dir=ROOT / ".familiar" / "test-models",
         dtype="float32",
-    ).model  # fmt: skip
+    ).model
 
 
 def run_interleaved(model, reference, items, args, dtype) -> tuple[list, list, float, float, list]:
@@ -191,19 +199,35 @@ def main() -> None:
     rates["during_min"], rates["during_max"] = min(slice_rates), max(slice_rates)
     if args.profile:
         profile_fast_path(model, items, args.token_budget)
-    report(args, target, items, labelled, fast, ref, fast_s, ref_s, gen_s, generated,
-           fast_tokens, ref_tokens, rates)  # fmt: skip
+    report(
+        args,
+        target,
+        items,
+        labelled,
+        fast,
+        ref,
+        fast_s,
+        ref_s,
+        gen_s,
+        generated,
+        fast_tokens,
+        ref_tokens,
+        rates,
+    )
 
 
 STAGES = ("familiar.prefixes", "familiar.responses", "familiar.lm_head")
 OPS = {
     "linear (aten::mm/addmm)": ("aten::mm", "aten::addmm"),
-    "attention (sdpa)": ("aten::_scaled_dot_product_flash_attention_for_cpu",
-                         "aten::_scaled_dot_product_attention_math", "aten::bmm"),
+    "attention (sdpa)": (
+        "aten::_scaled_dot_product_flash_attention_for_cpu",
+        "aten::_scaled_dot_product_attention_math",
+        "aten::bmm",
+    ),
     "embedding": ("aten::embedding", "aten::index_select"),
     "log-softmax (logsumexp/gather)": ("aten::logsumexp", "aten::gather"),
     "kv copy (cat/index_select)": ("aten::cat",),
-}  # fmt: skip
+}
 
 
 def profile_fast_path(model, items, budget: int) -> None:
@@ -229,8 +253,21 @@ def profile_fast_path(model, items, budget: int) -> None:
     print(f"  {len(shapes)} forward passes (rows, new tokens, cached tokens): {shapes[:12]} ...")
 
 
-def report(args, target, items, labelled, fast, ref, fast_s, ref_s, gen_s, generated,
-           fast_tokens, ref_tokens, rates) -> None:  # fmt: skip
+def report(
+    args,
+    target,
+    items,
+    labelled,
+    fast,
+    ref,
+    fast_s,
+    ref_s,
+    gen_s,
+    generated,
+    fast_tokens,
+    ref_tokens,
+    rates,
+) -> None:
     achieved = fast_tokens * 2 * target.n_params / fast_s
     rate = rates["during"]
     sppl_prefix = [len(i.prefix_ids) for c, i in labelled if c == "sppl"]
@@ -265,15 +302,21 @@ def report(args, target, items, labelled, fast, ref, fast_s, ref_s, gen_s, gener
 def print_summary(r: dict, rate: float) -> None:
     fast_rate, ref_rate = r["tokens_per_s"], r["reference_tokens_per_s"]
     print(f"fast path      {r['fast_s']:8.1f} s {fast_rate:8.0f} tokens/s ({r['fast_tokens']})")
-    print(f"reference loop {r['reference_s']:8.1f} s {ref_rate:8.0f} tokens/s "
-          f"({r['reference_tokens']})")  # fmt: skip
-    print(f"speedup {r['speedup']:.2f}x; own answers {r['generation_s']:.1f} s "
-          f"({r['generated_answers']} generated)")  # fmt: skip
-    print(f"matmul {r['dtype']} {rate / 1e9:.1f} GFLOP/s median during the run "
-          f"({r['matmul_gflops_during_min']:.0f}-{r['matmul_gflops_during_max']:.0f}; "
-          f"at start: float32 {r['matmul_gflops_float32']:.1f},"
-          f" bfloat16 {r['matmul_gflops_bfloat16']:.1f}); fast path "
-          f"{r['achieved_gflops']:.1f} GFLOP/s = {r['matmul_share']:.0%}")  # fmt: skip
+    print(
+        f"reference loop {r['reference_s']:8.1f} s {ref_rate:8.0f} tokens/s "
+        f"({r['reference_tokens']})"
+    )
+    print(
+        f"speedup {r['speedup']:.2f}x; own answers {r['generation_s']:.1f} s "
+        f"({r['generated_answers']} generated)"
+    )
+    print(
+        f"matmul {r['dtype']} {rate / 1e9:.1f} GFLOP/s median during the run "
+        f"({r['matmul_gflops_during_min']:.0f}-{r['matmul_gflops_during_max']:.0f}; "
+        f"at start: float32 {r['matmul_gflops_float32']:.1f},"
+        f" bfloat16 {r['matmul_gflops_bfloat16']:.1f}); fast path "
+        f"{r['achieved_gflops']:.1f} GFLOP/s = {r['matmul_share']:.0%}"
+    )
 
 
 if __name__ == "__main__":

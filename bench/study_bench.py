@@ -39,15 +39,26 @@ def build_project(session: Any, index: int, rng: np.random.Generator) -> int:
     from app.services.results.accuracy import store_accuracies
 
     project = create_project(session, data=ProjectCreate(name=f"model {index % 6} / task {index}"))
-    session.execute(insert(Strategy), [
-        {"project_id": project.id, "name": f"strategy-{s}", "origin": "upload"}
-        for s in range(STRATEGIES)
-    ])  # fmt: skip
-    ids = dict(session.execute(
-        Strategy.__table__.select().with_only_columns(Strategy.name, Strategy.id)
-        .where(Strategy.project_id == project.id)).all())  # fmt: skip
-    scan = Scan(project_id=project.id, model_name="bench/model", spec={"sample": 50},
-                finished_at=datetime.now(UTC))  # fmt: skip
+    session.execute(
+        insert(Strategy),
+        [
+            {"project_id": project.id, "name": f"strategy-{s}", "origin": "upload"}
+            for s in range(STRATEGIES)
+        ],
+    )
+    ids = dict(
+        session.execute(
+            Strategy.__table__.select()
+            .with_only_columns(Strategy.name, Strategy.id)
+            .where(Strategy.project_id == project.id)
+        ).all()
+    )
+    scan = Scan(
+        project_id=project.id,
+        model_name="bench/model",
+        spec={"sample": 50},
+        finished_at=datetime.now(UTC),
+    )
     session.add(scan)
     session.flush()
     quality = rng.normal(0.55, 0.08, STRATEGIES)  # what each strategy would train to
@@ -56,15 +67,26 @@ def build_project(session: Any, index: int, rng: np.random.Generator) -> int:
         noise = rng.normal(0, 0.05, STRATEGIES)
         for s, sid in enumerate(ids.values()):
             mean = 3.0 - 2 * quality[s] + noise[s] if metric != "logprob" else quality[s]
-            rows.append({"scan_id": scan.id, "strategy_id": sid, "metric": metric, "n": 50,
-                         "mean": float(mean), "median": float(mean), "rank": s + 1})  # fmt: skip
+            rows.append(
+                {
+                    "scan_id": scan.id,
+                    "strategy_id": sid,
+                    "metric": metric,
+                    "n": 50,
+                    "mean": float(mean),
+                    "median": float(mean),
+                    "rank": s + 1,
+                }
+            )
     session.execute(insert(ScanAggregate), rows)
     lines = ["strategy,accuracy,seed"] + [
         f"{name},{min(1.0, max(0.0, quality[s] + rng.normal(0, 0.01))):.4f},{seed}"
-        for s, name in enumerate(ids) for seed in range(SEEDS)
-    ]  # fmt: skip
-    store_accuracies(session, project_id=project.id, filename="acc.csv",
-                     data="\n".join(lines).encode())  # fmt: skip
+        for s, name in enumerate(ids)
+        for seed in range(SEEDS)
+    ]
+    store_accuracies(
+        session, project_id=project.id, filename="acc.csv", data="\n".join(lines).encode()
+    )
     return project.id
 
 
@@ -99,24 +121,38 @@ def main() -> None:
     t0 = time.perf_counter()
     with session_scope() as session:
         pids = [build_project(session, i, rng) for i in range(PROJECTS)]
-        study = create_study(session, data=StudyCreate(name="bench", project_ids=pids),
-                             created_by_id=None)  # fmt: skip
+        study = create_study(
+            session, data=StudyCreate(name="bench", project_ids=pids), created_by_id=None
+        )
         study_id = study.id
     build_s = time.perf_counter() - t0
-    print(f"built {PROJECTS} projects x {STRATEGIES} strategies x {len(METRICS)} metrics "
-          f"x {SEEDS} seeds in {build_s:.2f} s")  # fmt: skip
+    print(
+        f"built {PROJECTS} projects x {STRATEGIES} strategies x {len(METRICS)} metrics "
+        f"x {SEEDS} seeds in {build_s:.2f} s"
+    )
     client = TestClient(create_app(), base_url="http://127.0.0.1")  # a loopback host
     json_s, json_bytes = timed(client, f"/api/v1/studies/{study_id}")
     html_s, html_bytes = timed(client, f"/studies/{study_id}")
     compute_s = client.get(f"/api/v1/studies/{study_id}").json()["compute_s"]
-    print(f"study JSON: {json_s * 1000:.1f} ms ({json_bytes} bytes), "
-          f"HTML: {html_s * 1000:.1f} ms ({html_bytes} bytes), compute {compute_s} s")  # fmt: skip
-    print(json.dumps({
-        "projects": PROJECTS, "strategies": STRATEGIES, "metrics": len(METRICS),
-        "study_json_s": round(json_s, 4), "study_html_s": round(html_s, 4),
-        "compute_s": compute_s, "json_bytes": json_bytes, "html_bytes": html_bytes,
-        "build_s": round(build_s, 2),
-    }))  # fmt: skip
+    print(
+        f"study JSON: {json_s * 1000:.1f} ms ({json_bytes} bytes), "
+        f"HTML: {html_s * 1000:.1f} ms ({html_bytes} bytes), compute {compute_s} s"
+    )
+    print(
+        json.dumps(
+            {
+                "projects": PROJECTS,
+                "strategies": STRATEGIES,
+                "metrics": len(METRICS),
+                "study_json_s": round(json_s, 4),
+                "study_html_s": round(html_s, 4),
+                "compute_s": compute_s,
+                "json_bytes": json_bytes,
+                "html_bytes": html_bytes,
+                "build_s": round(build_s, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

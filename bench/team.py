@@ -61,12 +61,20 @@ class Team:
 
     def env(self) -> dict[str, str]:
         return {
-            **os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url, "QUEUE_PREFIX": self.name.replace("_", "-"),
-            "DATA_DIR": str(self.data_dir), "MODEL_CACHE": str(self.model_cache),
-            "AUTH": "accounts", "SECRET_KEY": self.secret, "DEMO": "false",
-            "HOST": "127.0.0.1", "TORCH_THREADS": "1", **self.extra_env,
-        }  # fmt: skip
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "QUEUE_PREFIX": self.queue_prefix,
+            "DATA_DIR": str(self.data_dir),
+            "MODEL_CACHE": str(self.model_cache),
+            "AUTH": "accounts",
+            "SECRET_KEY": self.secret,
+            "DEMO": "false",
+            "HOST": "127.0.0.1",
+            "TORCH_THREADS": "1",
+            **self.extra_env,
+        }
 
     def start(self, timeout: float = 180.0) -> Team:
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
@@ -87,9 +95,13 @@ class Team:
         (self.data_dir / "logs").mkdir(exist_ok=True)
         with (self.data_dir / "logs" / f"{name}.log").open("wb") as log:
             self.procs[name] = subprocess.Popen(
-                familiar(*args), cwd=ROOT, env=self.env(), stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                familiar(*args),
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -121,11 +133,26 @@ class Team:
                 os.killpg(proc.pid, signal.SIGKILL)  # the group: children of a serve too
             proc.wait()
         self.procs.clear()
-        client, prefix = redis.Redis.from_url(self.redis_url), self.name.replace("_", "-")
-        for pattern in (f"{prefix}*", f"_kombu.binding.{prefix}*"):
-            for key in client.scan_iter(pattern):
-                client.delete(key)
+        self.remove_queue_keys()
         self._admin("DROP DATABASE IF EXISTS", " WITH (FORCE)")
+
+    @property
+    def queue_prefix(self) -> str:
+        return self.name.replace("_", "-")
+
+    def remove_queue_keys(self) -> int:
+        """Delete every Redis key of this deployment; returns how many. The broker puts all of
+        them under ``<QUEUE_PREFIX>:`` (app.queue.redis_key_prefix): the queues and its own
+        bookkeeping (``unacked``, ``unacked_index``, ``_kombu.binding.*``) alike."""
+        client = redis.Redis.from_url(self.redis_url)
+        keys = [
+            k
+            for pattern in (f"{self.queue_prefix}:*", f"{self.queue_prefix}.*")
+            for k in client.scan_iter(match=pattern, count=1000)
+        ]
+        removed = int(client.delete(*keys)) if keys else 0
+        client.close()
+        return removed
 
     def _admin(self, verb: str, tail: str = "") -> None:
         engine = create_engine(self.pg_admin, isolation_level="AUTOCOMMIT")
@@ -155,7 +182,7 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, _raise_exit)
     with Team(ports=tuple(int(p) for p in args.ports.split(","))) as team:
-        print(f"database {team.database_url}, queues {team.name.replace('_', '-')}.*")
+        print(f"database {team.database_url}, Redis keys {team.queue_prefix}:*")
         print(f"web: {' '.join(team.urls)}; sign in as {USER} / {PASSWORD}")
         print(f"API token: {team.token}\nlogs: {team.data_dir / 'logs'}; Ctrl-C stops it all")
         signal.pause()

@@ -109,8 +109,9 @@ def load_data(n_train: int, n_test: int) -> tuple[dict[str, list[Example]], list
 
 
 def settings(args: argparse.Namespace) -> TrainSettings:
-    return TrainSettings(epochs=1, batch_size=args.batch, precision=args.precision,
-                         max_length=1024, seed=0)  # fmt: skip
+    return TrainSettings(
+        epochs=1, batch_size=args.batch, precision=args.precision, max_length=1024, seed=0
+    )
 
 
 def generated_tokens(tokenizer, outputs: list[str]) -> int:
@@ -128,8 +129,9 @@ def familiar(args, train, test) -> dict:
     out = {"train_tokens": 0, "train_s": 0.0, "eval_tokens": 0, "eval_s": 0.0, "acc": {}}
     for name in STRATEGIES:
         with tempfile.TemporaryDirectory() as tmp:
-            result = train_adapter(model, tok, train[name], [], settings(args), Path(tmp),
-                                   score=last_number_correct)  # fmt: skip
+            result = train_adapter(
+                model, tok, train[name], [], settings(args), Path(tmp), score=last_number_correct
+            )
             out["train_tokens"] += result.train_tokens
             out["train_s"] += sum(s.tokens / s.tokens_per_s for s in result.steps)
             out["steps"], out["dtype"] = result.total_steps, result.dtype
@@ -151,7 +153,7 @@ def familiar(args, train, test) -> dict:
 def baseline_one(args, train, test) -> dict:
     """One strategy in this process: load, train on padded random batches, answer one by one."""
     from peft import LoraConfig, get_peft_model
-    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments, set_seed
+    from transformers import set_seed
 
     target = load_target(PACKAGED, cache_dir=args.cache_dir, dtype=args.precision, device="cpu")
     model, tok, s = target.model, target.tokenizer, settings(args)
@@ -159,50 +161,99 @@ def baseline_one(args, train, test) -> dict:
         encode_example(tok, e.question, e.response, s.max_length) for e in train[args.baseline_one]
     ]
     set_seed(s.seed)
-    peft_model = get_peft_model(model, LoraConfig(
-        r=s.lora_r, lora_alpha=s.lora_alpha, lora_dropout=s.lora_dropout,
-        target_modules=list(s.target_modules), task_type="CAUSAL_LM",
-    ))  # fmt: skip
+    lora = LoraConfig(
+        r=s.lora_r,
+        lora_alpha=s.lora_alpha,
+        lora_dropout=s.lora_dropout,
+        target_modules=list(s.target_modules),
+        task_type="CAUSAL_LM",
+    )
+    peft_model = get_peft_model(model, lora)
+    train_s = _baseline_train(peft_model, tok, rows, s)
+    peft_model.eval()
+    t0 = time.perf_counter()
+    stops = stop_ids(model, tok)
+    answers = [_baseline_answer(peft_model, tok, stops, q, args) for q, _ in test]
+    eval_s = time.perf_counter() - t0
+    acc = sum(map(last_number_correct, answers, [g for _, g in test])) / len(test)
+    return {
+        "train_tokens": sum(r.length for r in rows),
+        "train_s": train_s,
+        "eval_s": eval_s,
+        "eval_tokens": generated_tokens(tok, answers),
+        "acc": acc,
+    }
+
+
+def _baseline_train(peft_model, tok, rows, s) -> float:
+    """The transformers Trainer on right-padded batches in random order; its seconds."""
+    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+
     steps = -(-len(rows) // s.batch_size)
     with tempfile.TemporaryDirectory() as tmp:
         targs = TrainingArguments(
-            output_dir=tmp, per_device_train_batch_size=s.batch_size, learning_rate=s.learning_rate,
-            max_steps=steps, warmup_steps=math.ceil(s.warmup_ratio * steps),
+            output_dir=tmp,
+            per_device_train_batch_size=s.batch_size,
+            learning_rate=s.learning_rate,
+            max_steps=steps,
+            warmup_steps=math.ceil(s.warmup_ratio * steps),
             lr_scheduler_type="linear",
-            save_strategy="no", report_to=[], use_cpu=True, disable_tqdm=True, seed=s.seed,
-            remove_unused_columns=False, logging_steps=1000,
-        )  # fmt: skip
-        data = [{"input_ids": r.input_ids, "labels": r.labels,
-                 "attention_mask": [1] * r.length} for r in rows]  # fmt: skip
+            save_strategy="no",
+            report_to=[],
+            use_cpu=True,
+            disable_tqdm=True,
+            seed=s.seed,
+            remove_unused_columns=False,
+            logging_steps=1000,
+        )
+        data = [
+            {"input_ids": r.input_ids, "labels": r.labels, "attention_mask": [1] * r.length}
+            for r in rows
+        ]
         collate = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)
         trainer = Trainer(model=peft_model, args=targs, train_dataset=data, data_collator=collate)
         t0 = time.perf_counter()
         trainer.train()
-        train_s = time.perf_counter() - t0
-    peft_model.eval()
-    stops, answers = stop_ids(model, tok), []
-    t0 = time.perf_counter()
-    for question, _ in test:  # one generate call per question, as the research code does
-        ids = torch.tensor([encode(tok, chat_prompt_text(tok, question))])
-        with torch.inference_mode():
-            gen = peft_model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
-                                      do_sample=False, max_new_tokens=args.max_new_tokens,
-                                      eos_token_id=stops, pad_token_id=stops[0])  # fmt: skip
-        answers.append(tok.decode(gen[0, ids.shape[1] :], skip_special_tokens=True).strip())
-    eval_s = time.perf_counter() - t0
-    acc = sum(map(last_number_correct, answers, [g for _, g in test])) / len(test)
-    return {"train_tokens": sum(r.length for r in rows), "train_s": train_s, "eval_s": eval_s,
-            "eval_tokens": generated_tokens(tok, answers), "acc": acc}  # fmt: skip
+        return time.perf_counter() - t0
+
+
+def _baseline_answer(peft_model, tok, stops: list[int], question: str, args) -> str:
+    """One generate call per question, as the research code does."""
+    ids = torch.tensor([encode(tok, chat_prompt_text(tok, question))])
+    with torch.inference_mode():
+        gen = peft_model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            do_sample=False,
+            max_new_tokens=args.max_new_tokens,
+            eos_token_id=stops,
+            pad_token_id=stops[0],
+        )
+    return tok.decode(gen[0, ids.shape[1] :], skip_special_tokens=True).strip()
 
 
 def research(args) -> dict:
     started = time.perf_counter()
     out = {"train_tokens": 0, "train_s": 0.0, "eval_tokens": 0, "eval_s": 0.0, "acc": {}}
     for name in STRATEGIES:
-        cmd = [sys.executable, __file__, "--baseline-one", name, "--train", str(args.train),
-               "--test", str(args.test), "--batch", str(args.batch), "--max-new-tokens",
-               str(args.max_new_tokens), "--precision", args.precision,
-               "--cache-dir", str(args.cache_dir)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            __file__,
+            "--baseline-one",
+            name,
+            "--train",
+            str(args.train),
+            "--test",
+            str(args.test),
+            "--batch",
+            str(args.batch),
+            "--max-new-tokens",
+            str(args.max_new_tokens),
+            "--precision",
+            args.precision,
+            "--cache-dir",
+            str(args.cache_dir),
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode:
             sys.exit(f"baseline {name} failed:\n{done.stderr[-3000:]}")
@@ -226,37 +277,60 @@ def main() -> None:
     rate_before = linear_rate(dtype, seconds=0.5)
     b = research(args)
     rate = max(rate_before, linear_rate(dtype, seconds=0.5))
+    _report(args, a, b, rate)
+
+
+def _report(args, a: dict, b: dict, rate: float) -> None:
+    """The lines a reader compares, then one JSON object."""
     train_tps = a["train_tokens"] / a["train_s"]
     share = 4 * a["n_params"] * train_tps / rate
-    print(f"validation of {len(STRATEGIES)} strategies x 1 seed: {args.train} training examples, "
-          f"{a['steps']} steps of {args.batch}, {args.test} test questions, "
-          f"{args.max_new_tokens} new tokens at most; {a['dtype']} on {torch.get_num_threads()} "
-          f"threads")  # fmt: skip
+    print(
+        f"validation of {len(STRATEGIES)} strategies x 1 seed: {args.train} training examples, "
+        f"{a['steps']} steps of {args.batch}, {args.test} test questions, "
+        f"{args.max_new_tokens} new tokens at most; {a['dtype']} on {torch.get_num_threads()} "
+        f"threads"
+    )
     for label, r in (
         ("(a) Familiar, one process:     ", a),
         ("(b) research, process/strategy:", b),
     ):
-        print(f"{label} {r['wall_s']:7.1f} s  (training {r['train_s']:.1f} s, evaluation "
-              f"{r['eval_s']:.1f} s)  accuracy {r['acc']}")  # fmt: skip
+        print(
+            f"{label} {r['wall_s']:7.1f} s  (training {r['train_s']:.1f} s, evaluation "
+            f"{r['eval_s']:.1f} s)  accuracy {r['acc']}"
+        )
     print(f"speedup (b)/(a): {b['wall_s'] / a['wall_s']:.2f}x")
     gflops = 4 * a["n_params"] * train_tps / 1e9
-    print(f"training: {train_tps:.0f} tokens/s (research: {b['train_tokens'] / b['train_s']:.0f})"
-          f"; {gflops:.1f} GFLOP/s at 4 x {a['n_params'] / 1e6:.1f}M FLOPs/token = {share:.1%} "
-          f"of F.linear's {rate / 1e9:.0f} GFLOP/s in {a['dtype']}")  # fmt: skip
+    print(
+        f"training: {train_tps:.0f} tokens/s (research: {b['train_tokens'] / b['train_s']:.0f})"
+        f"; {gflops:.1f} GFLOP/s at 4 x {a['n_params'] / 1e6:.1f}M FLOPs/token = {share:.1%} "
+        f"of F.linear's {rate / 1e9:.0f} GFLOP/s in {a['dtype']}"
+    )
     eval_tps = a["eval_tokens"] / a["eval_s"]
-    print(f"evaluation: {eval_tps:.0f} generated tokens/s (research: "
-          f"{b['eval_tokens'] / b['eval_s']:.0f})")  # fmt: skip
-    print(json.dumps({
-        "speedup": round(b["wall_s"] / a["wall_s"], 3), "familiar_s": round(a["wall_s"], 1),
-        "research_s": round(b["wall_s"], 1), "train_tokens_per_s": round(train_tps, 1),
-        "research_train_tokens_per_s": round(b["train_tokens"] / b["train_s"], 1),
-        "eval_tokens_per_s": round(eval_tps, 1),
-        "research_eval_tokens_per_s": round(b["eval_tokens"] / b["eval_s"], 1),
-        "train_matmul_share": round(share, 4), "dtype": a["dtype"],
-        "matmul_gflops": round(rate / 1e9, 1), "accuracy": a["acc"],
-        "research_accuracy": b["acc"], "steps": a["steps"], "train": args.train,
-        "test": args.test,
-    }))  # fmt: skip
+    print(
+        f"evaluation: {eval_tps:.0f} generated tokens/s (research: "
+        f"{b['eval_tokens'] / b['eval_s']:.0f})"
+    )
+    print(
+        json.dumps(
+            {
+                "speedup": round(b["wall_s"] / a["wall_s"], 3),
+                "familiar_s": round(a["wall_s"], 1),
+                "research_s": round(b["wall_s"], 1),
+                "train_tokens_per_s": round(train_tps, 1),
+                "research_train_tokens_per_s": round(b["train_tokens"] / b["train_s"], 1),
+                "eval_tokens_per_s": round(eval_tps, 1),
+                "research_eval_tokens_per_s": round(b["eval_tokens"] / b["eval_s"], 1),
+                "train_matmul_share": round(share, 4),
+                "dtype": a["dtype"],
+                "matmul_gflops": round(rate / 1e9, 1),
+                "accuracy": a["acc"],
+                "research_accuracy": b["acc"],
+                "steps": a["steps"],
+                "train": args.train,
+                "test": args.test,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

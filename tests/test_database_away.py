@@ -78,7 +78,7 @@ def test_a_closed_port_answers_503(monkeypatch, tmp_path) -> None:  # type: igno
 
 
 def test_the_web_app_recovers_when_the_database_returns(  # type: ignore[no-untyped-def]
-    monkeypatch, tmp_path, fresh_pg, proxy
+    monkeypatch, tmp_path, fresh_pg, proxy, capsys
 ) -> None:
     engine = make_engine(_url(5432, fresh_pg))
     upgrade(engine)
@@ -90,12 +90,26 @@ def test_the_web_app_recovers_when_the_database_returns(  # type: ignore[no-unty
     with TestClient(create_app()) as client:
         assert client.post("/api/v1/projects", json={"name": "p"}).status_code == 201
         assert client.get("/healthz").text == "ok"
+        capsys.readouterr()  # from here on: what this outage writes
         proxy.close()  # the database goes away: pooled connections are cut too
-        _assert_unavailable(client, proxy.port)
+        for _ in range(3):  # nine requests answered 503, the health check among them
+            _assert_unavailable(client, proxy.port)
+        said = capsys.readouterr().err.splitlines()
+        where = f"the database at 127.0.0.1:{proxy.port}/{fresh_pg} is unavailable: "
+        assert len(said) == 1 and said[0].startswith(f"error: {where}"), said
+        assert said[0].endswith("; answering 503 until it does")
         proxy.open()
         r = client.get("/api/v1/projects")
         assert r.status_code == 200 and [p["name"] for p in r.json()["projects"]] == ["p"]
         assert client.get("/").status_code == 200 and client.get("/healthz").text == "ok"
+        back = f"database at 127.0.0.1:{proxy.port}/{fresh_pg} answers again; serving"
+        assert capsys.readouterr().err.splitlines() == [back]
+        proxy.close()  # a second outage is said again, once
+        _assert_unavailable(client, proxy.port)
+        _assert_unavailable(client, proxy.port)
+        assert len(capsys.readouterr().err.splitlines()) == 1
+        proxy.open()
+        assert client.get("/healthz").text == "ok"
     from app.db import get_engine
 
     get_engine().dispose()
@@ -126,15 +140,26 @@ def test_serve_starts_without_its_database_and_serves_once_it_answers(  # type: 
     from tests.test_serve import _free_port
 
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _url(proxy.port, fresh_pg), "PORT": str(port),
-           "DATA_DIR": str(tmp_path / "data"), "DEMO": "false", "PYTHONPATH": str(ROOT),
-           "REDIS_URL": "redis://127.0.0.1:6379/15",
-           "QUEUE_PREFIX": f"away-{fresh_pg}"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": _url(proxy.port, fresh_pg),
+        "PORT": str(port),
+        "DATA_DIR": str(tmp_path / "data"),
+        "DEMO": "false",
+        "PYTHONPATH": str(ROOT),
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "QUEUE_PREFIX": f"away-{fresh_pg}",
+    }
     familiar = str(Path(sys.executable).parent / "familiar")
     log = tmp_path / "serve.err"
     with log.open("wb") as err:
-        proc = subprocess.Popen([familiar, "serve", "--no-workers"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
+        proc = subprocess.Popen(
+            [familiar, "serve", "--no-workers"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         health = _wait(port, "/healthz", 503, 90)
         assert "unavailable" in health.text
@@ -143,21 +168,40 @@ def test_serve_starts_without_its_database_and_serves_once_it_answers(  # type: 
         proxy.open()  # the database answers now: migrations run, then the app serves
         assert _wait(port, "/healthz", 200, 30).text == "ok"
         assert _get(port, "/api/v1/projects").json() == {"projects": []}  # type: ignore[union-attr]
+        proxy.close()  # away again after start: said once more, however many requests fail
+        for path in ("/api/v1/projects", "/healthz", "/", "/api/v1/projects"):
+            assert _get(port, path).status_code == 503  # type: ignore[union-attr]
+        proxy.open()
+        assert _wait(port, "/healthz", 200, 30).text == "ok"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     lines = [ln for ln in log.read_text().splitlines() if not ln.startswith("INFO:")]
     assert "Traceback" not in log.read_text()
-    assert lines[0].startswith(f"error: the database at 127.0.0.1:{proxy.port}/{fresh_pg} is")
-    assert lines[0].endswith("answering 503 until it does") and "answers; serving" in lines[1]
+    where = f"127.0.0.1:{proxy.port}/{fresh_pg}"
+    assert len(lines) == 4, lines
+    for line in lines[0], lines[2]:
+        assert line.startswith(f"error: the database at {where} is unavailable: ")
+        assert line.endswith("answering 503 until it does")
+    assert lines[1] == f"database at {where} answers; serving"
+    assert lines[3] == f"database at {where} answers again; serving"
 
 
 def test_a_command_without_its_database_says_so_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
     closed = TcpProxy(("127.0.0.1", 5432))
-    env = {**os.environ, "DATABASE_URL": _url(closed.port, "x"), "PYTHONPATH": str(ROOT),
-           "DATA_DIR": str(tmp_path / "data")}  # fmt: skip
-    r = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", "migrate"],
-                       env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": _url(closed.port, "x"),
+        "PYTHONPATH": str(ROOT),
+        "DATA_DIR": str(tmp_path / "data"),
+    }
+    r = subprocess.run(
+        [sys.executable, "-c", "from app.cli import main; main()", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
     assert r.stderr.startswith(f"error: the database at 127.0.0.1:{closed.port}/x is unavailable")
 
@@ -177,8 +221,10 @@ def test_processes_starting_together_migrate_a_fresh_database_once(fresh_pg) -> 
 
     ctx = multiprocessing.get_context("fork")
     barrier, errors = ctx.Barrier(3), ctx.Queue()
-    procs = [ctx.Process(target=_migrate_at, args=(_url(5432, fresh_pg), barrier, errors))
-             for _ in range(3)]  # fmt: skip
+    procs = [
+        ctx.Process(target=_migrate_at, args=(_url(5432, fresh_pg), barrier, errors))
+        for _ in range(3)
+    ]
     for p in procs:
         p.start()
     for p in procs:

@@ -56,46 +56,151 @@ def _old_database(engine: sa.Engine) -> dict[str, int]:
     t = meta.tables
     values = {"ppl": {"alpha": {"1": 2.0, "2": 2.5}, "beta": {"1": 3.0, "2": 3.5}}}
     report = build_report(values, truncated={}, seed=0)
-    aggregates = {"ppl": [
-        {"strategy_id": sid, "strategy": r["name"], **{k: r[k] for k in
-         ("n", "mean", "median", "std", "ci_low", "ci_high", "rank")}}
-        for sid, r in zip((1, 2), report["per_metric"]["ppl"]["ranking"]["strategies"],
-                          strict=True)]}  # fmt: skip
-    job = dict(queue="gpu", project_id=1, phase="", done=0, total=0, progress_extra={}, log="",
-               attempts=1, created_at=NOW, result=None)  # fmt: skip
+    aggregates = {
+        "ppl": [
+            {
+                "strategy_id": sid,
+                "strategy": r["name"],
+                **{k: r[k] for k in ("n", "mean", "median", "std", "ci_low", "ci_high", "rank")},
+            }
+            for sid, r in zip(
+                (1, 2), report["per_metric"]["ppl"]["ranking"]["strategies"], strict=True
+            )
+        ]
+    }
+    job = dict(
+        queue="gpu",
+        project_id=1,
+        phase="",
+        done=0,
+        total=0,
+        progress_extra={},
+        log="",
+        attempts=1,
+        created_at=NOW,
+        result=None,
+    )
     with engine.begin() as conn:
-        conn.execute(t["projects"].insert(), [dict(id=1, name="old", description="",
-                     target_model="m", is_demo=False, created_at=NOW)])  # fmt: skip
-        conn.execute(t["strategies"].insert(), [
-            dict(id=i, project_id=1, name=n, source_filename=f"{n}.json", file_format="json",
-                 layout="research", origin="upload", created_at=NOW)
-            for i, n in ((1, "alpha"), (2, "beta"))])  # fmt: skip
-        conn.execute(t["questions"].insert(), [
-            dict(id=q, project_id=1, position=q, text=f"q{q}", text_key=f"q{q}", gold=None,
-                 external_id=None) for q in (1, 2)])  # fmt: skip
-        conn.execute(t["jobs"].insert(), [
-            {**job, "id": 1, "kind": "scan", "status": "succeeded", "spec": {"scan_id": 1}},
-            {**job, "id": 2, "kind": "scan", "status": "running", "spec": {"scan_id": 2}},
-            {**job, "id": 3, "kind": "token_surprise", "status": "succeeded",
-             "spec": {"scan_id": 1, "question_id": 2}, "finished_at": NOW,
-             "result": {"contexts": {"ppl": {"1": {"tokens": [["x", -1.0]], "truncated": False}}},
-                        "model": {"dtype": "float32"}}},
-            {**job, "id": 4, "kind": "token_surprise", "status": "failed",
-             "spec": {"scan_id": 1, "question_id": 2}},
-        ])  # fmt: skip
-        conn.execute(t["scans"].insert(), [
-            dict(id=1, project_id=1, job_id=1, status="succeeded", model_name="m",
-                 model_key="m|x", spec={"metrics": ["ppl"], "strategy_ids": [1, 2]},
-                 summary={"report": report, "aggregates": aggregates, "warnings": ["w"],
-                          "sample": [1, 2]}, created_at=NOW, finished_at=NOW),
-            dict(id=2, project_id=1, job_id=2, status="failed", model_name="m", model_key="",
-                 spec={"metrics": ["ppl"]}, summary=None, created_at=NOW, finished_at=None),
-        ])  # fmt: skip
-        conn.execute(t["scan_values"].insert(), [
-            dict(scan_id=1, strategy_id=s, question_id=int(q), metric="ppl", value=v,
-                 n_tokens=3, truncated=False)
-            for name, s in (("alpha", 1), ("beta", 2))
-            for q, v in values["ppl"][name].items()])  # fmt: skip
+        conn.execute(
+            t["projects"].insert(),
+            [
+                dict(
+                    id=1,
+                    name="old",
+                    description="",
+                    target_model="m",
+                    is_demo=False,
+                    created_at=NOW,
+                )
+            ],
+        )
+        conn.execute(
+            t["strategies"].insert(),
+            [
+                dict(
+                    id=i,
+                    project_id=1,
+                    name=n,
+                    source_filename=f"{n}.json",
+                    file_format="json",
+                    layout="research",
+                    origin="upload",
+                    created_at=NOW,
+                )
+                for i, n in ((1, "alpha"), (2, "beta"))
+            ],
+        )
+        conn.execute(
+            t["questions"].insert(),
+            [
+                dict(
+                    id=q,
+                    project_id=1,
+                    position=q,
+                    text=f"q{q}",
+                    text_key=f"q{q}",
+                    gold=None,
+                    external_id=None,
+                )
+                for q in (1, 2)
+            ],
+        )
+        conn.execute(
+            t["jobs"].insert(),
+            [
+                {**job, "id": 1, "kind": "scan", "status": "succeeded", "spec": {"scan_id": 1}},
+                {**job, "id": 2, "kind": "scan", "status": "running", "spec": {"scan_id": 2}},
+                {
+                    **job,
+                    "id": 3,
+                    "kind": "token_surprise",
+                    "status": "succeeded",
+                    "spec": {"scan_id": 1, "question_id": 2},
+                    "finished_at": NOW,
+                    "result": {
+                        "contexts": {"ppl": {"1": {"tokens": [["x", -1.0]], "truncated": False}}},
+                        "model": {"dtype": "float32"},
+                    },
+                },
+                {
+                    **job,
+                    "id": 4,
+                    "kind": "token_surprise",
+                    "status": "failed",
+                    "spec": {"scan_id": 1, "question_id": 2},
+                },
+            ],
+        )
+        conn.execute(
+            t["scans"].insert(),
+            [
+                dict(
+                    id=1,
+                    project_id=1,
+                    job_id=1,
+                    status="succeeded",
+                    model_name="m",
+                    model_key="m|x",
+                    spec={"metrics": ["ppl"], "strategy_ids": [1, 2]},
+                    summary={
+                        "report": report,
+                        "aggregates": aggregates,
+                        "warnings": ["w"],
+                        "sample": [1, 2],
+                    },
+                    created_at=NOW,
+                    finished_at=NOW,
+                ),
+                dict(
+                    id=2,
+                    project_id=1,
+                    job_id=2,
+                    status="failed",
+                    model_name="m",
+                    model_key="",
+                    spec={"metrics": ["ppl"]},
+                    summary=None,
+                    created_at=NOW,
+                    finished_at=None,
+                ),
+            ],
+        )
+        conn.execute(
+            t["scan_values"].insert(),
+            [
+                dict(
+                    scan_id=1,
+                    strategy_id=s,
+                    question_id=int(q),
+                    metric="ppl",
+                    value=v,
+                    n_tokens=3,
+                    truncated=False,
+                )
+                for name, s in (("alpha", 1), ("beta", 2))
+                for q, v in values["ppl"][name].items()
+            ],
+        )
     return {"report_primary": 1}
 
 

@@ -45,13 +45,18 @@ def _up(port: int) -> bool:
 def test_a_signal_stops_serve_and_its_workers(tmp_path: Path, sig: signal.Signals) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(DATA_DIR=str(tmp_path / "data"), DEMO="false", PORT=str(port),
-               MODEL_CACHE=str(ROOT / ".familiar" / "test-models"))  # fmt: skip
+    env.update(
+        DATA_DIR=str(tmp_path / "data"),
+        DEMO="false",
+        PORT=str(port),
+        MODEL_CACHE=str(ROOT / ".familiar" / "test-models"),
+    )
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
     tree: list[psutil.Process] = []
     familiar = str(Path(sys.executable).parent / "familiar")
-    proc = subprocess.Popen([familiar, "serve"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [familiar, "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         serve = psutil.Process(proc.pid)
         _wait_for(lambda: _up(port), 90, "the web app")

@@ -43,7 +43,8 @@ def _resume_unfinished(**_: object) -> None:
 
 def _watch_for_dead_jobs() -> None:
     """Every half stale period (at most every 30 s), resume jobs whose worker died (another
-    worker, another machine) while this one kept running."""
+    worker, another machine) while this one kept running, and send the jobs created while
+    the broker was away (app.jobs.enqueue.send_unsent)."""
     from app.db import session_scope
     from app.jobs.lifecycle import resend_dead
 

@@ -172,14 +172,14 @@ def _scan(
     models_dir: Path,
     progress: StderrProgress,
 ) -> dict[str, Any]:
-    from workers.modeling import load_target
+    from workers.backends import load_backend
     from workers.scoring.cache import SqliteCache
     from workers.scoring.scan import run_scan, shared_questions
 
     shared_questions(list(corpus.texts), corpus.responses)  # fail fast, before loading
     progress("loading", 0, 1, {})
     started = time.perf_counter()
-    target = load_target(model, cache_dir=models_dir, dtype=spec.dtype)
+    target = load_backend(spec.backend, model, cache_dir=models_dir, dtype=spec.dtype)
     loading = time.perf_counter() - started
     progress("loading", 1, 1, {})
     cache = SqliteCache(cache_dir / "scores.sqlite")

@@ -12,6 +12,7 @@ from app.jobs.lease import Lease, this_worker
 from app.jobs.lifecycle import LeaseLost
 from app.jobs.states import JobState
 from app.models import Job
+from app.pipelines import follow_job
 from app.queue import RUN_JOB_TASK
 from workers.celery_app import celery
 from workers.jobs import JobCancelled, JobContext, JobFailure, get_handler
@@ -57,8 +58,11 @@ def execute(lease: Lease, kind: str, spec: dict, project_id: int | None) -> None
         _end(lease, JobState.FAILED, error=str(exc))
         return
     except Exception as exc:  # noqa: BLE001 - every failure must reach the job row
-        _end(lease, JobState.FAILED,
-             error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=8)}")  # fmt: skip
+        _end(
+            lease,
+            JobState.FAILED,
+            error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=8)}",
+        )
         return
     if not ctx.saved:
         _end(lease, JobState.SUCCEEDED, result=result)
@@ -66,11 +70,16 @@ def execute(lease: Lease, kind: str, spec: dict, project_id: int | None) -> None
 
 def _cancel_note(ctx: JobContext, exc: JobCancelled) -> str:
     where = f" at {ctx.done}/{ctx.total}" if ctx.total else ""
-    return (f"{exc}{where}. Work finished before the cancel is kept (scores and answers "
-            "in the cache), so running it again continues from there.")  # fmt: skip
+    return (
+        f"{exc}{where}. Work finished before the cancel is kept (scores and answers "
+        "in the cache), so running it again continues from there."
+    )
 
 
 def _end(lease: Lease, state: JobState, **values: object) -> None:
+    """End the job (fenced) and, in the same transaction, what its pipeline does next."""
     with session_scope() as session:
-        if not lifecycle.end(session, lease, state, **values):  # type: ignore[arg-type]
+        if not lifecycle.end(session, lease, state, commit=False, **values):  # type: ignore[arg-type]
             log.warning("job %s: no longer this worker's; %s not recorded", lease.job_id, state)
+            return
+        follow_job(session, lease.job_id, state)

@@ -344,7 +344,7 @@ EXTRACTORS: dict[str, Extractor] = {
             extract_math,
             check_math,
         ),
-    )  # fmt: skip
+    )
 }
 
 

@@ -81,9 +81,13 @@ class _Checker:
         path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
         env = {**os.environ, "PYTHONPATH": path}
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "app.evaluation.math_worker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=str(ROOT),
-        )  # fmt: skip
+            [sys.executable, "-m", "app.evaluation.math_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=str(ROOT),
+        )
         self._buffer = b""
         hello = self._read_line(START_TIMEOUT_S)
         message = json.loads(hello) if hello else {"error": "no reply from the checker process"}

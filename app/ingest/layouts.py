@@ -136,8 +136,14 @@ def check_mapping(filename: str, mapping: FieldMapping, found: set[str]) -> Fiel
     if not mapping.question or not mapping.response:
         raise UploadError(filename, "the field mapping must name a question and a response field")
     listed = ", ".join(sorted(found))
-    named = (mapping.question, mapping.response, mapping.input, mapping.id, mapping.gold,
-             mapping.category)  # fmt: skip
+    named = (
+        mapping.question,
+        mapping.response,
+        mapping.input,
+        mapping.id,
+        mapping.gold,
+        mapping.category,
+    )
     for name in named:
         if name is not None and name not in found:
             message = f"the mapping names a field the file does not have (fields found: {listed})"

@@ -123,9 +123,12 @@ class QuestionMatcher(Generic[V]):
         self._starts: list[int] = []  # where each entry begins in _joined
 
     def find(
-        self, question: str, source_id: str | None = None, gold: str | None = None,
+        self,
+        question: str,
+        source_id: str | None = None,
+        gold: str | None = None,
         taken: Container[V] = (),
-    ) -> Match[V] | None:  # fmt: skip
+    ) -> Match[V] | None:
         if source_id and source_id in self.by_id:
             return Match(self.by_id[source_id], "id")
         norm = normalize_question(question)
@@ -140,8 +143,11 @@ class QuestionMatcher(Generic[V]):
         if len(squashed) < PREFIX_CHARS:
             return None
         # The common case first (an instruction appended): one text starts with the other.
-        starts = [e for e in self.by_start.get(squashed[:PREFIX_CHARS], ()) if
-                  e.squashed.startswith(squashed) or squashed.startswith(e.squashed)]  # fmt: skip
+        starts = [
+            e
+            for e in self.by_start.get(squashed[:PREFIX_CHARS], ())
+            if e.squashed.startswith(squashed) or squashed.startswith(e.squashed)
+        ]
         found = self._one(starts, source_id, gold, taken)
         if found is None:
             found = self._one(

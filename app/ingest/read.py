@@ -17,9 +17,12 @@ MAX_ID_CHARS = 200  # Question.external_id
 
 
 def read_file(
-    path: Path, *, mapping: FieldMapping | None = None, max_bytes: int | None = None,
+    path: Path,
+    *,
+    mapping: FieldMapping | None = None,
+    max_bytes: int | None = None,
     limits: DecodeLimits = NO_LIMITS,
-) -> ParsedFile:  # fmt: skip
+) -> ParsedFile:
     """Read and validate a file from disk (the size limit is checked before reading)."""
     path = Path(path)
     check_size(path.name, path.stat().st_size, max_bytes)
@@ -29,9 +32,13 @@ def read_file(
 
 
 def parse_bytes(
-    filename: str, data: bytes, *, mapping: FieldMapping | None = None,
-    max_bytes: int | None = None, limits: DecodeLimits = NO_LIMITS,
-) -> ParsedFile:  # fmt: skip
+    filename: str,
+    data: bytes,
+    *,
+    mapping: FieldMapping | None = None,
+    max_bytes: int | None = None,
+    limits: DecodeLimits = NO_LIMITS,
+) -> ParsedFile:
     """Decode, map and validate every row; raise UploadError on the first problem."""
     check_size(filename, len(data), max_bytes)
     fmt, rows = decode_rows(filename, data, limits)
@@ -95,18 +102,27 @@ def check_duplicates(filename: str, records: list[Record], mapping: FieldMapping
 
     A repeated question text is not an error: real data sets repeat questions, and the
     repeats are paired by ``app.ingest.matching.REPEAT_RULE``. Only a repeated id is
-    really ambiguous.
+    really ambiguous. Records are told apart by their position, not their line: the
+    elements of a JSON array written on one line all start on line 1.
     """
     seen: dict[tuple[str | None, str], int] = {}
-    for record in records:
+    for number, record in enumerate(records):
         if not record.source_id:
             continue
-        first = seen.setdefault((record.strategy, record.source_id), record.line)
-        if first == record.line:
+        first = seen.setdefault((record.strategy, record.source_id), number)
+        if first == number:
             continue
         where = f" in strategy '{record.strategy}'" if record.strategy is not None else ""
-        message = f"duplicate id '{record.source_id}'{where} (lines {first} and {record.line})"
+        both = _both_places(records[first].line, record.line, first + 1, number + 1)
+        message = f"duplicate id '{record.source_id}'{where} ({both})"
         raise UploadError(filename, message, line=record.line, field=mapping.id)
+
+
+def _both_places(first_line: int, line: int, first_record: int, record: int) -> str:
+    """Where the two records are: their lines, or their record numbers when they share one."""
+    if first_line != line:
+        return f"lines {first_line} and {line}"
+    return f"records {first_record} and {record}, both on line {line}"
 
 
 # --- one row ---------------------------------------------------------------------------

@@ -24,9 +24,13 @@ def count_repeats(records: Sequence[Record]) -> dict[str, Any]:
     """
     first: dict[str, Record] = {}
     out: dict[str, Any] = {
-        "rows": 0, "same_gold": 0, "different_gold": 0, "no_gold": 0,
-        "whitespace_only": 0, "examples": [],
-    }  # fmt: skip
+        "rows": 0,
+        "same_gold": 0,
+        "different_gold": 0,
+        "no_gold": 0,
+        "whitespace_only": 0,
+        "examples": [],
+    }
     for record in records:
         if record.source_id:  # explicit ids are their own questions
             continue

@@ -64,7 +64,7 @@ KINDS: dict[str, JobKind] = {
         JobKind(
             "validation_eval", "gpu", ValidationEvalSpec, "workers.jobs.validation:evaluate_run"
         ),
-    )  # fmt: skip
+    )
 }
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.jobs.enqueue import enqueue_after_commit, send_now
+from app.jobs.enqueue import enqueue_after_commit, send_now, send_unsent, session_engine
 from app.jobs.kinds import get_kind
 from app.jobs.lease import Lease, holder_is_gone
 from app.jobs.states import ACTIVE, JobState
@@ -36,13 +36,21 @@ def now() -> datetime:
 
 
 def create_job(
-    session: Session, *, kind: str, project_id: int | None,
+    session: Session,
+    *,
+    kind: str,
+    project_id: int | None,
     spec: dict[str, Any] | BaseModel | None = None,
-) -> Job:  # fmt: skip
+) -> Job:
     """Add a queued job (spec checked against its kind); it is sent when the caller commits."""
     job_kind = get_kind(kind)
-    job = Job(kind=kind, queue=job_kind.queue, project_id=project_id,
-              spec=job_kind.validate(spec), status=JobState.QUEUED.value)  # fmt: skip
+    job = Job(
+        kind=kind,
+        queue=job_kind.queue,
+        project_id=project_id,
+        spec=job_kind.validate(spec),
+        status=JobState.QUEUED.value,
+    )
     session.add(job)
     session.flush()
     enqueue_after_commit(session, job)
@@ -61,7 +69,7 @@ def claim(session: Session, *, job_id: int, owner: str) -> Lease | None:
             heartbeat_at=stamp,
             attempts=Job.attempts + 1,
             owner=owner,
-        )  # fmt: skip
+        )
     )
     session.commit()
     if res.rowcount != 1:
@@ -88,18 +96,29 @@ def renew(session: Session, lease: Lease, **values: Any) -> str:
 
 
 def report_progress(
-    session: Session, lease: Lease, *, phase: str, done: int, total: int,
+    session: Session,
+    lease: Lease,
+    *,
+    phase: str,
+    done: int,
+    total: int,
     extra: dict[str, Any] | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """Progress and a renewed lease in one write; returns the status (see ``renew``)."""
-    return renew(session, lease, phase=phase[:80], done=done, total=total,
-                 progress_extra=extra or {})  # fmt: skip
+    return renew(
+        session, lease, phase=phase[:80], done=done, total=total, progress_extra=extra or {}
+    )
 
 
 def end(
-    session: Session, lease: Lease, state: JobState, *, result: dict[str, Any] | None = None,
-    error: str | None = None, commit: bool = True,
-) -> bool:  # fmt: skip
+    session: Session,
+    lease: Lease,
+    state: JobState,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    commit: bool = True,
+) -> bool:
     """Move this attempt's job to a terminal ``state``; False (nothing written) when the
     lease is gone. With ``commit=False`` the caller's transaction saves results beside it."""
     values: dict[str, Any] = {"status": state.value, "finished_at": now()}
@@ -125,16 +144,19 @@ def request_cancel(session: Session, *, job_id: int) -> str:
     """Cancel a job: a queued one ends at once, a running one is asked to stop (it stops
     at its next progress report or heartbeat). Returns the new status; the caller commits."""
     res = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == JobState.QUEUED.value)
-        .values(status=JobState.CANCELLED.value, finished_at=now(),
-                error="cancelled before it started")
-    )  # fmt: skip
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobState.QUEUED.value)
+        .values(
+            status=JobState.CANCELLED.value, finished_at=now(), error="cancelled before it started"
+        )
+    )
     if res.rowcount == 1:
         return JobState.CANCELLED.value
     res = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == JobState.RUNNING.value)
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobState.RUNNING.value)
         .values(status=JobState.CANCELLING.value)
-    )  # fmt: skip
+    )
     status = session.scalar(select(Job.status).where(Job.id == job_id))
     return str(status) if status is not None else ""
 
@@ -147,21 +169,31 @@ def requeue_expired(session: Session, *, stale_after_s: float) -> list[Job]:
     requeued = []
     for job in rows:
         beat = _aware(job.heartbeat_at)
-        if not ((beat is not None and beat < cutoff)
-                or holder_is_gone(job.owner, _aware(job.started_at))):  # fmt: skip
+        if not (
+            (beat is not None and beat < cutoff)
+            or holder_is_gone(job.owner, _aware(job.started_at))
+        ):
             continue
         cancel = job.status == JobState.CANCELLING.value
         target = JobState.CANCELLED if cancel else JobState.QUEUED
         res = session.execute(
-            update(Job).where(Job.id == job.id, Job.attempts == job.attempts,
-                              Job.status == job.status)
-            .values(status=target.value, owner=None,
-                    finished_at=now() if cancel else None)
-        )  # fmt: skip
+            update(Job)
+            .where(Job.id == job.id, Job.attempts == job.attempts, Job.status == job.status)
+            .values(
+                status=target.value, owner=None, sent_at=None, finished_at=now() if cancel else None
+            )
+        )
         if res.rowcount == 1:
-            append_log(session, job_id=job.id, line="worker lost; "
-                       + ("cancelled" if cancel else "resuming"))  # fmt: skip
-            if not cancel:
+            append_log(
+                session,
+                job_id=job.id,
+                line="worker lost; " + ("cancelled" if cancel else "resuming"),
+            )
+            if cancel:
+                from app.pipelines import follow_job  # it imports the job lifecycle
+
+                follow_job(session, job.id, JobState.CANCELLED)
+            else:
                 requeued.append(job)
     session.commit()
     return requeued
@@ -180,11 +212,14 @@ def resend_waiting(session: Session, *, stale_after_s: float) -> int:
     waiting = session.execute(
         select(Job.id, Job.queue).where(Job.status == JobState.QUEUED.value)
     ).all()
-    return sum(send_now(job_id, queue) for job_id, queue in waiting)
+    session.commit()  # nothing held while the broker is called
+    bind = session_engine(session)
+    return sum(send_now(job_id, queue, bind=bind) for job_id, queue in waiting)
 
 
 def resend_dead(session: Session, *, stale_after_s: float) -> int:
-    """From the watchdog: requeue and send the jobs whose worker died."""
-    return sum(
-        send_now(j.id, j.queue) for j in requeue_expired(session, stale_after_s=stale_after_s)
-    )
+    """From the watchdog: requeue and send the jobs whose worker died, then every queued
+    job that never reached the broker (it was away when they were created)."""
+    bind = session_engine(session)
+    requeued = requeue_expired(session, stale_after_s=stale_after_s)
+    return sum(send_now(j.id, j.queue, bind=bind) for j in requeued) + send_unsent(bind)

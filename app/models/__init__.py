@@ -18,6 +18,7 @@ from app.models.scans import (
     Scan,
     ScanAggregate,
     ScanValue,
+    ScanVector,
     ScoreCache,
     TextCache,
     TokenSurprise,
@@ -25,11 +26,13 @@ from app.models.scans import (
 from app.models.studies import Study, StudyProject
 from app.models.validations import (
     Evaluation,
+    HalvingRound,
     Prediction,
     TestQuestion,
     TestSet,
     TrainingPoint,
     Validation,
+    ValidationQuestion,
     ValidationRun,
 )
 
@@ -51,6 +54,7 @@ __all__ = [
     "Scan",
     "ScanAggregate",
     "ScanValue",
+    "ScanVector",
     "ScoreCache",
     "ShareLink",
     "Strategy",
@@ -63,6 +67,8 @@ __all__ = [
     "TrainingPoint",
     "User",
     "Validation",
+    "ValidationQuestion",
+    "HalvingRound",
     "ValidationRun",
     "UserSession",
 ]

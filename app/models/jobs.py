@@ -34,6 +34,9 @@ class Job(Base):
     # The lease holder ("host:pid") of a running job; renewed through heartbeat_at.
     owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the job's id reached the queue broker; null while it has not (the broker was
+    # away): app.jobs.enqueue.send_unsent sends it once the broker answers.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

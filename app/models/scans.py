@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -30,6 +40,10 @@ class Scan(Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The chart payloads (app.scans.report.ScanReport), built once when the scan finished.
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The report's recommendation as columns, so listings never parse reports (0017).
+    primary_metric: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    recommended: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    evidence: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set in the transaction that stores the results: a scan has results iff it is set.
     # Its status is its job's (app.scans.status).
@@ -89,6 +103,25 @@ class ScanValue(Base):
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     n_tokens: Mapped[int] = mapped_column(Integer, default=0)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ScanVector(Base):
+    """One response's vector of one metric in one scan (GRACE's projected gradient): what
+    the metric's strategy-level aggregate is recomputed from, without the model.
+
+    ``data`` holds ``dim`` float32 values, little-endian (2 KiB at the default 512): a
+    compact, exact, portable column that SQLite and Postgres store alike."""
+
+    __tablename__ = "scan_vectors"
+    __table_args__ = (UniqueConstraint("scan_id", "strategy_id", "question_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), index=True)
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(20))
+    dim: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ScoreCache(Base):

@@ -6,8 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, object_session
 
 from app.db import Base
 from app.models._types import UTCDateTime, utcnow
@@ -51,7 +61,8 @@ class TestQuestion(Base):
 
 
 class Validation(Base):
-    """One validation: its spec verbatim, the drawn question split, and how it ended."""
+    """One validation: its spec verbatim, how it resolved (model, extractor), the drawn
+    question split (``ValidationQuestion``), its halving rounds and how it ended."""
 
     __tablename__ = "validations"
 
@@ -67,13 +78,112 @@ class Validation(Base):
     )
     label: Mapped[str] = mapped_column(String(200), default="")
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # The split (training / validation question ids, test question ids), leakage counts,
-    # the successive-halving log, timings.
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # running | done | failed | cancelled
+    model_name: Mapped[str] = mapped_column(String(500), default="")  # resolved
+    extractor: Mapped[str] = mapped_column(String(40), default="")  # resolved
+    n_shared: Mapped[int] = mapped_column(Integer, default=0)
+    n_excluded_test_overlap: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_jobs: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # app.services.validations.states.ValidationState; error: why it failed
     status: Mapped[str] = mapped_column(String(20), default="running")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    def question_ids(self, role: str) -> list[int]:
+        """The split's ``train`` / ``val`` questions or ``test`` test questions, in order."""
+        session = object_session(self)
+        if session is None:
+            return []
+        column = (
+            ValidationQuestion.test_question_id
+            if role == "test"
+            else ValidationQuestion.question_id
+        )
+        return list(
+            session.scalars(
+                select(column)
+                .where(ValidationQuestion.validation_id == self.id, ValidationQuestion.role == role)
+                .order_by(ValidationQuestion.position)
+            )
+        )
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """How it resolved and split, as one read-only mapping (the page's JSON shape)."""
+        session = object_session(self)
+        rounds = (
+            session.scalars(
+                select(HalvingRound)
+                .where(HalvingRound.validation_id == self.id)
+                .order_by(HalvingRound.round)
+            ).all()
+            if session is not None
+            else []
+        )
+        out: dict[str, Any] = {
+            f"{role}_question_ids": self.question_ids(role) for role in ("train", "val", "test")
+        }
+        out |= {
+            "n_shared": self.n_shared,
+            "n_excluded_test_overlap": self.n_excluded_test_overlap,
+            "extractor": self.extractor,
+            "model": self.model_name,
+            "halving_log": [r.as_entry() for r in rounds],
+        }
+        if self.cancelled_jobs is not None:
+            out["cancelled_jobs"] = self.cancelled_jobs
+        return out
+
+
+class ValidationQuestion(Base):
+    """One question of a validation's split: a training or validation question of the
+    project, or a test question, in the order drawn."""
+
+    __tablename__ = "validation_questions"
+    __table_args__ = (UniqueConstraint("validation_id", "role", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    validation_id: Mapped[int] = mapped_column(
+        ForeignKey("validations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(8))  # train | val | test
+    position: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), nullable=True
+    )
+    test_question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("test_questions.id", ondelete="CASCADE"), nullable=True
+    )
+
+
+class HalvingRound(Base):
+    """One successive-halving decision: which strategies trained on, which stopped."""
+
+    __tablename__ = "halving_rounds"
+    __table_args__ = (UniqueConstraint("validation_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    validation_id: Mapped[int] = mapped_column(
+        ForeignKey("validations.id", ondelete="CASCADE"), index=True
+    )
+    round: Mapped[int] = mapped_column(Integer)
+    at_step: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # strategy id -> score
+    kept: Mapped[list[int]] = mapped_column(JSON, default=list)  # strategy ids
+    stopped: Mapped[list[int]] = mapped_column(JSON, default=list)
+    next_until_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    def as_entry(self) -> dict[str, Any]:
+        return {
+            "round": self.round,
+            "at_step": self.at_step,
+            "at": self.at.isoformat() if self.at else None,
+            "scores": dict(self.scores or {}),
+            "kept": list(self.kept or []),
+            "stopped": list(self.stopped or []),
+            "next_until_step": self.next_until_step,
+        }
 
 
 class ValidationRun(Base):

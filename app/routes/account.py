@@ -69,18 +69,15 @@ def api_list_sessions(request: Request, session: SessionDep) -> SessionList:
     return user_sessions.list_sessions(session, user_id=_user(request).id, current=current)
 
 
-@router.delete("/api/v1/me/sessions/{session_id:int}", response_model=SessionRead,
-               tags=["accounts"])  # fmt: skip
+@router.delete("/api/v1/me/sessions/{session_id:id}", response_model=SessionRead, tags=["accounts"])
 def api_revoke_session(request: Request, session_id: PathId, session: SessionDep) -> SessionRead:
     """End one of your sessions (a browser you signed in on); it is signed out at once."""
-    ended = user_sessions.revoke_session(session, user_id=_user(request).id,
-                                         session_id=session_id)  # fmt: skip
+    ended = user_sessions.revoke_session(session, user_id=_user(request).id, session_id=session_id)
     session.commit()
     return ended
 
 
-@router.post("/api/v1/me/sessions/revoke-all", response_model=SessionsRevoked,
-             tags=["accounts"])  # fmt: skip
+@router.post("/api/v1/me/sessions/revoke-all", response_model=SessionsRevoked, tags=["accounts"])
 def api_sign_out_everywhere(request: Request, session: SessionDep) -> SessionsRevoked:
     """Sign out everywhere, this browser included (API tokens stay valid)."""
     n = user_sessions.revoke_all_sessions(session, user_id=_user(request).id)
@@ -94,15 +91,21 @@ def api_change_password(
 ) -> SessionsRevoked:
     """Change your password; every other session is signed out (`revoked` counts them)."""
     n = svc.change_password(
-        session, user_id=_user(request).id, current=data.current_password,
-        new=data.new_password, keep_session=sessions.session_token(request),
-    )  # fmt: skip
+        session,
+        user_id=_user(request).id,
+        current=data.current_password,
+        new=data.new_password,
+        keep_session=sessions.session_token(request),
+    )
     session.commit()
     return SessionsRevoked(revoked=n)
 
 
-@router.post("/api/v1/users/{user_id}/sessions/revoke-all", response_model=SessionsRevoked,
-             tags=["accounts"])  # fmt: skip
+@router.post(
+    "/api/v1/users/{user_id:id}/sessions/revoke-all",
+    response_model=SessionsRevoked,
+    tags=["accounts"],
+)
 def api_sign_user_out(request: Request, user_id: PathId, session: SessionDep) -> SessionsRevoked:
     """Admins: sign a user out everywhere (their API tokens stay valid)."""
     _admin(request)
@@ -120,7 +123,7 @@ def account(request: Request, session: SessionDep, done: str = "") -> HTMLRespon
     return render(request, "pages/auth/account.html", ctx, json_url="/api/v1/account")
 
 
-@router.post("/account/sessions/{session_id}/revoke", include_in_schema=False)
+@router.post("/account/sessions/{session_id:id}/revoke", include_in_schema=False)
 def revoke_session_form(
     request: Request, session_id: PathId, session: SessionDep
 ) -> RedirectResponse:
@@ -139,16 +142,22 @@ def sign_out_everywhere_form(request: Request, session: SessionDep) -> RedirectR
 
 @router.post("/account/password", include_in_schema=False, response_model=None)
 def change_password_form(
-    request: Request, session: SessionDep, current_password: Text = "", new_password: Text = "",
+    request: Request,
+    session: SessionDep,
+    current_password: Text = "",
+    new_password: Text = "",
     confirm: Text = "",
-) -> HTMLResponse | RedirectResponse:  # fmt: skip
+) -> HTMLResponse | RedirectResponse:
     try:
         if new_password != confirm:
             raise BadInput("the two new passwords differ")
         svc.change_password(
-            session, user_id=_user(request).id, current=current_password, new=new_password,
+            session,
+            user_id=_user(request).id,
+            current=current_password,
+            new=new_password,
             keep_session=sessions.session_token(request),
-        )  # fmt: skip
+        )
     except BadInput as exc:
         session.rollback()
         ctx = {"page": _page(request, session), "done": "", "error": str(exc)}
@@ -157,7 +166,7 @@ def change_password_form(
     return _back("password")
 
 
-@router.post("/account/users/{user_id}/sign-out", include_in_schema=False)
+@router.post("/account/users/{user_id:id}/sign-out", include_in_schema=False)
 def sign_user_out_form(request: Request, user_id: PathId, session: SessionDep) -> RedirectResponse:
     _admin(request)
     user_sessions.revoke_all_sessions(session, user_id=user_id)

@@ -28,8 +28,14 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _login_form(request: Request, *, next_: str, error: str | None = None, username: str = "",
-                status_code: int = 200) -> HTMLResponse:  # fmt: skip
+def _login_form(
+    request: Request,
+    *,
+    next_: str,
+    error: str | None = None,
+    username: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
     ctx = {"next": safe_next(next_), "error": error, "username": username}
     return render(request, "pages/auth/login.html", ctx, status_code=status_code)
 
@@ -47,19 +53,24 @@ def login_page(
 
 @router.post("/login", include_in_schema=False, response_model=None)
 def login(
-    request: Request, session: SessionDep, username: Text = "", password: Text = "",
+    request: Request,
+    session: SessionDep,
+    username: Text = "",
+    password: Text = "",
     next_: Annotated[str, Form(alias="next", max_length=2000)] = "/",
-) -> HTMLResponse | RedirectResponse:  # fmt: skip
+) -> HTMLResponse | RedirectResponse:
     if auth_mode() == "single":
         return _redirect(safe_next(next_))
     try:
-        user = svc.sign_in_attempt(session, username=username, password=password,
-                                   ip=_client_ip(request))  # fmt: skip
+        user = svc.sign_in_attempt(
+            session, username=username, password=password, ip=_client_ip(request)
+        )
     except (TooManyAttempts, HashingBusy) as exc:
         wait = exc.retry_after if isinstance(exc, TooManyAttempts) else 1
         code = 429 if isinstance(exc, TooManyAttempts) else 503
-        page = _login_form(request, next_=next_, error=str(exc), username=username,
-                           status_code=code)  # fmt: skip
+        page = _login_form(
+            request, next_=next_, error=str(exc), username=username, status_code=code
+        )
         page.headers["Retry-After"] = str(wait)
         return page
     if user is None:
@@ -77,9 +88,11 @@ def _client_ip(request: Request) -> str:
 def _start(request: Request, session: Session, user: UserRead) -> None:
     """A server-side session row and the cookie that names it."""
     token = user_sessions.start_session(
-        session, user_id=user.id, user_agent=request.headers.get("user-agent", ""),
+        session,
+        user_id=user.id,
+        user_agent=request.headers.get("user-agent", ""),
         ip=_client_ip(request),
-    )  # fmt: skip
+    )
     session.commit()
     sessions.sign_in(request, user, token)
 
@@ -110,9 +123,12 @@ def setup_page(request: Request, session: SessionDep) -> HTMLResponse | Redirect
 
 @router.post("/setup", include_in_schema=False, response_model=None)
 def setup(
-    request: Request, session: SessionDep, username: Text = "", password: Text = "",
+    request: Request,
+    session: SessionDep,
+    username: Text = "",
+    password: Text = "",
     confirm: Text = "",
-) -> HTMLResponse | RedirectResponse:  # fmt: skip
+) -> HTMLResponse | RedirectResponse:
     if url := _setup_closed(session):
         return _redirect(url)
     try:
@@ -146,7 +162,7 @@ def api_list_tokens(request: Request, session: SessionDep) -> ApiTokenList:
     return svc.list_api_tokens(session, user_id=_user(request).id)
 
 
-@router.delete("/api/v1/me/tokens/{token_id}", response_model=ApiTokenRead, tags=["accounts"])
+@router.delete("/api/v1/me/tokens/{token_id:id}", response_model=ApiTokenRead, tags=["accounts"])
 def api_revoke_token(request: Request, token_id: PathId, session: SessionDep) -> ApiTokenRead:
     """Revoke one of your API tokens; it stops working at once."""
     revoked = svc.revoke_api_token(session, user_id=_user(request).id, token_id=token_id)

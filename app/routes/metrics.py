@@ -13,7 +13,9 @@ from app.db import session_scope
 from app.deps import PathId, SessionDep
 from app.schemas.categories import CategoryPage
 from app.schemas.metrics import MetricsPage, MetricUploadResult
+from app.schemas.results import ReportMetric
 from app.schemas.scans import ScanRead
+from app.security.guards import ProjectId
 from app.services.headless import import_results
 from app.services.metrics import store as metrics
 from app.services.results import categories as cat
@@ -27,7 +29,8 @@ DirectionF = Annotated[
 ]
 FileF = Annotated[UploadFile, File(description="CSV, JSON or JSONL")]
 MetricQ = Annotated[
-    Literal["sppl", "ppl", "ifd"] | None, Query(description="Metric broken down by category")
+    ReportMetric | None,
+    Query(description="Familiarity metric broken down by category (sppl, ppl, ifd...)"),
 ]
 FormQ = Annotated[Literal["messages", "alpaca"], Query(description="Training record form")]
 
@@ -39,25 +42,35 @@ def _read(file: UploadFile) -> tuple[str, bytes]:
 # --- imported metrics -------------------------------------------------------------------
 
 
-@router.get("/api/v1/projects/{project_id}/metrics", response_model=MetricsPage, tags=["metrics"])
-def api_metrics(project_id: PathId, session: SessionDep) -> MetricsPage:
+@router.get(
+    "/api/v1/projects/{project_id:id}/metrics", response_model=MetricsPage, tags=["metrics"]
+)
+def api_metrics(project_id: ProjectId, session: SessionDep) -> MetricsPage:
     """The project's imported metrics: direction, source file and time, strategy means."""
     return metrics.get_metrics_page(session, project_id=project_id)
 
 
-@router.get("/projects/{project_id}/metrics", response_class=HTMLResponse, include_in_schema=False)
-def metrics_page(request: Request, project_id: PathId, session: SessionDep) -> HTMLResponse:
+@router.get(
+    "/projects/{project_id:id}/metrics", response_class=HTMLResponse, include_in_schema=False
+)
+def metrics_page(request: Request, project_id: ProjectId, session: SessionDep) -> HTMLResponse:
     data = metrics.get_metrics_page(session, project_id=project_id)
-    return render(request, "pages/metrics/index.html", {"page": data},
-                  json_url=f"/api/v1/projects/{project_id}/metrics")  # fmt: skip
+    return render(
+        request,
+        "pages/metrics/index.html",
+        {"page": data},
+        json_url=f"/api/v1/projects/{project_id}/metrics",
+    )
 
 
 @router.post(
-    "/api/v1/projects/{project_id}/metrics", response_model=MetricUploadResult, status_code=201,
+    "/api/v1/projects/{project_id:id}/metrics",
+    response_model=MetricUploadResult,
+    status_code=201,
     tags=["metrics"],
-)  # fmt: skip
+)
 def api_upload_metrics(
-    project_id: PathId,
+    project_id: ProjectId,
     session: SessionDep,
     file: FileF,
     name: NameF = "",
@@ -66,33 +79,48 @@ def api_upload_metrics(
     """All or nothing: `strategy`, `value`, optional `metric`, `question_id` (or `question`),
     `direction`, `sample`; replaces imported metrics of the same name."""
     filename, data = _read(file)
-    result = metrics.store_metrics(session, project_id=project_id, filename=filename, data=data,
-                                   name=name or None, direction=direction or None)  # fmt: skip
+    result = metrics.store_metrics(
+        session,
+        project_id=project_id,
+        filename=filename,
+        data=data,
+        name=name or None,
+        direction=direction or None,
+    )
     session.commit()
     return result
 
 
-@router.post("/projects/{project_id}/metrics", include_in_schema=False)
+@router.post("/projects/{project_id:id}/metrics", include_in_schema=False)
 def upload_metrics_form(
-    project_id: PathId, session: SessionDep, file: Annotated[UploadFile, File()],
-    name: Annotated[str, Form()] = "", direction: Annotated[str, Form()] = "",
-) -> RedirectResponse:  # fmt: skip
+    project_id: ProjectId,
+    session: SessionDep,
+    file: Annotated[UploadFile, File()],
+    name: Annotated[str, Form()] = "",
+    direction: Annotated[str, Form()] = "",
+) -> RedirectResponse:
     filename, data = _read(file)
-    metrics.store_metrics(session, project_id=project_id, filename=filename, data=data,
-                          name=name or None, direction=direction or None)  # fmt: skip
+    metrics.store_metrics(
+        session,
+        project_id=project_id,
+        filename=filename,
+        data=data,
+        name=name or None,
+        direction=direction or None,
+    )
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/metrics", status_code=303)
 
 
-@router.delete("/api/v1/projects/{project_id}/metrics/{name}", tags=["metrics"])
-def api_delete_metric(project_id: PathId, name: str, session: SessionDep) -> dict[str, int]:
+@router.delete("/api/v1/projects/{project_id:id}/metrics/{name}", tags=["metrics"])
+def api_delete_metric(project_id: ProjectId, name: str, session: SessionDep) -> dict[str, int]:
     deleted = metrics.delete_metric(session, project_id=project_id, name=name)
     session.commit()
     return {"deleted_values": deleted}
 
 
-@router.post("/projects/{project_id}/metrics/{name}/delete", include_in_schema=False)
-def delete_metric_form(project_id: PathId, name: str, session: SessionDep) -> RedirectResponse:
+@router.post("/projects/{project_id:id}/metrics/{name}/delete", include_in_schema=False)
+def delete_metric_form(project_id: ProjectId, name: str, session: SessionDep) -> RedirectResponse:
     metrics.delete_metric(session, project_id=project_id, name=name)
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/metrics", status_code=303)
@@ -102,13 +130,16 @@ def delete_metric_form(project_id: PathId, name: str, session: SessionDep) -> Re
 
 
 @router.post(
-    "/api/v1/projects/{project_id}/scans/import", response_model=ScanRead, status_code=201,
+    "/api/v1/projects/{project_id:id}/scans/import",
+    response_model=ScanRead,
+    status_code=201,
     tags=["scans"],
-)  # fmt: skip
+)
 def api_import_scan(
-    project_id: PathId, session: SessionDep,
+    project_id: ProjectId,
+    session: SessionDep,
     file: Annotated[UploadFile, File(description="results.json of `familiar scan`")],
-) -> ScanRead:  # fmt: skip
+) -> ScanRead:
     """A headless run's results.json as a finished scan; refused (nothing stored) when its
     strategies or questions are not the project's."""
     filename, data = _read(file)
@@ -117,9 +148,9 @@ def api_import_scan(
     return scan
 
 
-@router.post("/projects/{project_id}/scans/import", include_in_schema=False)
+@router.post("/projects/{project_id:id}/scans/import", include_in_schema=False)
 def import_scan_form(
-    project_id: PathId, session: SessionDep, file: Annotated[UploadFile, File()]
+    project_id: ProjectId, session: SessionDep, file: Annotated[UploadFile, File()]
 ) -> RedirectResponse:
     filename, data = _read(file)
     scan = import_results(session, project_id=project_id, filename=filename, data=data)
@@ -131,23 +162,25 @@ def import_scan_form(
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/scans/{scan_id}/categories", response_model=CategoryPage,
+    "/api/v1/projects/{project_id:id}/scans/{scan_id:id}/categories",
+    response_model=CategoryPage,
     tags=["results"],
-)  # fmt: skip
+)
 def api_categories(
-    project_id: PathId, scan_id: PathId, session: SessionDep, metric: MetricQ = None
+    project_id: ProjectId, scan_id: PathId, session: SessionDep, metric: MetricQ = None
 ) -> CategoryPage:
     """Category x strategy heatmaps (metric, accuracy), the pick per category, the losses."""
     return cat.get_category_page(session, project_id=project_id, scan_id=scan_id, metric=metric)
 
 
 @router.get(
-    "/projects/{project_id}/scans/{scan_id}/categories", response_class=HTMLResponse,
+    "/projects/{project_id:id}/scans/{scan_id:id}/categories",
+    response_class=HTMLResponse,
     include_in_schema=False,
-)  # fmt: skip
+)
 def categories_page(
     request: Request,
-    project_id: PathId,
+    project_id: ProjectId,
     scan_id: PathId,
     session: SessionDep,
     metric: MetricQ = None,
@@ -157,11 +190,16 @@ def categories_page(
     return render(request, "pages/results/categories.html", {"page": data}, json_url=json_url)
 
 
-@router.get("/api/v1/projects/{project_id}/scans/{scan_id}/category-mix.jsonl", tags=["exports"])
+@router.get(
+    "/api/v1/projects/{project_id:id}/scans/{scan_id:id}/category-mix.jsonl", tags=["exports"]
+)
 def export_category_mix(
-    project_id: PathId, scan_id: PathId, session: SessionDep, metric: MetricQ = None,
+    project_id: ProjectId,
+    scan_id: PathId,
+    session: SessionDep,
+    metric: MetricQ = None,
     form: FormQ = "messages",
-) -> Response:  # fmt: skip
+) -> Response:
     """Training file: every question answered by its category's pick (else the overall pick)."""
     page = cat.get_category_page(session, project_id=project_id, scan_id=scan_id, metric=metric)
     if page.breakdown is None:
@@ -172,8 +210,9 @@ def export_category_mix(
 
     def body():  # type: ignore[no-untyped-def]
         with session_scope() as s:
-            yield from cat.mix_records(s, project_id=project_id, mix=mix, fallback=fallback,
-                                       form=form)  # fmt: skip
+            yield from cat.mix_records(
+                s, project_id=project_id, mix=mix, fallback=fallback, form=form
+            )
 
     name = f"scan-{scan_id}-category-mix-{slug(page.metric)}-{form}.jsonl"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}

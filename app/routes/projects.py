@@ -7,12 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.deps import PathId, SessionDep
+from app.deps import SessionDep
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead
 from app.security.access import acting_user_id, member_filter
+from app.security.guards import ProjectId
 from app.services import projects as svc
+from app.specs.forms import FormState
 from app.web import render
 
 router = APIRouter()
@@ -37,8 +40,8 @@ def api_create_project(request: Request, data: ProjectCreate, session: SessionDe
     return svc.project_read(session, project)
 
 
-@router.get("/api/v1/projects/{project_id}", response_model=ProjectPage, tags=["projects"])
-def api_get_project(project_id: PathId, session: SessionDep) -> ProjectPage:
+@router.get("/api/v1/projects/{project_id:id}", response_model=ProjectPage, tags=["projects"])
+def api_get_project(project_id: ProjectId, session: SessionDep) -> ProjectPage:
     return svc.get_project_page(session, project_id=project_id)
 
 
@@ -46,10 +49,11 @@ def api_get_project(project_id: PathId, session: SessionDep) -> ProjectPage:
 def index(request: Request, session: SessionDep) -> HTMLResponse:
     data = svc.list_projects(session, member_id=_member_id(request))
     return render(
-        request, "pages/projects/index.html",
+        request,
+        "pages/projects/index.html",
         {"page": data, "default_model": get_settings().default_model, "errors": None},
         json_url="/api/v1/projects",
-    )  # fmt: skip
+    )
 
 
 @router.post("/projects", include_in_schema=False, response_model=None)
@@ -65,21 +69,35 @@ def create_project_form(
     except ValidationError as exc:
         errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         return render(
-            request, "pages/projects/index.html",
-            {"page": svc.list_projects(session, member_id=_member_id(request)), "errors": errors,
-             "default_model": get_settings().default_model},
+            request,
+            "pages/projects/index.html",
+            {
+                "page": svc.list_projects(session, member_id=_member_id(request)),
+                "errors": errors,
+                "default_model": get_settings().default_model,
+            },
             status_code=422,
-        )  # fmt: skip
+        )
     project = svc.create_project(session, data=data, owner_id=acting_user_id(request))
     session.commit()
     return RedirectResponse(f"/projects/{project.id}", status_code=303)
 
 
-@router.get("/projects/{project_id}", response_class=HTMLResponse, include_in_schema=False)
-def project_page(request: Request, project_id: PathId, session: SessionDep) -> HTMLResponse:
+@router.get("/projects/{project_id:id}", response_class=HTMLResponse, include_in_schema=False)
+def project_page(request: Request, project_id: ProjectId, session: SessionDep) -> HTMLResponse:
+    return project_page_with_form(request, session, project_id, None)
+
+
+def project_page_with_form(
+    request: Request, session: Session, project_id: int, scan_form: FormState | None
+) -> HTMLResponse:
+    """The project page; with a refused scan form (422), that form as it was sent."""
     data = svc.get_project_page(session, project_id=project_id)
     return render(
-        request, "pages/projects/show.html", {"page": data},
-        partial="partials/projects/_strategies.html",
+        request,
+        "pages/projects/show.html",
+        {"page": data, "scan_form": scan_form},
+        partial=None if scan_form else "partials/projects/_strategies.html",
+        status_code=422 if scan_form else 200,
         json_url=f"/api/v1/projects/{project_id}",
-    )  # fmt: skip
+    )

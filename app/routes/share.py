@@ -17,6 +17,7 @@ from app.security import sessions
 from app.security import share_links as svc
 from app.security.access import current_principal
 from app.security.errors import AccessDenied
+from app.security.guards import ProjectId
 from app.security.modes import is_loopback
 from app.services.errors import BadInput
 from app.services.projects import get_project_row, project_read
@@ -49,47 +50,57 @@ def open_link(request: Request, token: str, session: SessionDep) -> RedirectResp
 
 
 @router.post(
-    "/api/v1/projects/{project_id}/share-links", response_model=ShareLinkCreated,
-    status_code=201, tags=["sharing"],
-)  # fmt: skip
+    "/api/v1/projects/{project_id:id}/share-links",
+    response_model=ShareLinkCreated,
+    status_code=201,
+    tags=["sharing"],
+)
 def api_create_link(
-    request: Request, project_id: PathId, data: ShareLinkCreate, session: SessionDep
+    request: Request, project_id: ProjectId, data: ShareLinkCreate, session: SessionDep
 ) -> ShareLinkCreated:
     """A read-only link to the project (or one scan); `token` and `url` are shown only now."""
     created = svc.create_share_link(
-        session, project_id=project_id, data=data, created_by_id=_user_id(request),
+        session,
+        project_id=project_id,
+        data=data,
+        created_by_id=_user_id(request),
         base_url=_base_url(request),
-    )  # fmt: skip
+    )
     session.commit()
     return created
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/share-links", response_model=ShareLinkList, tags=["sharing"]
+    "/api/v1/projects/{project_id:id}/share-links", response_model=ShareLinkList, tags=["sharing"]
 )
-def api_list_links(project_id: PathId, session: SessionDep) -> ShareLinkList:
+def api_list_links(project_id: ProjectId, session: SessionDep) -> ShareLinkList:
     return svc.list_share_links(session, project_id=project_id)
 
 
 @router.delete(
-    "/api/v1/projects/{project_id}/share-links/{link_id}", response_model=ShareLinkRead,
+    "/api/v1/projects/{project_id:id}/share-links/{link_id:id}",
+    response_model=ShareLinkRead,
     tags=["sharing"],
-)  # fmt: skip
-def api_revoke_link(project_id: PathId, link_id: PathId, session: SessionDep) -> ShareLinkRead:
+)
+def api_revoke_link(project_id: ProjectId, link_id: PathId, session: SessionDep) -> ShareLinkRead:
     """Revoke a link: it and every grant it gave stop working at once."""
     revoked = svc.revoke_share_link(session, project_id=project_id, link_id=link_id)
     session.commit()
     return revoked
 
 
-def _context(session: Session, project_id: PathId, created: ShareLinkCreated | None,
-             scan: int | None = None) -> dict[str, Any]:  # fmt: skip
+def _context(
+    session: Session, project_id: int, created: ShareLinkCreated | None, scan: int | None = None
+) -> dict[str, Any]:
     project = project_read(session, get_project_row(session, project_id=project_id))
     return {
-        "project": project, "links": svc.list_share_links(session, project_id=project_id).links,
-        "scans": list_scans(session, project_id=project_id).scans, "created": created,
-        "reach": reach_note(), "preselect": scan,
-    }  # fmt: skip
+        "project": project,
+        "links": svc.list_share_links(session, project_id=project_id).links,
+        "scans": list_scans(session, project_id=project_id).scans,
+        "created": created,
+        "reach": reach_note(),
+        "preselect": scan,
+    }
 
 
 def reach_note() -> str | None:
@@ -106,23 +117,29 @@ def reach_note() -> str | None:
     )
 
 
-def _render(request: Request, session: Session, project_id: PathId,
-            created: ShareLinkCreated | None = None,
-            scan: int | None = None) -> HTMLResponse:  # fmt: skip
+def _render(
+    request: Request,
+    session: Session,
+    project_id: int,
+    created: ShareLinkCreated | None = None,
+    scan: int | None = None,
+) -> HTMLResponse:
     response = render(
-        request, "pages/share/index.html", _context(session, project_id, created, scan),
+        request,
+        "pages/share/index.html",
+        _context(session, project_id, created, scan),
         partial="partials/share/_links.html",
         json_url=f"/api/v1/projects/{project_id}/share-links",
-    )  # fmt: skip
+    )
     if created is not None:
         response.headers.update(NO_LEAK)  # the new link's token is on this page, once
     return response
 
 
-@router.get("/projects/{project_id}/share", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/projects/{project_id:id}/share", response_class=HTMLResponse, include_in_schema=False)
 def share_page(
     request: Request,
-    project_id: PathId,
+    project_id: ProjectId,
     session: SessionDep,
     scan: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
@@ -133,34 +150,45 @@ def share_page(
 def _form_data(label: str, scan_id: str, expires_in_days: str) -> ShareLinkCreate:
     try:
         return ShareLinkCreate(
-            label=label, scan_id=int(scan_id) if scan_id.strip() else None,
+            label=label,
+            scan_id=int(scan_id) if scan_id.strip() else None,
             expires_in_days=float(expires_in_days) if expires_in_days.strip() else None,
-        )  # fmt: skip
+        )
     except ValueError as exc:  # ValidationError is a ValueError too
         if isinstance(exc, ValidationError):
             raise BadInput("; ".join(e["msg"] for e in exc.errors())) from exc
         raise BadInput(f"not a number: {exc}") from exc
 
 
-@router.post("/projects/{project_id}/share", response_class=HTMLResponse, include_in_schema=False)
+@router.post(
+    "/projects/{project_id:id}/share", response_class=HTMLResponse, include_in_schema=False
+)
 def create_link_form(
-    request: Request, project_id: PathId, session: SessionDep,
-    label: Annotated[str, Form()] = "", scan_id: Annotated[str, Form()] = "",
+    request: Request,
+    project_id: ProjectId,
+    session: SessionDep,
+    label: Annotated[str, Form()] = "",
+    scan_id: Annotated[str, Form()] = "",
     expires_in_days: Annotated[str, Form()] = "",
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     created = svc.create_share_link(
-        session, project_id=project_id, data=_form_data(label, scan_id, expires_in_days),
-        created_by_id=_user_id(request), base_url=_base_url(request),
-    )  # fmt: skip
+        session,
+        project_id=project_id,
+        data=_form_data(label, scan_id, expires_in_days),
+        created_by_id=_user_id(request),
+        base_url=_base_url(request),
+    )
     session.commit()
     return _render(request, session, project_id, created)
 
 
 @router.post(
-    "/projects/{project_id}/share/{link_id}/revoke", include_in_schema=False, response_model=None
+    "/projects/{project_id:id}/share/{link_id:id}/revoke",
+    include_in_schema=False,
+    response_model=None,
 )
 def revoke_link_form(
-    request: Request, project_id: PathId, link_id: PathId, session: SessionDep
+    request: Request, project_id: ProjectId, link_id: PathId, session: SessionDep
 ) -> HTMLResponse | RedirectResponse:
     svc.revoke_share_link(session, project_id=project_id, link_id=link_id)
     session.commit()

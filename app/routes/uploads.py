@@ -8,10 +8,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from app.config import get_settings
-from app.deps import PathId, SessionDep
+from app.deps import SessionDep
 from app.ingest.read import check_size
 from app.ingest.records import FieldMapping
 from app.schemas.uploads import UploadResult
+from app.security.guards import ProjectId
 from app.services.uploads import ingest_files
 from app.web import render
 
@@ -31,31 +32,50 @@ def _read_all(files: list[UploadFile]) -> list[tuple[str, bytes]]:
 
 
 def _mapping(
-    question: str, response: str, input_: str, id_: str, gold: str, strategy: str,
+    question: str,
+    response: str,
+    input_: str,
+    id_: str,
+    gold: str,
+    strategy: str,
     category: str = "",
-) -> FieldMapping | None:  # fmt: skip
+) -> FieldMapping | None:
     if not (question or response):  # a category field alone: detect the rest
         return FieldMapping(layout="auto", category=category) if category else None
     return FieldMapping(
-        layout="custom", question=question or None, response=response or None,
-        input=input_ or None, id=id_ or None, gold=gold or None, strategy=strategy or None,
+        layout="custom",
+        question=question or None,
+        response=response or None,
+        input=input_ or None,
+        id=id_ or None,
+        gold=gold or None,
+        strategy=strategy or None,
         category=category or None,
-    )  # fmt: skip
+    )
 
 
 MappingFields = dict(description="Field-mapping override (when detection is ambiguous)")
 
 
 @router.post(
-    "/api/v1/projects/{project_id}/uploads", response_model=UploadResult, status_code=201,
+    "/api/v1/projects/{project_id:id}/uploads",
+    response_model=UploadResult,
+    status_code=201,
     tags=["uploads"],
-)  # fmt: skip
+)
 def api_upload(
-    project_id: PathId,
+    project_id: ProjectId,
     session: SessionDep,
     files: Annotated[list[UploadFile], File(description="One or more strategy files")],
     strategy: Annotated[str, Form(description="Strategy name (single file only)")] = "",
     replace: Annotated[bool, Form(description="Replace strategies of the same name")] = False,
+    new_question_set: Annotated[
+        bool,
+        Form(
+            description="The files answer a new set of questions on purpose (a test set): "
+            "accepted even when no question stays answered by every strategy"
+        ),
+    ] = False,
     question_field: Annotated[str, Form(**MappingFields)] = "",
     response_field: Annotated[str, Form(**MappingFields)] = "",
     input_field: Annotated[str, Form(**MappingFields)] = "",
@@ -81,21 +101,29 @@ def api_upload(
         category_field,
     )
     result = ingest_files(
-        session, project_id=project_id, files=_read_all(files),
-        strategy_name=strategy.strip() or None, mapping=mapping, replace=replace,
-    )  # fmt: skip
+        session,
+        project_id=project_id,
+        files=_read_all(files),
+        strategy_name=strategy.strip() or None,
+        mapping=mapping,
+        replace=replace,
+        new_question_set=new_question_set,
+    )
     session.commit()
     return result
 
 
-@router.post("/projects/{project_id}/uploads", response_class=HTMLResponse, include_in_schema=False)
+@router.post(
+    "/projects/{project_id:id}/uploads", response_class=HTMLResponse, include_in_schema=False
+)
 def upload_form(
     request: Request,
-    project_id: PathId,
+    project_id: ProjectId,
     session: SessionDep,
     files: Annotated[list[UploadFile], File()],
     strategy: Annotated[str, Form()] = "",
     replace: Annotated[bool, Form()] = False,
+    new_question_set: Annotated[bool, Form()] = False,
     question_field: Annotated[str, Form()] = "",
     response_field: Annotated[str, Form()] = "",
     input_field: Annotated[str, Form()] = "",
@@ -114,9 +142,14 @@ def upload_form(
         category_field,
     )
     result = ingest_files(
-        session, project_id=project_id, files=_read_all(files),
-        strategy_name=strategy.strip() or None, mapping=mapping, replace=replace,
-    )  # fmt: skip
+        session,
+        project_id=project_id,
+        files=_read_all(files),
+        strategy_name=strategy.strip() or None,
+        mapping=mapping,
+        replace=replace,
+        new_question_set=new_question_set,
+    )
     session.commit()
     return render(
         request, "partials/uploads/_result.html", {"result": result, "project_id": project_id}

@@ -7,9 +7,12 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from app.deps import PathId, SessionDep
+from app.routes.exports import download
 from app.schemas.validations import (
     HoldOut,
     PredictionsPage,
@@ -18,13 +21,15 @@ from app.schemas.validations import (
     ValidationRead,
     ValidationsIndex,
 )
+from app.security.guards import ProjectId
 from app.services.errors import BadInput
 from app.services.validations import page as svc
 from app.services.validations import predictions as preds
 from app.services.validations import testsets
 from app.services.validations.cancel import cancel_validation
 from app.services.validations.start import start_validation
-from app.specs.training import TrainingSettingsError
+from app.specs.forms import FormState, spec_fields
+from app.specs.training import TrainingSettingsError, TrainSettings
 from app.specs.validation import ValidationInputError, ValidationSpec
 from app.web import is_htmx, render
 
@@ -39,22 +44,17 @@ def _json_url(request: Request, path: str) -> str:
     return f"{path}?{request.url.query}" if request.url.query else path
 
 
-def _download(filename: str, media_type: str, body: str | bytes) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    return Response(body, media_type=media_type, headers=headers)
-
-
 # --- test set --------------------------------------------------------------------------
 
 
 @router.post(
-    "/api/v1/projects/{project_id}/test-set",
+    "/api/v1/projects/{project_id:id}/test-set",
     response_model=TestSetRead,
     status_code=201,
     tags=["validations"],
 )
 def api_upload_test_set(
-    project_id: PathId, session: SessionDep, file: Annotated[UploadFile, File()]
+    project_id: ProjectId, session: SessionDep, file: Annotated[UploadFile, File()]
 ) -> TestSetRead:
     """Make an uploaded file (questions with gold answers) the project's test set."""
     data = file.file.read()
@@ -66,21 +66,21 @@ def api_upload_test_set(
 
 
 @router.post(
-    "/api/v1/projects/{project_id}/test-set/holdout",
+    "/api/v1/projects/{project_id:id}/test-set/holdout",
     response_model=TestSetRead,
     status_code=201,
     tags=["validations"],
 )
-def api_hold_out(project_id: PathId, data: HoldOut, session: SessionDep) -> TestSetRead:
+def api_hold_out(project_id: ProjectId, data: HoldOut, session: SessionDep) -> TestSetRead:
     """Hold out ``n`` of the project's questions (with gold) as its test set, seed recorded."""
     out = testsets.hold_out_test_set(session, project_id=project_id, n=data.n, seed=data.seed)
     session.commit()
     return out
 
 
-@router.post("/projects/{project_id}/test-set", include_in_schema=False)
+@router.post("/projects/{project_id:id}/test-set", include_in_schema=False)
 def upload_test_set_form(
-    project_id: PathId, session: SessionDep, file: Annotated[UploadFile, File()]
+    project_id: ProjectId, session: SessionDep, file: Annotated[UploadFile, File()]
 ) -> RedirectResponse:
     data = file.file.read()
     testsets.store_test_set(
@@ -90,9 +90,9 @@ def upload_test_set_form(
     return RedirectResponse(f"/projects/{project_id}/validations", status_code=303)
 
 
-@router.post("/projects/{project_id}/test-set/holdout", include_in_schema=False)
+@router.post("/projects/{project_id:id}/test-set/holdout", include_in_schema=False)
 def hold_out_form(
-    project_id: PathId,
+    project_id: ProjectId,
     session: SessionDep,
     n: Annotated[int, Form()],
     seed: Annotated[int, Form()] = 0,
@@ -106,39 +106,47 @@ def hold_out_form(
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/validations",
+    "/api/v1/projects/{project_id:id}/validations",
     response_model=ValidationsIndex,
     tags=["validations"],
 )
 def api_validations(
-    project_id: PathId, session: SessionDep, scan: ScanQ = None
+    project_id: ProjectId, session: SessionDep, scan: ScanQ = None
 ) -> ValidationsIndex:
     return svc.get_validations_index(session, project_id=project_id, scan_id=scan)
 
 
 @router.get(
-    "/projects/{project_id}/validations", response_class=HTMLResponse, include_in_schema=False
+    "/projects/{project_id:id}/validations", response_class=HTMLResponse, include_in_schema=False
 )
 def validations_page(
-    request: Request, project_id: PathId, session: SessionDep, scan: ScanQ = None
+    request: Request, project_id: ProjectId, session: SessionDep, scan: ScanQ = None
 ) -> HTMLResponse:
+    return _validations_page(request, session, project_id, scan, None)
+
+
+def _validations_page(
+    request: Request, session: Session, project_id: int, scan: int | None, form: FormState | None
+) -> HTMLResponse:
+    """The page; with a refused form (422), that form as it was sent."""
     data = svc.get_validations_index(session, project_id=project_id, scan_id=scan)
     return render(
         request,
         "pages/validations/index.html",
-        {"page": data},
+        {"page": data, "validation_form": form},
+        status_code=422 if form else 200,
         json_url=_json_url(request, f"/api/v1/projects/{project_id}/validations"),
     )
 
 
 @router.post(
-    "/api/v1/projects/{project_id}/validations",
+    "/api/v1/projects/{project_id:id}/validations",
     response_model=ValidationRead,
     status_code=201,
     tags=["validations"],
 )
 def api_start_validation(
-    project_id: PathId, data: ValidationSpec, session: SessionDep
+    project_id: ProjectId, data: ValidationSpec, session: SessionDep
 ) -> ValidationRead:
     """Check everything that can be checked without the model, then queue one training job
     per (strategy, seed) and the untuned target's evaluation on the gpu queue."""
@@ -147,77 +155,44 @@ def api_start_validation(
     return svc.validation_read(validation)
 
 
-@router.post("/projects/{project_id}/validations", include_in_schema=False)
-def start_validation_form(
-    project_id: PathId,
-    session: SessionDep,
-    spec_json: Annotated[str, Form()] = "",
-    scan_id: Annotated[str, Form()] = "",
-    strategy_ids: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI form default
-    quick: Annotated[str, Form()] = "none",
-    seeds: Annotated[int, Form()] = 3,
-    train_examples: Annotated[str, Form()] = "",
-    val_examples: Annotated[str, Form()] = "",
-    test_limit: Annotated[str, Form()] = "1000",
-    extractor: Annotated[str, Form()] = "",
-    halving: Annotated[bool, Form()] = False,
-    halving_first_steps: Annotated[int, Form()] = 50,
-    epochs: Annotated[float, Form()] = 1.0,
-    learning_rate: Annotated[float, Form()] = 2e-5,
-    lora_r: Annotated[int, Form()] = 8,
-    lora_alpha: Annotated[int, Form()] = 16,
-    lora_dropout: Annotated[float, Form()] = 0.0,
-    target_modules: Annotated[str, Form()] = "q_proj,v_proj",
-    max_length: Annotated[int, Form()] = 1024,
-    batch_size: Annotated[int, Form()] = 8,
-    precision: Annotated[str, Form()] = "auto",
-    select_by: Annotated[str, Form()] = "accuracy",
-    label: Annotated[str, Form()] = "",
-) -> RedirectResponse:
-    """The form, or a preset's settings as JSON (``spec_json``)."""
+@router.post("/projects/{project_id:id}/validations", include_in_schema=False, response_model=None)
+async def start_validation_form(
+    request: Request, project_id: ProjectId, session: SessionDep
+) -> HTMLResponse | RedirectResponse:
+    """The form (its fields are the spec's, by name: defaults, bounds and help come from
+    ``ValidationSpec`` and ``TrainSettings``), or a preset's settings as JSON (``spec_json``).
+    Refused values come back in the page with 422: what was typed, each reason at its field."""
+    form = await request.form()
+    values = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+    return await run_in_threadpool(_start_from_form, request, session, project_id, values)
+
+
+def _start_from_form(
+    request: Request, session: SessionDep, project_id: int, values: dict[str, list[str]]
+) -> HTMLResponse | RedirectResponse:
+    preset = "".join(values.get("spec_json", [])).strip()
     try:
-        if spec_json.strip():
-            data = ValidationSpec(**json.loads(spec_json))
+        if preset:
+            data = ValidationSpec(**json.loads(preset))
         else:
-            data = ValidationSpec(
-                strategy_ids=strategy_ids or None,
-                quick=quick,
-                seeds=seeds,
-                train_examples=_int(train_examples),
-                val_examples=_int(val_examples),
-                test_limit=_int(test_limit),
-                extractor=extractor.strip() or None,
-                halving=halving,
-                halving_first_steps=halving_first_steps,
-                label=label,
-                scan_id=_int(scan_id),
-                train={
-                    "epochs": epochs,
-                    "learning_rate": learning_rate,
-                    "lora_r": lora_r,
-                    "lora_alpha": lora_alpha,
-                    "lora_dropout": lora_dropout,
-                    "target_modules": [m for m in target_modules.replace(" ", "").split(",") if m],
-                    "max_length": max_length,
-                    "batch_size": batch_size,
-                    "precision": precision,
-                    "select_by": select_by,
-                },
-            )
-    except (ValidationInputError, TrainingSettingsError, ValueError) as exc:
-        raise BadInput(str(exc)) from exc
-    validation = start_validation(session, project_id=project_id, data=data)
+            top = spec_fields(ValidationSpec, values, skip=("train",))
+            data = ValidationSpec(**top, train=spec_fields(TrainSettings, values))
+        validation = start_validation(session, project_id=project_id, data=data)
+    except (ValidationInputError, TrainingSettingsError, BadInput, ValueError) as exc:
+        session.rollback()
+        state = FormState.refused(exc, {} if preset else values)
+        return _validations_page(request, session, project_id, None, state)
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/validations/{validation.id}", status_code=303)
 
 
 @router.post(
-    "/api/v1/projects/{project_id}/validations/{validation_id}/cancel",
+    "/api/v1/projects/{project_id:id}/validations/{validation_id:id}/cancel",
     response_model=ValidationRead,
     tags=["validations"],
 )
 def api_cancel_validation(
-    project_id: PathId, validation_id: PathId, session: SessionDep
+    project_id: ProjectId, validation_id: PathId, session: SessionDep
 ) -> ValidationRead:
     """Cancel every training and evaluation job the validation still waits for (queued ones
     end at once, running ones at their next progress report); what finished is kept.
@@ -227,33 +202,26 @@ def api_cancel_validation(
     return svc.validation_read(validation)
 
 
-@router.post("/projects/{project_id}/validations/{validation_id}/cancel", include_in_schema=False)
+@router.post(
+    "/projects/{project_id:id}/validations/{validation_id:id}/cancel", include_in_schema=False
+)
 def cancel_validation_form(
-    project_id: PathId, validation_id: PathId, session: SessionDep
+    project_id: ProjectId, validation_id: PathId, session: SessionDep
 ) -> RedirectResponse:
     cancel_validation(session, project_id=project_id, validation_id=validation_id)
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/validations/{validation_id}", status_code=303)
 
 
-def _int(value: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise BadInput(f"not a whole number: {value!r}") from None
-
-
 # --- downloads (declared before the page routes) ---------------------------------------
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/validations/{validation_id}/predictions.jsonl", tags=["exports"]
+    "/api/v1/projects/{project_id:id}/validations/{validation_id:id}/predictions.jsonl",
+    tags=["exports"],
 )
 def export_predictions(
-    project_id: PathId, validation_id: PathId, session: SessionDep, extractor: ExtractorQ = None
+    project_id: ProjectId, validation_id: PathId, session: SessionDep, extractor: ExtractorQ = None
 ) -> Response:
     """Every prediction (output, extracted, gold, correct, extractor) of every evaluation."""
     body = "".join(
@@ -261,44 +229,42 @@ def export_predictions(
             session, project_id=project_id, validation_id=validation_id, extractor=extractor
         )
     )
-    return _download(f"validation-{validation_id}-predictions.jsonl", "application/x-ndjson", body)
+    return download(f"validation-{validation_id}-predictions.jsonl", "application/x-ndjson", body)
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/validations/{validation_id}/accuracy.csv", tags=["exports"]
+    "/api/v1/projects/{project_id:id}/validations/{validation_id:id}/accuracy.csv", tags=["exports"]
 )
-def export_accuracy(project_id: PathId, validation_id: PathId, session: SessionDep) -> Response:
+def export_accuracy(project_id: ProjectId, validation_id: PathId, session: SessionDep) -> Response:
     """Accuracy per strategy: mean and spread over seeds, 95% interval, metric scores."""
     body = preds.accuracy_csv(session, project_id=project_id, validation_id=validation_id)
-    return _download(f"validation-{validation_id}-accuracy.csv", "text/csv; charset=utf-8", body)
+    return download(f"validation-{validation_id}-accuracy.csv", "text/csv; charset=utf-8", body)
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/validations/{validation_id}/runs/{run_id}/adapter.zip",
+    "/api/v1/projects/{project_id:id}/validations/{validation_id:id}/runs/{run_id:id}/adapter.zip",
     tags=["exports"],
 )
 def export_adapter(
-    project_id: PathId, validation_id: PathId, run_id: PathId, session: SessionDep
+    project_id: ProjectId, validation_id: PathId, run_id: PathId, session: SessionDep
 ) -> Response:
     """The run's chosen LoRA adapter (peft folder, zipped)."""
     body = preds.adapter_zip(
         session, project_id=project_id, validation_id=validation_id, run_id=run_id
     )
-    return _download(
-        f"validation-{validation_id}-run-{run_id}-adapter.zip", "application/zip", body
-    )
+    return download(f"validation-{validation_id}-run-{run_id}-adapter.zip", "application/zip", body)
 
 
 # --- predictions -----------------------------------------------------------------------
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/validations/{validation_id}/evaluations/{evaluation_id}",
+    "/api/v1/projects/{project_id:id}/validations/{validation_id:id}/evaluations/{evaluation_id:id}",
     response_model=PredictionsPage,
     tags=["validations"],
 )
 def api_predictions(
-    project_id: PathId,
+    project_id: ProjectId,
     validation_id: PathId,
     evaluation_id: PathId,
     session: SessionDep,
@@ -318,13 +284,13 @@ def api_predictions(
 
 
 @router.get(
-    "/projects/{project_id}/validations/{validation_id}/evaluations/{evaluation_id}",
+    "/projects/{project_id:id}/validations/{validation_id:id}/evaluations/{evaluation_id:id}",
     response_class=HTMLResponse,
     include_in_schema=False,
 )
 def predictions_page(
     request: Request,
-    project_id: PathId,
+    project_id: ProjectId,
     validation_id: PathId,
     evaluation_id: PathId,
     session: SessionDep,
@@ -352,12 +318,16 @@ def predictions_page(
 
 
 @router.get(
-    "/api/v1/projects/{project_id}/validations/{validation_id}",
+    "/api/v1/projects/{project_id:id}/validations/{validation_id:id}",
     response_model=ValidationPage,
     tags=["validations"],
 )
 def api_validation(
-    project_id: PathId, validation_id: PathId, session: SessionDep, a: NameQ = None, b: NameQ = None
+    project_id: ProjectId,
+    validation_id: PathId,
+    session: SessionDep,
+    a: NameQ = None,
+    b: NameQ = None,
 ) -> ValidationPage:
     """Progress and curves per run, evaluations, and the results with the paired comparison
     of strategies ``a`` and ``b`` (default: the two best)."""
@@ -367,13 +337,13 @@ def api_validation(
 
 
 @router.get(
-    "/projects/{project_id}/validations/{validation_id}",
+    "/projects/{project_id:id}/validations/{validation_id:id}",
     response_class=HTMLResponse,
     include_in_schema=False,
 )
 def validation_page(
     request: Request,
-    project_id: PathId,
+    project_id: ProjectId,
     validation_id: PathId,
     session: SessionDep,
     a: NameQ = None,
@@ -386,7 +356,7 @@ def validation_page(
     return render(
         request,
         "pages/validations/show.html",
-        {"page": data, "charts": svc.validation_charts(data)},
+        {"page": data, "charts": svc.validation_charts(session, data)},
         partial="partials/validations/_body.html",
         json_url=_json_url(request, path),
     )

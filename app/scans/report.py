@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Flags(BaseModel):
+    """Per strategy, what each flagged metric flags (``<metric>_<flag>`` and its ``_keys``;
+    IFD's are typed, others ride along) and the truncated inputs."""
+
+    model_config = ConfigDict(extra="allow")
+
     ifd_above_1: dict[str, int] = Field(default_factory=dict)
     ifd_above_1_keys: dict[str, list[str]] = Field(default_factory=dict)
     truncated: dict[str, int] = Field(default_factory=dict)

@@ -6,6 +6,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class JobLink(BaseModel):
+    label: str
+    url: str
+
+
 class JobRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -23,6 +28,9 @@ class JobRead(BaseModel):
     log: str
     attempts: int
     created_at: datetime
+    sent_at: datetime | None = Field(
+        default=None, description="When the job's id reached the queue broker (null: not yet)"
+    )
     started_at: datetime | None
     finished_at: datetime | None
     elapsed_s: float | None
@@ -40,6 +48,13 @@ class JobRead(BaseModel):
     )
     worker_lost_reason: str | None = Field(default=None, description="Why worker_lost is set")
     cancellable: bool = False
+    about: str | None = Field(default=None, description="What it works on, in a line")
+    links: list[JobLink] = Field(default=[], description="What it belongs to")
+    waiting_for_queue: bool = Field(
+        default=False,
+        description="Queued, but the queue broker was away when it was created: it is sent "
+        "as soon as the broker answers again",
+    )
 
     @property
     def finished(self) -> bool:
@@ -49,6 +64,28 @@ class JobRead(BaseModel):
     def active(self) -> bool:
         return self.status in ("queued", "running", "cancelling")
 
+    @property
+    def status_label(self) -> str:
+        """The status as pages say it."""
+        return "waiting for the queue" if self.waiting_for_queue else self.status
+
 
 class JobPage(BaseModel):
     job: JobRead
+
+
+class JobsPage(BaseModel):
+    """Jobs across the projects you may read, newest first, filtered and paged."""
+
+    items: list[JobRead]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    status: str | None = None
+    kind: str | None = None
+    project_id: int | None = None
+    project_names: dict[int, str] = Field(default={}, description="Project id -> its name")
+    counts: dict[str, int] = Field(
+        default={}, description="Jobs per status (all filters but status)"
+    )

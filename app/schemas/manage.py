@@ -31,8 +31,10 @@ class DeletionPreview(BaseModel):
     project_name: str
     name: str
     removes: dict[str, int] = Field(description="Rows removed with it, by kind")
-    scans: list[int] = Field(description="Scans removed with it (for a strategy: those that "
-                             "scored it, whose results would no longer add up)")  # fmt: skip
+    scans: list[int] = Field(
+        description="Scans removed with it (for a strategy: those that "
+        "scored it, whose results would no longer add up)"
+    )
     blocked: str | None = Field(description="Why it cannot be deleted now, or None")
     keeps: str = Field(description="What the deletion leaves alone")
     back_url: str

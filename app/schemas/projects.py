@@ -20,6 +20,15 @@ class ProjectCreate(BaseModel):
     )
 
 
+class Outcome(BaseModel):
+    """What the project's newest finished scan recommends."""
+
+    scan_id: int
+    metric: str | None = None
+    recommended: str | None = Field(default=None, description="None: no strategy stood out")
+    evidence: str | None = None
+
+
 class ProjectRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -31,6 +40,7 @@ class ProjectRead(BaseModel):
     created_at: datetime
     n_strategies: int = 0
     n_questions: int = 0
+    outcome: Outcome | None = Field(default=None, description="The newest scan's recommendation")
 
 
 class StrategyRead(BaseModel):
@@ -46,6 +56,11 @@ class StrategyRead(BaseModel):
     mean_tokens: float | None = Field(description="Mean response length in target tokens.")
     share_correct: float | None = Field(description="Share correct where gold is known.")
     n_checked: int = 0
+    n_lacking: int = Field(
+        default=0,
+        description="Questions every other strategy answers and this one does not: what the "
+        "shared questions would gain without it",
+    )
     n_file_verdicts: int = Field(default=0, description="Responses with the file's own `correct`")
     agreement: float | None = Field(
         default=None, description="Share of the file's own verdicts that Familiar agrees with"
@@ -56,6 +71,11 @@ class StrategyRead(BaseModel):
     import_notes: list[str] = Field(
         default_factory=list, description="The import report in words (repeats, match rules)"
     )
+    mix: dict[str, Any] | None = Field(
+        default=None,
+        description="A per-question mix: its scan, metric, pick per question, counts per source",
+    )
+    mix_note: str | None = Field(default=None, description="Where the mix came from, in words")
 
 
 class ProjectPage(BaseModel):

@@ -4,9 +4,9 @@ downstream accuracy, comparison of scans."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.scans.report import ScanReport
 from app.schemas.browse import QuestionRead
@@ -17,7 +17,8 @@ from app.schemas.projects import ProjectRead
 from app.schemas.scan_pages import ScanPage
 from app.schemas.scans import ScanRead
 
-ReportMetric = Literal["ppl", "sppl", "ifd", "length", "logprob"]
+# A metric of the report: any name of the metric registry (checked against the scan's).
+ReportMetric = Annotated[str, StringConstraints(max_length=40, pattern=r"^[a-z][a-z0-9_\-]*$")]
 Scale = Literal["log", "linear"]
 SurpriseContext = Literal["ppl", "sppl"]
 
@@ -44,7 +45,13 @@ class AccuracySection(BaseModel):
 
     rows: list[AccuracyRow] = Field(description="Best accuracy first")
     top_picks: list[dict[str, Any]] = Field(
-        description="app.stats.agreement.evaluate_top_picks rows, one per metric"
+        description="One row per selector: app.stats.agreement.evaluate_top_picks rows (the "
+        "recommendation, each metric, each imported metric), then the trained per-question "
+        "mixes; each with cost_s, its seconds of model time in the scan (None: not measured)"
+    )
+    evidence_note: str | None = Field(
+        default=None,
+        description="Why the evidence is too thin to tell the selectors apart; None when not",
     )
 
 
@@ -80,13 +87,15 @@ class ResultPage(ScanPage):
         default=None, description="Imported metrics ranked over the scan's strategies"
     )
     samples: dict[str, Any] | None = Field(
-        default=None, description="K disjoint samples: per metric, each sample's pick and "
+        default=None,
+        description="K disjoint samples: per metric, each sample's pick and "
         "how often each strategy is the pick (app.stats.samples)",
-    )  # fmt: skip
+    )
     categories: CategoryNote | None = Field(
-        default=None, description="Where questions carry categories: whether the pick loses "
+        default=None,
+        description="Where questions carry categories: whether the pick loses "
         "clearly on some (the per-category page has the breakdown)",
-    )  # fmt: skip
+    )
     source: dict[str, Any] | None = Field(
         default=None, description="For a scan imported from a results.json: file and time"
     )

@@ -31,6 +31,10 @@ class UploadResult(BaseModel):
     coverage_note: str | None = Field(
         default=None, description="Which file made the shared questions drop, and by how much"
     )
+    n_shared_before: int | None = Field(
+        default=None, description="Questions answered by every strategy before the upload"
+    )
+    n_shared: int = Field(default=0, description="Questions answered by every strategy now")
 
 
 class UploadProblem(BaseModel):

@@ -80,9 +80,11 @@ class StrategyAccuracy(BaseModel):
     ci_low: float | None = Field(description="95% interval over test questions (pooled seeds)")
     ci_high: float | None
     n_questions: int
-    ppl: float | None = None
-    sppl: float | None = None
-    ifd: float | None = None
+    metrics: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="The compared scan's metrics and the project's imported ones: the "
+        "strategy's mean (the labels are in `metric_labels`)",
+    )
 
 
 class PairedComparison(BaseModel):
@@ -101,7 +103,8 @@ class ValidationRead(BaseModel):
     scan_id: int | None
     test_set_id: int | None
     label: str
-    status: str
+    status: str = Field(description="running, done, failed or cancelled")
+    error: str | None = Field(default=None, description="Why it failed")
     spec: dict[str, Any]
     summary: dict[str, Any]
     created_at: datetime
@@ -122,17 +125,29 @@ class RecommendationCheck(BaseModel):
         description="Trained strategies more familiar than the pick that the correctness "
         "rule passed over, with their accuracy"
     )
+    cost_s: float | None = Field(
+        default=None, description="Seconds of model time the scan spent on its primary metric"
+    )
 
 
 class ValidationResults(BaseModel):
     base_accuracy: float | None
     accuracies: list[StrategyAccuracy] = Field(description="Best mean accuracy first")
     best: str | None
+    metric_labels: dict[str, str] = Field(
+        default_factory=dict, description="Metric name -> label, in display order"
+    )
     top_picks: list[dict[str, Any]] = Field(
-        description="Per metric: its pick, the pick's accuracy, regret, Spearman, Kendall"
+        description="Per selector (a metric of the compared scan, an imported metric, a "
+        "per-question mix: label, direction, origin): its pick, the pick's accuracy, regret, "
+        "Spearman, Kendall and cost_s (seconds of model time; None for imported metrics)"
     )
     recommendation: RecommendationCheck | None = Field(
         default=None, description="The compared scan's recommendation against accuracy"
+    )
+    evidence_note: str | None = Field(
+        default=None,
+        description="Why the evidence is too thin to tell the selectors apart; None when not",
     )
     paired: PairedComparison | None = None
 

@@ -1,66 +1,48 @@
-"""The access rule applied to every route: who the request acts as, and what it may do.
+"""The access rule applied to every route: who the request acts as.
 
 Single mode: every request is the local user. Accounts mode: a signed-in user (session
-cookie or `Authorization: Bearer`) may do everything; anybody else may only read a project
-that a still-valid share link in their session opens (or a study: /studies/{id}, its twin
-and exports, never the study's projects). Unsafe methods also need a CSRF token.
+cookie or `Authorization: Bearer`) or, for anybody else, the share links their session
+holds. What the principal may do with a project, job or study is decided by the route's
+guard (`app.security.guards`) on the id the route itself parsed; a route without such an
+id is open to every signed-in user, and to nobody else unless it is an open path. Unsafe
+methods also need a CSRF token.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from app.deps import SessionDep
-from app.ids import bounded_id
-from app.models import Job
-from app.schemas.accounts import Me, UserRead
+from app.schemas.accounts import UserRead
 from app.security import sessions
 from app.security.accounts import get_active_user, user_for_api_token
 from app.security.csrf import SAFE_METHODS, check_csrf, is_scripted
-from app.security.errors import AccessDenied, AuthRequired
+from app.security.errors import AuthRequired
 from app.security.modes import Mode, auth_mode
-from app.security.roles import check_project_access, role_of
-from app.security.share_links import LinkUnusable, grant_status
-from app.security.study_access import check_study_access
+from app.security.principal import Principal, current_principal
+from app.security.roles import role_of
 from app.security.user_sessions import session_is_live
+
+__all__ = ["Principal", "access_guard", "current_principal", "is_open", "project_role"]
 
 OPEN_PREFIXES = ("/static/", "/s/")
 OPEN_PATHS = frozenset(
-    {"/healthz", "/login", "/logout", "/setup", "/docs", "/docs/oauth2-redirect", "/redoc",
-     "/openapi.json", "/api/v1/me"}
-)  # fmt: skip
-# Share management needs a signed-in user even to read.
-MANAGE = re.compile(r"^(/api/v1)?/(projects|studies)/\d+/share(-links)?(/|$)")
-PROJECT_PATH = re.compile(r"^(?:/api/v1)?/projects/(\d+)(?:[/.]|$)")
-STUDY_PATH = re.compile(r"^(?:/api/v1)?/studies/(\d+)(?:[/.]|$)")
-JOB_PATH = re.compile(r"^(?:/api/v1)?/jobs/(\d+)(?:[/.]|$)")
-
-
-@dataclass
-class Principal:
-    mode: Mode
-    user: UserRead | None = None
-    via_bearer: bool = False
-    grants: list[int] = field(default_factory=list)
-    shared_project_id: int | None = None
-    shared_study_id: int | None = None
-
-    def me(self) -> Me:
-        via = "local" if self.mode == "single" else "anonymous"
-        if self.user:
-            via = "api_token" if self.via_bearer else "session"
-        elif self.shared_project_id is not None or self.shared_study_id is not None:
-            via = "share_link"
-        can_write = self.mode == "single" or self.user is not None
-        return Me(
-            mode=self.mode, user=self.user, via=via, can_write=can_write,  # type: ignore[arg-type]
-            shared_project_id=self.shared_project_id, shared_study_id=self.shared_study_id,
-        )  # fmt: skip
+    {
+        "/healthz",
+        "/login",
+        "/logout",
+        "/setup",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+        "/api/v1/me",
+    }
+)
 
 
 def is_open(path: str) -> bool:
@@ -91,63 +73,34 @@ def resolve_principal(request: Request, session: Session, mode: Mode) -> Princip
     return Principal(mode, user=user, grants=sessions.share_grants(request))
 
 
-def project_of(request: Request, session: Session) -> int | None:
-    """The project a path belongs to: /projects/{id}/..., /api/v1/projects/{id}/..., jobs."""
-    path = request.url.path
-    if m := PROJECT_PATH.match(path):
-        return bounded_id(m.group(1))  # out of range: no project (the route answers 404)
-    if (m := JOB_PATH.match(path)) and (job_id := bounded_id(m.group(1))) is not None:
-        job = session.get(Job, job_id)
-        return job.project_id if job is not None else None
-    return None
+def is_guarded(request: Request) -> bool:
+    """Whether the matched route takes a project, job or study id through its guard
+    (`app.security.guards`), which then decides what a share link may read."""
+    route = request.scope.get("route")
+    return isinstance(route, APIRoute) and _depends_on_guard(route.dependant)
 
 
-def authorize_reader(request: Request, session: Session, principal: Principal) -> None:
-    """Anonymous in accounts mode: reading a project or study that a valid share link opened,
-    or nothing."""
-    path = request.url.path
-    safe = request.method in SAFE_METHODS
-    study = STUDY_PATH.match(path) if safe and not MANAGE.match(path) else None
-    study_id = bounded_id(study.group(1)) if study is not None else None
-    if study_id is not None:
-        status = grant_status(session, link_ids=principal.grants, study_id=study_id)
-        if status == "active":
-            principal.shared_study_id = study_id
-            return
-        if status is not None:
-            raise AccessDenied(str(LinkUnusable(status)), kind=status)
-    pid = project_of(request, session) if safe else None
-    if pid is not None and not MANAGE.match(path):
-        status = grant_status(session, link_ids=principal.grants, project_id=pid, path=path)
-        if status == "active":
-            principal.shared_project_id = pid
-            return
-        if status == "elsewhere":
-            raise AccessDenied(
-                "Your share link opens one scan's result only; the rest of this project is "
-                "not shared with you. Sign in, or ask for a link to the project."
-            )
-        if status is not None:
-            raise AccessDenied(str(LinkUnusable(status)), kind=status)
-    if principal.grants and request.method not in SAFE_METHODS:
-        raise AuthRequired("Share links are read-only: sign in to change anything.")
-    raise AuthRequired()
+def _depends_on_guard(dependant: Dependant) -> bool:
+    from app.security.guards import GUARDS
+
+    return any(d.call in GUARDS or _depends_on_guard(d) for d in dependant.dependencies)
 
 
 def authorize(request: Request, session: Session, mode: Mode) -> Principal:
+    """Who the request acts as. Anonymous in accounts mode: open paths only, or a route
+    whose guard checks the session's share links; project, job and study rules are the
+    guards' (`app.security.guards`), on the ids the route itself parsed."""
     principal = resolve_principal(request, session, mode)
     request.state.principal = principal
-    if mode == "accounts" and principal.user is None and not is_open(request.url.path):
-        authorize_reader(request, session, principal)
-    if mode == "accounts" and principal.user is not None:
-        pid = project_of(request, session)
-        if pid is not None:
-            check_project_access(session, user=principal.user, project_id=pid,
-                                 method=request.method, path=request.url.path)  # fmt: skip
-        study = STUDY_PATH.match(request.url.path)
-        if study is not None and (study_id := bounded_id(study.group(1))) is not None:
-            check_study_access(session, user=principal.user, study_id=study_id,
-                               method=request.method)  # fmt: skip
+    anonymous = mode == "accounts" and principal.user is None
+    if not anonymous or is_open(request.url.path):
+        return principal
+    if request.method not in SAFE_METHODS:  # links only read
+        if principal.grants:
+            raise AuthRequired("Share links are read-only: sign in to change anything.")
+        raise AuthRequired()
+    if not is_guarded(request):
+        raise AuthRequired()
     return principal
 
 
@@ -181,8 +134,3 @@ async def access_guard(request: Request, session: SessionDep) -> None:
     if request.method not in SAFE_METHODS:
         exempt = principal.via_bearer or (mode == "single" and is_scripted(request))
         await check_csrf(request, exempt=exempt)
-
-
-def current_principal(request: Request) -> Principal:
-    principal = getattr(request.state, "principal", None)
-    return principal if principal is not None else Principal(auth_mode())

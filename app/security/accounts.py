@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from app.models import ApiToken, User
 from app.schemas.accounts import AccountPage, ApiTokenList, ApiTokenRead, UserRead
 from app.security.passwords import hash_password, needs_rehash, password_problem, verify_password
-from app.security.throttle import check_login_allowed, clear_failures, record_failure
+from app.security.throttle import (
+    HashingBusy,
+    attempt_failed,
+    attempt_succeeded,
+    release_attempt,
+    reserve_attempt,
+)
 from app.security.tokens import hash_token, new_token
 from app.security.user_sessions import list_sessions, revoke_all_sessions
 from app.services.errors import BadInput, Conflict, NotFound
@@ -61,14 +67,20 @@ def authenticate(session: Session, *, username: str, password: str) -> UserRead 
 
 
 def sign_in_attempt(session: Session, *, username: str, password: str, ip: str) -> UserRead | None:
-    """authenticate() under the sign-in limits: raises TooManyAttempts before any hashing
-    once the account or the address used up its failures; records each failure."""
-    check_login_allowed(session, username=username, ip=ip)
-    user = authenticate(session, username=username, password=password)
+    """authenticate() under the sign-in limits. The attempt is counted (and committed) before
+    its password is checked, so parallel attempts over any number of web processes check at
+    most LOGIN_MAX_FAILURES passwords per window; past that TooManyAttempts, before any
+    hashing. A right password takes its count back."""
+    attempt = reserve_attempt(session, username=username, ip=ip)
+    try:
+        user = authenticate(session, username=username, password=password)
+    except HashingBusy:
+        release_attempt(session, attempt)
+        raise
     if user is None:
-        record_failure(session, username=username, ip=ip)
+        attempt_failed(session)
     else:
-        clear_failures(session, username=username)
+        attempt_succeeded(session, attempt)
     return user
 
 
@@ -134,7 +146,8 @@ def revoke_api_token(session: Session, *, user_id: int, token_id: int) -> ApiTok
 def account_page(session: Session, *, user: UserRead, current: str | None) -> AccountPage:
     """The account page and its JSON twin: sessions, tokens; every user for an admin."""
     return AccountPage(
-        user=user, sessions=list_sessions(session, user_id=user.id, current=current).sessions,
+        user=user,
+        sessions=list_sessions(session, user_id=user.id, current=current).sessions,
         tokens=list_api_tokens(session, user_id=user.id).tokens,
         users=list_users(session) if user.is_admin else None,
-    )  # fmt: skip
+    )

@@ -62,9 +62,7 @@ def host_allowed(host_header: str, patterns: list[str]) -> bool:
     host = _host_of(host_header)
     if host is None:
         return False
-    return any(
-        host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in patterns
-    )  # fmt: skip
+    return any(host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in patterns)
 
 
 def inline_script_csp(html: str) -> str:

@@ -18,18 +18,22 @@ from app.services.errors import BadInput, Conflict, NotFound
 
 Role = Literal["viewer", "editor", "owner"]
 RANK: dict[str, int] = {"viewer": 0, "editor": 1, "owner": 2}
+# Decided on a route's path template (`/projects/{project_id}/...`), never on a raw path.
 # Owner only, whatever the method: the share pages and links (they list who can read).
-OWNER_ALWAYS = re.compile(r"^(?:/api/v1)?/projects/\d+/share(?:-links)?(?:/|$)")
+OWNER_ALWAYS = re.compile(r"^(?:/api/v1)?/projects/\{project_id\}/share(?:-links)?(?:/|$)")
 # Owner only for changes: the project itself (rename, delete) and its members.
-OWNER_WRITES = re.compile(r"^(?:/api/v1)?/projects/\d+(?:/delete|/rename|/members(?:/.*)?)?$")
+OWNER_WRITES = re.compile(
+    r"^(?:/api/v1)?/projects/\{project_id\}(?:/delete|/rename|/members(?:/.*)?)?$"
+)
 
 
-def required_role(method: str, path: str) -> Role:
-    if OWNER_ALWAYS.match(path):
+def required_role(method: str, template: str) -> Role:
+    """The role a request needs, from its method and its route's path template."""
+    if OWNER_ALWAYS.match(template):
         return "owner"
     if method in SAFE_METHODS:
         return "viewer"
-    return "owner" if OWNER_WRITES.match(path) else "editor"
+    return "owner" if OWNER_WRITES.match(template) else "editor"
 
 
 def role_of(session: Session, *, user: UserRead, project_id: int) -> Role | None:
@@ -75,10 +79,18 @@ def list_members(session: Session, *, project_id: int, your_role: Role | None) -
         .order_by(ProjectMember.created_at, User.username)
     ).all()
     return MemberList(
-        project_id=project_id, your_role=your_role,
-        members=[MemberRead(user_id=m.user_id, username=name, role=m.role,  # type: ignore[arg-type]
-                            created_at=m.created_at) for m, name in rows],
-    )  # fmt: skip
+        project_id=project_id,
+        your_role=your_role,
+        members=[
+            MemberRead(
+                user_id=m.user_id,
+                username=name,
+                role=m.role,  # type: ignore[arg-type]
+                created_at=m.created_at,
+            )
+            for m, name in rows
+        ],
+    )
 
 
 def _check_role(role: str) -> Role:
@@ -99,8 +111,7 @@ def add_member(session: Session, *, project_id: int, username: str, role: str) -
     row = ProjectMember(project_id=project_id, user_id=user.id, role=role)
     session.add(row)
     session.flush()
-    return MemberRead(user_id=user.id, username=user.username, role=role,
-                      created_at=row.created_at)  # fmt: skip
+    return MemberRead(user_id=user.id, username=user.username, role=role, created_at=row.created_at)
 
 
 def _member(session: Session, project_id: int, user_id: int) -> ProjectMember:
@@ -128,8 +139,12 @@ def set_role(session: Session, *, project_id: int, user_id: int, role: str) -> M
     row.role = role
     session.flush()
     user = session.get(User, user_id)
-    return MemberRead(user_id=user_id, username=user.username if user else "?", role=role,
-                      created_at=row.created_at)  # fmt: skip
+    return MemberRead(
+        user_id=user_id,
+        username=user.username if user else "?",
+        role=role,
+        created_at=row.created_at,
+    )
 
 
 def remove_member(session: Session, *, project_id: int, user_id: int) -> None:

@@ -40,10 +40,13 @@ def _write_new_key(path: Path) -> None:
 def add_session_middleware(app: FastAPI) -> None:
     settings = get_settings()
     app.add_middleware(
-        SessionMiddleware, secret_key=secret_key(settings), session_cookie=COOKIE,
-        max_age=int(settings.session_max_age_days * 86400), same_site="lax",
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie=COOKIE,
+        max_age=int(settings.session_max_age_days * 86400),
+        same_site="lax",
         https_only=settings.cookie_secure,
-    )  # fmt: skip
+    )
 
 
 def _session(request: Request) -> dict:  # type: ignore[type-arg]

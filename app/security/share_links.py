@@ -53,33 +53,51 @@ def link_path(link: ShareLink) -> str:
 def share_link_read(session: Session, link: ShareLink) -> ShareLinkRead:
     creator = session.get(User, link.created_by_id) if link.created_by_id else None
     return ShareLinkRead(
-        id=link.id, project_id=link.project_id, scan_id=link.scan_id, study_id=link.study_id,
+        id=link.id,
+        project_id=link.project_id,
+        scan_id=link.scan_id,
+        study_id=link.study_id,
         label=link.label,
-        path=link_path(link), status=link_status(link),
-        created_by=creator.username if creator else None, created_at=link.created_at,
-        expires_at=link.expires_at, revoked_at=link.revoked_at,
+        path=link_path(link),
+        status=link_status(link),
+        created_by=creator.username if creator else None,
+        created_at=link.created_at,
+        expires_at=link.expires_at,
+        revoked_at=link.revoked_at,
         last_opened_at=link.last_opened_at,
-    )  # fmt: skip
+    )
 
 
 def create_share_link(
-    session: Session, *, project_id: int, data: ShareLinkCreate, created_by_id: int | None,
+    session: Session,
+    *,
+    project_id: int,
+    data: ShareLinkCreate,
+    created_by_id: int | None,
     base_url: str,
-) -> ShareLinkCreated:  # fmt: skip
+) -> ShareLinkCreated:
     """A new link; its token is in the answer once and only its hash is stored."""
     get_project_row(session, project_id=project_id)
     if data.scan_id is not None:
         get_scan_row(session, project_id=project_id, scan_id=data.scan_id)
     return _new_link(
-        session, ShareLink(project_id=project_id, scan_id=data.scan_id), data.label,
-        data.expires_in_days, created_by_id, base_url,
-    )  # fmt: skip
+        session,
+        ShareLink(project_id=project_id, scan_id=data.scan_id),
+        data.label,
+        data.expires_in_days,
+        created_by_id,
+        base_url,
+    )
 
 
 def _new_link(
-    session: Session, link: ShareLink, label: str, expires_in_days: float | None,
-    created_by_id: int | None, base_url: str,
-) -> ShareLinkCreated:  # fmt: skip
+    session: Session,
+    link: ShareLink,
+    label: str,
+    expires_in_days: float | None,
+    created_by_id: int | None,
+    base_url: str,
+) -> ShareLinkCreated:
     token = new_token()
     link.token_hash = hash_token(token)
     link.label = label.strip()
@@ -97,13 +115,23 @@ def _new_link(
 
 
 def create_study_share_link(
-    session: Session, *, study_id: int, data: StudyShareLinkCreate, created_by_id: int | None,
+    session: Session,
+    *,
+    study_id: int,
+    data: StudyShareLinkCreate,
+    created_by_id: int | None,
     base_url: str,
-) -> ShareLinkCreated:  # fmt: skip
+) -> ShareLinkCreated:
     """A read-only link to a study page (its tables, chart, exports), not to its projects."""
     get_study_row(session, study_id=study_id)
-    return _new_link(session, ShareLink(study_id=study_id), data.label, data.expires_in_days,
-                     created_by_id, base_url)  # fmt: skip
+    return _new_link(
+        session,
+        ShareLink(study_id=study_id),
+        data.label,
+        data.expires_in_days,
+        created_by_id,
+        base_url,
+    )
 
 
 def list_study_share_links(session: Session, *, study_id: int) -> ShareLinkList:
@@ -111,8 +139,9 @@ def list_study_share_links(session: Session, *, study_id: int) -> ShareLinkList:
     rows = session.scalars(
         select(ShareLink).where(ShareLink.study_id == study_id).order_by(ShareLink.id.desc())
     )
-    return ShareLinkList(project_id=None, study_id=study_id,
-                         links=[share_link_read(session, r) for r in rows])  # fmt: skip
+    return ShareLinkList(
+        project_id=None, study_id=study_id, links=[share_link_read(session, r) for r in rows]
+    )
 
 
 def revoke_study_share_link(session: Session, *, study_id: int, link_id: int) -> ShareLinkRead:
@@ -155,33 +184,46 @@ def open_share_link(session: Session, *, token: str) -> ShareLinkRead:
     return share_link_read(session, link)
 
 
-def covers(link: ShareLink, path: str) -> bool:
-    """A project link opens every page of its project; a scan link only that scan's pages;
-    a study link (no project) is checked by study, not by path."""
+SCAN_PAGES = re.compile(r"^(?:/api/v1)?/projects/\{project_id\}/scans/\{scan_id\}(?:[/.]|$)")
+
+
+def covers(link: ShareLink, template: str, path_ids: dict[str, int]) -> bool:
+    """A project link opens every page of its project; a scan link only that scan's pages
+    (decided on the route's template and its parsed ids, never on the raw path); a study
+    link (no project) is checked by study."""
     if link.scan_id is None:
         return True
-    scope = rf"^(?:/api/v1)?/projects/{link.project_id}/scans/{link.scan_id}(?:[/.]|$)"
-    return re.match(scope, path) is not None
+    return SCAN_PAGES.match(template) is not None and path_ids.get("scan_id") == link.scan_id
+
+
+GrantStatus = LinkStatus | Literal["elsewhere"] | None
 
 
 def grant_status(
-    session: Session, *, link_ids: list[int], project_id: int | None = None,
-    study_id: int | None = None, path: str = "",
-) -> LinkStatus | Literal["elsewhere"] | None:  # fmt: skip
-    """Whether the session's links still open `path` of `project_id` (or `study_id`):
+    session: Session,
+    *,
+    link_ids: list[int],
+    project_id: int | None = None,
+    study_id: int | None = None,
+    template: str = "",
+    path_ids: dict[str, int] | None = None,
+) -> tuple[GrantStatus, ShareLink | None]:
+    """Whether the session's links still open this page of `project_id` (or `study_id`):
     active, revoked, expired, `elsewhere` (a scan link, and this page is not that scan's)
-    or None."""
+    or None; with the link that decided it."""
     if not link_ids:
-        return None
+        return None, None
     column, wanted = (
-        (ShareLink.study_id, study_id) if study_id is not None else
-        (ShareLink.project_id, project_id)
-    )  # fmt: skip
+        (ShareLink.study_id, study_id)
+        if study_id is not None
+        else (ShareLink.project_id, project_id)
+    )
     rows = session.scalars(
         select(ShareLink).where(ShareLink.id.in_(link_ids), column == wanted)
     ).all()
-    found = {link_status(r) for r in rows if covers(r, path)}
+    covering = [r for r in rows if study_id is not None or covers(r, template, path_ids or {})]
     for status in ("active", "revoked", "expired"):
-        if status in found:
-            return status  # type: ignore[return-value]
-    return "elsewhere" if rows else None
+        for link in covering:
+            if link_status(link) == status:
+                return status, link  # type: ignore[return-value]
+    return ("elsewhere" if rows else None), None

@@ -20,23 +20,28 @@ def member_project_ids(session: Session, user: UserRead | None) -> set[int] | No
     """The projects `user` may read; None: every project (no account filter applies)."""
     if user is None or user.is_admin:
         return None
-    return set(session.scalars(select(ProjectMember.project_id).where(
-        ProjectMember.user_id == user.id)))  # fmt: skip
+    return set(
+        session.scalars(select(ProjectMember.project_id).where(ProjectMember.user_id == user.id))
+    )
 
 
-def check_study_access(session: Session, *, user: UserRead, study_id: int, method: str) -> None:
+def check_study_access(
+    session: Session, *, user: UserRead, study_id: int, method: str, manage: bool = False
+) -> None:
     """Raise AccessDenied unless `user` may make this request of the study (a study that
-    does not exist is left to the route's 404)."""
+    does not exist is left to the route's 404). `manage`: a page for the study's creator
+    (its edit form, its share links), also to read."""
     study = session.get(Study, study_id)
     if study is None or user.is_admin:
         return
-    if method not in SAFE_METHODS:
+    if manage or method not in SAFE_METHODS:
         if study.created_by_id != user.id:
             raise AccessDenied(f"Only the creator of study {study_id} or an admin can change it.")
         return
     allowed = member_project_ids(session, user) or set()
-    ids = set(session.scalars(select(StudyProject.project_id).where(
-        StudyProject.study_id == study_id)))  # fmt: skip
+    ids = set(
+        session.scalars(select(StudyProject.project_id).where(StudyProject.study_id == study_id))
+    )
     if not ids <= allowed:
         raise AccessDenied(
             f"Study {study_id} includes projects you are not a member of; ask their owners."

@@ -1,12 +1,15 @@
 """Sign-in limits: failed attempts per account and per client address, counted in the
-database (so every web process sees them), and a bound on concurrent password hashing."""
+database (so every web process sees them) before the password is checked, and a bound on
+concurrent password hashing."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -41,35 +44,74 @@ def _keys(username: str, ip: str) -> tuple[str, str]:
     return "user:" + username.strip()[:180], "ip:" + ip[:180]
 
 
-def check_login_allowed(session: Session, *, username: str, ip: str) -> None:
-    """Raise TooManyAttempts when the account or the address used up its failures."""
-    settings = get_settings()
-    since = datetime.now(UTC) - timedelta(seconds=settings.login_window_s)
-    user_key, ip_key = _keys(username, ip)
-    limits = ((user_key, settings.login_max_failures, "for this account"),
-              (ip_key, settings.login_max_failures_per_ip, "from your address"))  # fmt: skip
-    for key, limit, per in limits:
-        n, oldest = session.execute(
-            select(func.count(LoginFailure.id), func.min(LoginFailure.at))
-            .where(LoginFailure.key == key, LoginFailure.at > since)
-        ).one()  # fmt: skip
-        if n >= limit:
-            wait = (oldest - since).total_seconds() if oldest is not None else 1
-            raise TooManyAttempts(math.ceil(wait), per=per)
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt counted as a failure until its password proves right."""
+
+    user_key: str
+    row_ids: tuple[int, ...]  # its LoginFailure rows: the account's, then the address's
 
 
-def record_failure(session: Session, *, username: str, ip: str) -> None:
+def reserve_attempt(session: Session, *, username: str, ip: str) -> Attempt:
+    """Count this attempt (as a failure) before its password is checked, and commit at once:
+    every web process sees it before any password is hashed. Raises TooManyAttempts, and
+    counts nothing, when the account or the address has used up its failures.
+
+    Check and count are one step under a lock per key: Postgres advisory locks (account,
+    then address: one order, no deadlock); on SQLite the INSERT takes the database's write
+    lock, which the transaction holds until it commits. Like ``lifecycle.claim``, this
+    commits the caller's session: the count must be visible before the slow check.
+    """
     settings = get_settings()
-    old = datetime.now(UTC) - timedelta(seconds=settings.login_window_s)
+    now = datetime.now(UTC)
+    since = now - timedelta(seconds=settings.login_window_s)
     keys = _keys(username, ip)
-    session.execute(delete(LoginFailure).where(LoginFailure.at <= old))  # the table stays small
-    session.add_all([LoginFailure(key=k) for k in keys])
+    if session.get_bind().dialect.name == "postgresql":
+        for key in keys:
+            session.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
+    rows = [LoginFailure(key=key, at=now) for key in keys]
+    session.add_all(rows)
     session.flush()
+    limits = (
+        (settings.login_max_failures, "for this account"),
+        (settings.login_max_failures_per_ip, "from your address"),
+    )
+    for key, (limit, per) in zip(keys, limits, strict=True):
+        n, oldest = session.execute(
+            select(func.count(LoginFailure.id), func.min(LoginFailure.at)).where(
+                LoginFailure.key == key, LoginFailure.at > since
+            )
+        ).one()
+        if n > limit:  # this attempt included
+            session.rollback()
+            raise TooManyAttempts(math.ceil((oldest - since).total_seconds()), per=per)
+    session.commit()
+    return Attempt(user_key=keys[0], row_ids=tuple(r.id for r in rows))
 
 
-def clear_failures(session: Session, *, username: str) -> None:
-    """A successful sign-in forgets the account's failures (not the address's)."""
-    session.execute(delete(LoginFailure).where(LoginFailure.key == _keys(username, "")[0]))
+def _lock_id(key: str) -> int:
+    """A stable signed 64-bit advisory lock id for a throttle key."""
+    digest = hashlib.sha256(b"familiar-login:" + key.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def attempt_failed(session: Session) -> None:
+    """A wrong password: its reservation stays as the failure; old failures go (the table
+    stays small)."""
+    old = datetime.now(UTC) - timedelta(seconds=get_settings().login_window_s)
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= old))
+
+
+def attempt_succeeded(session: Session, attempt: Attempt) -> None:
+    """A successful sign-in forgets the account's failures and its own reservation (not the
+    address's other failures)."""
+    session.execute(delete(LoginFailure).where(LoginFailure.key == attempt.user_key))
+    release_attempt(session, attempt)
+
+
+def release_attempt(session: Session, attempt: Attempt) -> None:
+    """No password was checked (every hashing slot busy): the attempt does not count."""
+    session.execute(delete(LoginFailure).where(LoginFailure.id.in_(attempt.row_ids)))
 
 
 _slots: threading.BoundedSemaphore | None = None

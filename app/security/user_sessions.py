@@ -20,8 +20,11 @@ TOUCH_EVERY = timedelta(minutes=5)  # last seen, to the 5 minutes: few writes on
 def start_session(session: Session, *, user_id: int, user_agent: str = "", ip: str = "") -> str:
     """A new session row; the returned random id goes into the cookie (only its hash here)."""
     token = new_token()
-    session.add(UserSession(user_id=user_id, token_hash=hash_token(token),
-                            user_agent=user_agent[:300], ip=ip[:64]))  # fmt: skip
+    session.add(
+        UserSession(
+            user_id=user_id, token_hash=hash_token(token), user_agent=user_agent[:300], ip=ip[:64]
+        )
+    )
     session.flush()
     return token
 
@@ -76,10 +79,14 @@ def revoke_session(session: Session, *, user_id: int, session_id: int) -> Sessio
 
 def _read(row: UserSession, current: str | None) -> SessionRead:
     return SessionRead(
-        id=row.id, user_agent=row.user_agent, ip=row.ip, created_at=row.created_at,
-        last_seen_at=row.last_seen_at, revoked_at=row.revoked_at,
+        id=row.id,
+        user_agent=row.user_agent,
+        ip=row.ip,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        revoked_at=row.revoked_at,
         current=current is not None and row.token_hash == hash_token(current),
-    )  # fmt: skip
+    )
 
 
 def list_sessions(session: Session, *, user_id: int, current: str | None) -> SessionList:
@@ -87,8 +94,11 @@ def list_sessions(session: Session, *, user_id: int, current: str | None) -> Ses
     since = datetime.now(UTC) - timedelta(days=get_settings().session_max_age_days)
     rows = session.scalars(
         select(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None),
-               UserSession.created_at > since)
+        .where(
+            UserSession.user_id == user_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.created_at > since,
+        )
         .order_by(UserSession.id.desc())
-    )  # fmt: skip
+    )
     return SessionList(sessions=[_read(r, current) for r in rows])

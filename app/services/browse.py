@@ -28,9 +28,14 @@ def _like(q: str) -> str:
 
 
 def list_responses(
-    session: Session, *, project_id: int, strategy_id: int, q: str = "", page: int = 1,
+    session: Session,
+    *,
+    project_id: int,
+    strategy_id: int,
+    q: str = "",
+    page: int = 1,
     per_page: int = PER_PAGE,
-) -> ResponsesPage:  # fmt: skip
+) -> ResponsesPage:
     """A strategy's responses in question order, filtered by text in question or response."""
     project_page = get_project_page(session, project_id=project_id)
     strategy = next((s for s in project_page.strategies if s.id == strategy_id), None)
@@ -54,16 +59,28 @@ def list_responses(
         base.where(*where).order_by(Question.position).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return ResponsesPage(
-        project=project_page.project, strategy=strategy, q=q, page=page, per_page=per_page,
-        total=total, pages=pages, items=[_item(r, qq) for r, qq in rows],
-    )  # fmt: skip
+        project=project_page.project,
+        strategy=strategy,
+        q=q,
+        page=page,
+        per_page=per_page,
+        total=total,
+        pages=pages,
+        items=[_item(r, qq) for r, qq in rows],
+    )
 
 
 def _item(r: Response, q: Question) -> ResponseItem:
     return ResponseItem(
-        question_id=q.id, question_text=q.text, external_id=q.external_id, gold=q.gold,
-        text=r.text, line=r.line, n_tokens=r.n_tokens, correct=r.correct,
-    )  # fmt: skip
+        question_id=q.id,
+        question_text=q.text,
+        external_id=q.external_id,
+        gold=q.gold,
+        text=r.text,
+        line=r.line,
+        n_tokens=r.n_tokens,
+        correct=r.correct,
+    )
 
 
 def _question_read(q: Question) -> QuestionRead:
@@ -98,16 +115,20 @@ def get_question_page(session: Session, *, project_id: int, question_id: int) ->
         next_id=_neighbour(session, project_id, question.position, before=False),
         n_questions=session.scalar(
             select(func.count(Question.id)).where(Question.project_id == project_id)
-        ) or 0,
-    )  # fmt: skip
+        )
+        or 0,
+    )
 
 
 def _side(s: Strategy, r: Response | None) -> StrategyResponse:
     return StrategyResponse(
-        strategy_id=s.id, strategy_name=s.name, origin=s.origin,
-        text=r.text if r else None, n_tokens=r.n_tokens if r else None,
+        strategy_id=s.id,
+        strategy_name=s.name,
+        origin=s.origin,
+        text=r.text if r else None,
+        n_tokens=r.n_tokens if r else None,
         correct=r.correct if r else None,
-    )  # fmt: skip
+    )
 
 
 def _neighbour(session: Session, project_id: int, position: int, *, before: bool) -> int | None:
@@ -129,10 +150,18 @@ def list_questions(
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     rows = session.scalars(
-        select(Question).where(*where).order_by(Question.position)
-        .offset((page - 1) * per_page).limit(per_page)
-    ).all()  # fmt: skip
+        select(Question)
+        .where(*where)
+        .order_by(Question.position)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
     return QuestionList(
-        project=project_read(session, project), q=q, page=page, per_page=per_page,
-        total=total, pages=pages, items=[_question_read(x) for x in rows],
-    )  # fmt: skip
+        project=project_read(session, project),
+        q=q,
+        page=page,
+        per_page=per_page,
+        total=total,
+        pages=pages,
+        items=[_question_read(x) for x in rows],
+    )

@@ -47,8 +47,9 @@ def _scan_jobs(session: Session, scan: Scan) -> list[int]:
 
 def _blocked(session: Session, scans: list[Scan]) -> str | None:
     job_ids = [s.job_id for s in scans if s.job_id]
-    running = set(session.scalars(select(Job.id).where(Job.id.in_(job_ids),
-                                                       Job.status.in_(ACTIVE))))  # fmt: skip
+    running = set(
+        session.scalars(select(Job.id).where(Job.id.in_(job_ids), Job.status.in_(ACTIVE)))
+    )
     busy = [s.id for s in scans if s.job_id in running]
     if not busy:
         return None
@@ -58,49 +59,68 @@ def _blocked(session: Session, scans: list[Scan]) -> str | None:
 def preview_deletion(
     session: Session, *, kind: Kind, project_id: int, item_id: int
 ) -> DeletionPreview:
+    """What deleting the project, strategy or scan removes, and whether it may go now."""
     project = get_project_row(session, project_id=project_id)
     base = f"/projects/{project_id}"
-    if kind == "project":
-        scans = list(session.scalars(select(Scan).where(Scan.project_id == project_id)))
-        removes = {
-            "strategies": _count(session, Strategy, Strategy.project_id == project_id),
-            "questions": _count(session, Question, Question.project_id == project_id),
-            "responses": _count(session, Response, Response.strategy_id.in_(
-                select(Strategy.id).where(Strategy.project_id == project_id))),
-            "own answers": _count(session, OwnAnswer, OwnAnswer.question_id.in_(
-                select(Question.id).where(Question.project_id == project_id))),
-            "scans": len(scans),
-            "jobs": _count(session, Job, Job.project_id == project_id),
-        }  # fmt: skip
-        busy = _count(session, Job, Job.project_id == project_id, Job.status.in_(ACTIVE))
-        blocked = _blocked(session, scans) or (f"{busy} job(s) still running" if busy else None)
-        return DeletionPreview(kind=kind, id=project_id, project_id=project_id,
-                               project_name=project.name, name=project.name, removes=removes,
-                               scans=[s.id for s in scans], blocked=blocked, keeps=KEEPS,
-                               back_url=base, delete_url=f"{base}/delete")  # fmt: skip
-    if kind == "strategy":
-        strategy = _strategy(session, project_id, item_id)
-        scans = scans_of_strategy(session, project_id, item_id)
-        removes = {
-            "responses": _count(session, Response, Response.strategy_id == item_id),
-            "accuracies": _count(session, Accuracy, Accuracy.strategy_id == item_id),
-            "scans": len(scans),
-            "jobs": sum(len(_scan_jobs(session, s)) for s in scans),
-        }
-        url = f"{base}/strategies/{item_id}"
-        return DeletionPreview(kind=kind, id=item_id, project_id=project_id,
-                               project_name=project.name, name=strategy.name, removes=removes,
-                               scans=[s.id for s in scans], blocked=_blocked(session, scans),
-                               keeps=KEEPS,
-                               back_url=url, delete_url=f"{url}/delete")  # fmt: skip
+    preview = {"project": _project_preview, "strategy": _strategy_preview}.get(kind, _scan_preview)
+    name, removes, scans, blocked, url = preview(session, project_id, item_id)
+    url = base + url
+    return DeletionPreview(
+        kind=kind,
+        id=project_id if kind == "project" else item_id,
+        project_id=project_id,
+        project_name=project.name,
+        name=project.name if kind == "project" else name,
+        removes=removes,
+        scans=scans,
+        blocked=blocked,
+        keeps=KEEPS,
+        back_url=url,
+        delete_url=f"{url}/delete",
+    )
+
+
+Preview = tuple[str, dict[str, int], list[int], str | None, str]  # name, removes, scans...
+
+
+def _project_preview(session: Session, project_id: int, _item_id: int) -> Preview:
+    scans = list(session.scalars(select(Scan).where(Scan.project_id == project_id)))
+    strategy_ids = select(Strategy.id).where(Strategy.project_id == project_id)
+    question_ids = select(Question.id).where(Question.project_id == project_id)
+    removes = {
+        "strategies": _count(session, Strategy, Strategy.project_id == project_id),
+        "questions": _count(session, Question, Question.project_id == project_id),
+        "responses": _count(session, Response, Response.strategy_id.in_(strategy_ids)),
+        "own answers": _count(session, OwnAnswer, OwnAnswer.question_id.in_(question_ids)),
+        "scans": len(scans),
+        "jobs": _count(session, Job, Job.project_id == project_id),
+    }
+    busy = _count(session, Job, Job.project_id == project_id, Job.status.in_(ACTIVE))
+    blocked = _blocked(session, scans) or (f"{busy} job(s) still running" if busy else None)
+    return "", removes, [s.id for s in scans], blocked, ""
+
+
+def _strategy_preview(session: Session, project_id: int, item_id: int) -> Preview:
+    strategy = _strategy(session, project_id, item_id)
+    scans = scans_of_strategy(session, project_id, item_id)
+    removes = {
+        "responses": _count(session, Response, Response.strategy_id == item_id),
+        "accuracies": _count(session, Accuracy, Accuracy.strategy_id == item_id),
+        "scans": len(scans),
+        "jobs": sum(len(_scan_jobs(session, s)) for s in scans),
+    }
+    blocked = _blocked(session, scans)
+    return strategy.name, removes, [s.id for s in scans], blocked, f"/strategies/{item_id}"
+
+
+def _scan_preview(session: Session, project_id: int, item_id: int) -> Preview:
     scan = _scan(session, project_id, item_id)
-    removes = {"values": _count(session, ScanValue, ScanValue.scan_id == item_id),
-               "jobs": len(_scan_jobs(session, scan))}  # fmt: skip
-    url = f"{base}/scans/{item_id}"
-    return DeletionPreview(kind=kind, id=item_id, project_id=project_id,
-                           project_name=project.name, name=f"scan {item_id}", removes=removes,
-                           scans=[item_id], blocked=_blocked(session, [scan]), keeps=KEEPS,
-                           back_url=url, delete_url=f"{url}/delete")  # fmt: skip
+    removes = {
+        "values": _count(session, ScanValue, ScanValue.scan_id == item_id),
+        "jobs": len(_scan_jobs(session, scan)),
+    }
+    blocked = _blocked(session, [scan])
+    return f"scan {item_id}", removes, [item_id], blocked, f"/scans/{item_id}"
 
 
 def delete_item(session: Session, *, kind: Kind, project_id: int, item_id: int) -> DeletionPreview:

@@ -48,8 +48,9 @@ def create_demo_project(session: Session, *, n_questions: int, seed: int = 0) ->
     from app.services.validations.presets import add_demo_test_set
 
     add_demo_test_set(session, project_id=project.id)  # held-out problems for validation
-    create_job(session, kind="generate_own_answers", project_id=project.id,
-               spec={"strategy": OWN_STRATEGY})  # fmt: skip
+    create_job(
+        session, kind="generate_own_answers", project_id=project.id, spec={"strategy": OWN_STRATEGY}
+    )
     session.flush()
     return project
 

@@ -10,7 +10,12 @@ class Conflict(ValueError):
 
 
 class BadInput(ValueError):
-    """The request is well-formed but cannot be carried out (422)."""
+    """The request is well-formed but cannot be carried out (422). ``field``: the form
+    field whose value it refuses, when there is one (a form shows the reason next to it)."""
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class TooLarge(ValueError):

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.metrics import registry
 from app.models import Question, Response, ScanValue, Strategy
 from app.scans.report import ScanReport
+from app.services.csv_cells import csv_line as _csv_line
 from app.services.errors import BadInput, NotFound
-from app.services.scan_report import FAMILIARITY
 
 TrainingForm = Literal["messages", "alpaca"]
 STREAM_BATCH = 1000
@@ -23,8 +22,12 @@ STREAM_BATCH = 1000
 
 def training_record(question: str, response: str, form: TrainingForm) -> dict:
     if form == "messages":
-        return {"messages": [{"role": "user", "content": question},
-                             {"role": "assistant", "content": response}]}  # fmt: skip
+        return {
+            "messages": [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": response},
+            ]
+        }
     return {"instruction": question, "input": "", "output": response}
 
 
@@ -56,10 +59,13 @@ def most_familiar_mix(
     """
     rows = session.execute(
         select(ScanValue.question_id, ScanValue.strategy_id, ScanValue.value, Response.correct)
-        .join(Response, (Response.question_id == ScanValue.question_id)
-              & (Response.strategy_id == ScanValue.strategy_id))
+        .join(
+            Response,
+            (Response.question_id == ScanValue.question_id)
+            & (Response.strategy_id == ScanValue.strategy_id),
+        )
         .where(ScanValue.scan_id == scan_id, ScanValue.metric == metric)
-    ).all()  # fmt: skip
+    ).all()
     if not rows:
         raise BadInput(f"the scan has no {metric.upper()} values to choose by")
     best: dict[int, tuple[int, float]] = {}
@@ -90,60 +96,123 @@ def _response_texts(
             select(Response.question_id, Response.strategy_id, Question.text, Response.text)
             .join(Question, Question.id == Response.question_id)
             .where(Response.question_id.in_(chunk))
-        )  # fmt: skip
+        )
         for qid, sid, q, r in rows:
             out[(qid, sid)] = (q, r)
     return out
 
 
-def stream_values_csv(session: Session, *, scan_id: int) -> Iterator[str]:
+VALUE_COLUMNS = [
+    "metric",
+    "strategy",
+    "question_id",
+    "uploaded_id",
+    "value",
+    "n_tokens",
+    "truncated",
+    "question_number",  # the question's place in the project, as pages number it
+    "question",
+]
+
+
+def stream_values_csv(
+    session: Session, *, scan_id: int, imported: Iterable[ImportedValues] = ()
+) -> Iterator[str]:
     """Per-question values: metric, strategy, question id (Familiar's and the uploaded one),
-    value, tokens, truncated."""
-    yield _csv_line(["metric", "strategy", "question_id", "uploaded_id", "value", "n_tokens",
-                     "truncated"])  # fmt: skip
+    value, tokens, truncated; then the imported metrics' per-question values of the scan's
+    strategies (no tokens, nothing truncated)."""
+    yield _csv_line(VALUE_COLUMNS)
     rows = session.execute(
-        select(ScanValue.metric, Strategy.name, ScanValue.question_id, Question.external_id,
-               ScanValue.value, ScanValue.n_tokens, ScanValue.truncated)
+        select(
+            ScanValue.metric,
+            Strategy.name,
+            ScanValue.question_id,
+            Question.external_id,
+            ScanValue.value,
+            ScanValue.n_tokens,
+            ScanValue.truncated,
+            Question.position,
+            Question.text,
+        )
         .join(Strategy, Strategy.id == ScanValue.strategy_id)
         .join(Question, Question.id == ScanValue.question_id)
         .where(ScanValue.scan_id == scan_id)
         .order_by(ScanValue.metric, Strategy.id, ScanValue.question_id)
         .execution_options(yield_per=STREAM_BATCH)
-    )  # fmt: skip
-    for metric, name, qid, external_id, value, n_tokens, truncated in rows:
-        yield _csv_line([metric, name, qid, external_id, "" if value is None else repr(value),
-                         n_tokens, int(bool(truncated))])  # fmt: skip
+    )
+    for metric, name, qid, external_id, value, n_tokens, truncated, position, text in rows:
+        cut = int(bool(truncated))
+        yield _csv_line([metric, name, qid, external_id, value, n_tokens, cut, position + 1, text])
+    for metric, values in imported:
+        questions = _questions(session, [int(k) for v in values.values() for k in v if k])
+        for name, by_question in values.items():
+            for key, value in sorted(by_question.items(), key=lambda kv: int(kv[0] or 0)):
+                if key:  # per question (a per-strategy value has no question)
+                    external, number, text = questions.get(int(key), (None, None, None))
+                    yield _csv_line([metric, name, int(key), external, value, "", "", number, text])
 
 
-RANKING_COLUMNS = ["metric", "rank", "strategy", "mean", "median", "std", "ci_low", "ci_high",
-                   "n", "p_vs_top", "p_vs_top_holm", "indistinguishable_from_top",
-                   "recommended", "recommendable", "passed_over"]  # fmt: skip
+ImportedValues = tuple[str, dict[str, dict[str, float]]]  # name, strategy -> question -> value
 
 
-def aggregates_csv(report: ScanReport) -> str:
+def _questions(session: Session, ids: list[int]) -> dict[int, tuple[str | None, int, str]]:
+    """Question id -> (uploaded id, number in the project, text)."""
+    out: dict[int, tuple[str | None, int, str]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        rows = session.execute(
+            select(Question.id, Question.external_id, Question.position, Question.text).where(
+                Question.id.in_(chunk)
+            )
+        )
+        out.update({qid: (ext, pos + 1, text) for qid, ext, pos, text in rows})
+    return out
+
+
+RANKING_COLUMNS = [
+    "metric",
+    "rank",
+    "strategy",
+    "mean",
+    "median",
+    "std",
+    "ci_low",
+    "ci_high",
+    "n",
+    "p_vs_top",
+    "p_vs_top_holm",
+    "indistinguishable_from_top",
+    "recommended",
+    "recommendable",
+    "passed_over",
+]
+
+
+def aggregates_csv(report: ScanReport, imported: Iterable[tuple[str, dict[str, Any]]] = ()) -> str:
     """Per metric and strategy: rank, summary, the paired test against the metric's pick
-    (raw and Holm-corrected p), and whether the correctness rule lets it be recommended."""
+    (raw and Holm-corrected p), and whether the correctness rule lets it be recommended;
+    then the imported metrics' rankings (``(name, ranking)``), which never recommend."""
     out = [_csv_line(RANKING_COLUMNS)]
-    for metric in report.metrics:
-        for r in report.per_metric[metric].strategies:
-            head = [r["rank"], r["name"], *(r[k] for k in RANKING_COLUMNS[3:9])]
-            out.append(_csv_line([metric, *head, *_row_tail(r, metric in FAMILIARITY)]))
+    rankings = [(m, report.per_metric[m].ranking) for m in report.metrics]
+    for metric, ranking in [*rankings, *imported]:
+        recommends = metric in registry.familiarity(report.metrics)
+        for r in ranking.get("strategies", []):
+            head = [r["rank"], r["name"], *(r.get(k) for k in RANKING_COLUMNS[3:9])]
+            out.append(_csv_line([metric, *head, *_row_tail(r, recommends)]))
     return "".join(out)
 
 
 def _row_tail(r: dict, familiarity: bool) -> list[object]:
     """Descriptive metrics (length, log-probability) rank but never recommend: blank there."""
     vs = r.get("vs_top") or {}
-    verdict = [_flag(bool(r.get("is_top"))), _flag(r.get("recommendable", True)),
-               r.get("passed_over")] if familiarity else [None, None, None]  # fmt: skip
-    return [vs.get("p_value"), vs.get("p_holm"), _flag(r["indistinguishable_from_top"]), *verdict]
+    verdict = (
+        [_flag(bool(r.get("is_top"))), _flag(r.get("recommendable", True)), r.get("passed_over")]
+        if familiarity
+        else [None, None, None]
+    )
+    same = _flag(r.get("indistinguishable_from_top"))
+    return [vs.get("p_value"), vs.get("p_holm"), same, *verdict]
 
 
 def _flag(value: bool | None) -> str | None:
     return None if value is None else ("true" if value else "false")
-
-
-def _csv_line(values: list[object]) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(["" if v is None else v for v in values])
-    return buf.getvalue()

@@ -38,8 +38,9 @@ class KeyResolver:
     def __init__(self, session: Session, project_id: int) -> None:
         rows = session.execute(
             select(Question.id, Question.external_id, Question.text_key)
-            .where(Question.project_id == project_id).order_by(Question.position)
-        ).all()  # fmt: skip
+            .where(Question.project_id == project_id)
+            .order_by(Question.position)
+        ).all()
         self.by_id = {ext: qid for qid, ext, _ in rows if ext}
         self.by_text: dict[str, list[int]] = defaultdict(list)
         for qid, _, key in rows:
@@ -84,9 +85,11 @@ def _spec(filename: str, settings: dict[str, Any], strategy_ids: list[int]) -> S
 def _strategies(
     session: Session, filename: str, project_id: int, output: ScanOutput
 ) -> dict[str, int]:
-    ids = dict(session.execute(
-        select(Strategy.name, Strategy.id).where(Strategy.project_id == project_id)
-    ).all())  # fmt: skip
+    ids = dict(
+        session.execute(
+            select(Strategy.name, Strategy.id).where(Strategy.project_id == project_id)
+        ).all()
+    )
     for name in output.values:
         if name not in ids:
             some = ", ".join(sorted(ids)[:8]) or "none yet"
@@ -114,10 +117,13 @@ def _question_map(
 def _check_responses(
     session: Session, filename: str, names: dict[str, int], qmap: dict[str, int]
 ) -> None:
-    have = set(session.execute(
-        select(Response.strategy_id, Response.question_id)
-        .where(Response.strategy_id.in_(list(names.values())))
-    ).tuples())  # fmt: skip
+    have = set(
+        session.execute(
+            select(Response.strategy_id, Response.question_id).where(
+                Response.strategy_id.in_(list(names.values()))
+            )
+        ).tuples()
+    )
     for name, sid in names.items():
         for key, qid in qmap.items():
             if (sid, qid) not in have:
@@ -172,12 +178,20 @@ def import_results(session: Session, *, project_id: int, filename: str, data: by
     session.flush()
     remapped = _remap(output, qmap, resolver, resolved)
     save_scan_result(
-        session, scan_id=scan.id, output=remapped, model_key=str(output.model.get("model_key", "")),
-        seed=spec.seed, own_answers_key=own_answers_settings_key(remapped),
-    )  # fmt: skip
-    scan.summary = (scan.summary or {}) | {"imported": {
-        "filename": filename, "sha256": hashlib.sha256(data).hexdigest(),
-        "imported_at": datetime.now(UTC).isoformat(), "files": raw.get("files") or [],
-    }}  # fmt: skip
+        session,
+        scan_id=scan.id,
+        output=remapped,
+        model_key=str(output.model.get("model_key", "")),
+        seed=spec.seed,
+        own_answers_key=own_answers_settings_key(remapped),
+    )
+    scan.summary = (scan.summary or {}) | {
+        "imported": {
+            "filename": filename,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "imported_at": datetime.now(UTC).isoformat(),
+            "files": raw.get("files") or [],
+        }
+    }
     session.flush()
     return scan_read(session, scan)

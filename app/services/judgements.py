@@ -32,9 +32,13 @@ ANSWER_CHARS = 2000
 
 
 def store_judgements(
-    session: Session, *, judge: str, rows: list[tuple[int, int, dict[str, Any]]],
-    gold: dict[int, str | None], set_correct: bool = True,
-) -> None:  # fmt: skip
+    session: Session,
+    *,
+    judge: str,
+    rows: list[tuple[int, int, dict[str, Any]]],
+    gold: dict[int, str | None],
+    set_correct: bool = True,
+) -> None:
     """Replace ``judge``'s judgements of the given responses.
 
     ``rows``: (response id, question id, Judgement.as_dict()). With ``set_correct`` the
@@ -78,17 +82,28 @@ def question_texts(session: Session, *, project_id: int) -> dict[int, str]:
 
 def _row(judge: str, rid: int, gold: str | None, j: dict[str, Any]) -> dict[str, Any]:
     return {
-        "response_id": rid, "judge": judge, "answer_type": j["answer_type"],
-        "extracted": j.get("extracted"), "gold": gold, "verdict": j.get("verdict"),
-        "rule": j["rule"][:80], "reason": j.get("reason") or "",
+        "response_id": rid,
+        "judge": judge,
+        "answer_type": j["answer_type"],
+        "extracted": j.get("extracted"),
+        "gold": gold,
+        "verdict": j.get("verdict"),
+        "rule": j["rule"][:80],
+        "reason": j.get("reason") or "",
         "details": j.get("details") or None,
-    }  # fmt: skip
+    }
 
 
 def get_judgements_page(
-    session: Session, *, project_id: int, judge: str = RULE_JUDGE, show: str = "all",
-    strategy_id: int | None = None, page: int = 1, per_page: int = PER_PAGE,
-) -> JudgementsPage:  # fmt: skip
+    session: Session,
+    *,
+    project_id: int,
+    judge: str = RULE_JUDGE,
+    show: str = "all",
+    strategy_id: int | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> JudgementsPage:
     project = get_project_row(session, project_id=project_id)
     if show not in SHOWS:
         raise BadInput(f"show must be one of {', '.join(SHOWS)}, not {show!r}")
@@ -98,12 +113,20 @@ def get_judgements_page(
     page = min(max(1, page), pages)
     rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
     return JudgementsPage(
-        project=project_read(session, project), judge=judge, judges=_judges(session, project_id),
+        project=project_read(session, project),
+        judge=judge,
+        judges=_judges(session, project_id),
         strategies=strategy_judged(session, project_id=project_id, judge=judge),
-        answer_types=_answer_types(session, project_id), rules=RULE_TEXTS, show=show,
-        strategy_id=strategy_id, page=page, per_page=per_page, total=total, pages=pages,
+        answer_types=_answer_types(session, project_id),
+        rules=RULE_TEXTS,
+        show=show,
+        strategy_id=strategy_id,
+        page=page,
+        per_page=per_page,
+        total=total,
+        pages=pages,
         items=[_item(*r) for r in rows],
-    )  # fmt: skip
+    )
 
 
 def _items_query(project_id: int, judge: str, show: str, strategy_id: int | None) -> Select[Any]:
@@ -130,8 +153,11 @@ def strategy_judged(session: Session, *, project_id: int, judge: str) -> list[St
     both = and_(verdict.is_not(None), mine.is_not(None))
     rows = session.execute(
         select(
-            Strategy.id, Strategy.name, func.count(Response.id),
-            func.count(verdict), func.sum(case((verdict.is_(True), 1), else_=0)),
+            Strategy.id,
+            Strategy.name,
+            func.count(Response.id),
+            func.count(verdict),
+            func.sum(case((verdict.is_(True), 1), else_=0)),
             func.sum(case((both, 1), else_=0)),
             func.sum(case((and_(both, verdict == mine), 1), else_=0)),
         )
@@ -140,7 +166,7 @@ def strategy_judged(session: Session, *, project_id: int, judge: str) -> list[St
         .where(Strategy.project_id == project_id)
         .group_by(Strategy.id, Strategy.name)
         .order_by(Strategy.id)
-    ).all()  # fmt: skip
+    ).all()
     return [_strategy(*r) for r in rows]
 
 
@@ -149,10 +175,17 @@ def _strategy(
 ) -> StrategyJudged:  # noqa: E501
     ok, files, agree = int(ok or 0), int(files or 0), int(agree or 0)
     return StrategyJudged(
-        strategy_id=sid, name=name, n_responses=n, n_judged=judged, n_correct=ok,
-        share_correct=ok / judged if judged else None, n_file_verdicts=files, n_agree=agree,
-        agreement=agree / files if files else None, n_disagree=files - agree,
-    )  # fmt: skip
+        strategy_id=sid,
+        name=name,
+        n_responses=n,
+        n_judged=judged,
+        n_correct=ok,
+        share_correct=ok / judged if judged else None,
+        n_file_verdicts=files,
+        n_agree=agree,
+        agreement=agree / files if files else None,
+        n_disagree=files - agree,
+    )
 
 
 def _answer_types(session: Session, project_id: int) -> dict[str, int]:
@@ -177,18 +210,29 @@ def _judges(session: Session, project_id: int) -> list[str]:
 
 def _item(j: Judgement, r: Response, q: Question, strategy_name: str) -> JudgementItem:
     return JudgementItem(
-        response_id=r.id, question_id=q.id, question_text=q.text, strategy_name=strategy_name,
-        judge=j.judge, answer=r.text[:ANSWER_CHARS], answer_type=j.answer_type,
-        extracted=j.extracted, gold=j.gold, verdict=j.verdict, rule=j.rule, reason=j.reason,
-        file_correct=r.file_correct, details=j.details,
-    )  # fmt: skip
+        response_id=r.id,
+        question_id=q.id,
+        question_text=q.text,
+        strategy_name=strategy_name,
+        judge=j.judge,
+        answer=r.text[:ANSWER_CHARS],
+        answer_type=j.answer_type,
+        extracted=j.extracted,
+        gold=j.gold,
+        verdict=j.verdict,
+        rule=j.rule,
+        reason=j.reason,
+        file_correct=r.file_correct,
+        details=j.details,
+    )
 
 
 def unanalyzed():  # type: ignore[no-untyped-def]
     """Responses the analyze job has still to do: no token count, or no rule verdict (a
     project imported before per-question judging)."""
-    judged = select(Judgement.id).where(Judgement.response_id == Response.id,
-                                        Judgement.judge == "auto")  # fmt: skip
+    judged = select(Judgement.id).where(
+        Judgement.response_id == Response.id, Judgement.judge == "auto"
+    )
     return or_(Response.n_tokens.is_(None), ~judged.exists())
 
 
@@ -197,12 +241,21 @@ def queue_rejudging(session: Session) -> list[int]:
     after an upgrade); returns the project ids. Sent when the caller commits."""
     from app.jobs.lifecycle import create_job
 
-    pending = set(session.scalars(
-        select(Strategy.project_id).join(Response, Response.strategy_id == Strategy.id)
-        .where(unanalyzed()).distinct()
-    ))  # fmt: skip
-    waiting = set(session.scalars(select(Job.project_id).where(
-        Job.kind == "analyze", Job.status.in_(("queued", "running")))))  # fmt: skip
+    pending = set(
+        session.scalars(
+            select(Strategy.project_id)
+            .join(Response, Response.strategy_id == Strategy.id)
+            .where(unanalyzed())
+            .distinct()
+        )
+    )
+    waiting = set(
+        session.scalars(
+            select(Job.project_id).where(
+                Job.kind == "analyze", Job.status.in_(("queued", "running"))
+            )
+        )
+    )
     todo = sorted(p for p in pending - waiting if p is not None)
     for project_id in todo:
         create_job(session, kind="analyze", project_id=project_id)

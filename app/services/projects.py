@@ -14,8 +14,10 @@ from app.models import Project, ProjectMember, Question, Response, Scan, Strateg
 from app.schemas.estimates import QueueEntry
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead, StrategyRead
 from app.schemas.scans import ScanRead
+from app.services.coverage import coverage_warning, lacking_counts, shared_question_count
 from app.services.errors import BadInput, Conflict, NotFound
 from app.services.jobs import list_jobs
+from app.services.outcomes import latest_outcomes
 
 
 def create_project(
@@ -71,14 +73,19 @@ def project_read(session: Session, project: Project) -> ProjectRead:
     n_questions = session.scalar(
         select(func.count(Question.id)).where(Question.project_id == project.id)
     )
+    outcome = latest_outcomes(session, [project.id]).get(project.id)
     return ProjectRead.model_validate(project).model_copy(
-        update={"n_strategies": n_strategies or 0, "n_questions": n_questions or 0}
+        update={
+            "n_strategies": n_strategies or 0,
+            "n_questions": n_questions or 0,
+            "outcome": outcome,
+        }
     )
 
 
 def list_projects(session: Session, *, member_id: int | None = None) -> ProjectList:
-    """Every project (or those `member_id` is a member of) with its counts, in three
-    queries however many projects there are."""
+    """Every project (or those `member_id` is a member of) with its counts and its newest
+    scan's recommendation, in four queries however many projects there are."""
     query = select(Project).order_by(Project.id.desc())
     if member_id is not None:
         mine = select(ProjectMember.project_id).where(ProjectMember.user_id == member_id)
@@ -86,11 +93,19 @@ def list_projects(session: Session, *, member_id: int | None = None) -> ProjectL
     rows = session.scalars(query).all()
     strategies = _counts(session, Strategy.project_id, Strategy.id)
     questions = _counts(session, Question.project_id, Question.id)
-    return ProjectList(projects=[
-        ProjectRead.model_validate(p).model_copy(update={
-            "n_strategies": strategies.get(p.id, 0), "n_questions": questions.get(p.id, 0)})
-        for p in rows
-    ])  # fmt: skip
+    outcomes = latest_outcomes(session, None if member_id is None else [p.id for p in rows])
+    return ProjectList(
+        projects=[
+            ProjectRead.model_validate(p).model_copy(
+                update={
+                    "n_strategies": strategies.get(p.id, 0),
+                    "n_questions": questions.get(p.id, 0),
+                    "outcome": outcomes.get(p.id),
+                }
+            )
+            for p in rows
+        ]
+    )
 
 
 def _counts(session: Session, key, counted) -> dict[int, int]:  # type: ignore[no-untyped-def]
@@ -139,41 +154,61 @@ def strategy_stats(session: Session, *, project_id: int) -> list[StrategyRead]:
 
 
 def _strategy_read(
-    s: Strategy, n: int, avg: float | None, ok: int | None, checked: int | None,
-    files: int | None = 0, agree: int | None = 0,
-) -> StrategyRead:  # fmt: skip
+    s: Strategy,
+    n: int,
+    avg: float | None,
+    ok: int | None,
+    checked: int | None,
+    files: int | None = 0,
+    agree: int | None = 0,
+) -> StrategyRead:
     checked, files = int(checked or 0), int(files or 0)
     return StrategyRead(
-        id=s.id, name=s.name, source_filename=s.source_filename, file_format=s.file_format,
-        layout=s.layout, origin=s.origin, created_at=s.created_at, n_responses=n,
-        coverage=0.0, mean_tokens=float(avg) if avg is not None else None,
-        share_correct=(int(ok or 0) / checked) if checked else None, n_checked=checked,
-        import_report=s.import_report, import_notes=import_notes(s.import_report),
-        n_file_verdicts=files, agreement=int(agree or 0) / files if files else None,
-    )  # fmt: skip
-
-
-def shared_question_count(session: Session, *, project_id: int, n_strategies: int) -> int:
-    if n_strategies == 0:
-        return 0
-    per_question = (
-        select(Response.question_id)
-        .join(Strategy, Strategy.id == Response.strategy_id)
-        .where(Strategy.project_id == project_id)
-        .group_by(Response.question_id)
-        .having(func.count(Response.id) == n_strategies)
-        .subquery()
+        id=s.id,
+        name=s.name,
+        source_filename=s.source_filename,
+        file_format=s.file_format,
+        layout=s.layout,
+        origin=s.origin,
+        created_at=s.created_at,
+        n_responses=n,
+        coverage=0.0,
+        mean_tokens=float(avg) if avg is not None else None,
+        share_correct=(int(ok or 0) / checked) if checked else None,
+        n_checked=checked,
+        import_report=s.import_report,
+        import_notes=import_notes(s.import_report),
+        mix=s.mix,
+        mix_note=mix_note(s.mix),
+        n_file_verdicts=files,
+        agreement=int(agree or 0) / files if files else None,
     )
-    return session.scalar(select(func.count()).select_from(per_question)) or 0
+
+
+def mix_note(mix: dict[str, Any] | None) -> str | None:
+    """A per-question mix in words (app.services.mixes): from which scan, by which metric,
+    how many questions each source strategy gave."""
+    if not mix:
+        return None
+    parts = ", ".join(f"{s['name']} {s['n']}" for s in mix.get("sources") or [])
+    return (
+        f"per-question {mix.get('label')} mix of scan {mix.get('scan_id')}: "
+        f"{mix.get('n_questions')} questions ({parts})"
+    )
 
 
 def get_project_page(session: Session, *, project_id: int) -> ProjectPage:
     project = get_project_row(session, project_id=project_id)
     read = project_read(session, project)
     strategies = strategy_stats(session, project_id=project_id)
-    n_shared = shared_question_count(session, project_id=project_id, n_strategies=len(strategies))
+    n = len(strategies)
+    n_shared = shared_question_count(session, project_id=project_id, n_strategies=n)
+    # who breaks the overlap: only asked when something does (two more passes over responses)
+    broken = n_shared < read.n_questions
+    lacking = lacking_counts(session, project_id=project_id, n_strategies=n) if broken else {}
     for s in strategies:
         s.coverage = s.n_responses / read.n_questions if read.n_questions else 0.0
+        s.n_lacking = lacking.get(s.id, 0)
     return ProjectPage(
         project=read,
         strategies=strategies,
@@ -183,17 +218,6 @@ def get_project_page(session: Session, *, project_id: int) -> ProjectPage:
         jobs=list_jobs(session, project_id=project_id),
         queue=_queue(session, project_id),
         scans=_scans(session, project_id),
-    )
-
-
-def coverage_warning(strategies: list[StrategyRead], n_questions: int, n_shared: int) -> str | None:
-    if len(strategies) < 2 or n_shared == n_questions:
-        return None
-    partial = [s.name for s in strategies if s.n_responses < n_questions]
-    return (
-        f"Strategies answer different questions: only {n_shared} of {n_questions} questions "
-        f"are answered by every strategy. Scans use the shared questions only. "
-        f"Incomplete: {', '.join(partial[:8])}{'…' if len(partial) > 8 else ''}."
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.jobs.lifecycle import create_job
 from app.jobs.states import UNFINISHED
+from app.metrics import registry
 from app.models import Job, Question, Scan, ScanValue, TokenSurprise
 from app.scans.status import has_results
 from app.schemas.jobs import JobRead
@@ -32,8 +33,10 @@ from app.services.jobs import job_read
 from app.services.scans import get_scan_row
 
 KIND = "token_surprise"
-CONTEXTS = ("ppl", "sppl")  # as the toggle shows them
-DEFAULT_FIRST = ("sppl", "ppl")  # SPPL by default, as the primary metric
+CONTEXTS = (
+    "ppl",
+    "sppl",
+)  # the prompts it scores (workers.scoring.token_surprise), as the toggle shows them
 TOP_N = 5
 MAX_LEVEL = 8  # shades: 0 (under 1 nat) to 8 (8 nats or more)
 
@@ -54,8 +57,12 @@ def start_token_surprise(
         return job_read(job), False
     if row.contexts is not None and job is None:
         raise BadInput("per-token surprise of this question is already computed")
-    job = create_job(session, kind=KIND, project_id=project_id,
-                     spec={"scan_id": scan_id, "question_id": question_id})  # fmt: skip
+    job = create_job(
+        session,
+        kind=KIND,
+        project_id=project_id,
+        spec={"scan_id": scan_id, "question_id": question_id},
+    )
     row.job_id = job.id
     session.flush()
     return job_read(job), True
@@ -83,9 +90,14 @@ def _insert_row(session: Session, *, scan_id: int, question_id: int) -> TokenSur
 
 
 def store_token_surprise(
-    session: Session, *, scan_id: int, question_id: int, job_id: int,
-    contexts: dict[str, Any], model: dict[str, Any],
-) -> None:  # fmt: skip
+    session: Session,
+    *,
+    scan_id: int,
+    question_id: int,
+    job_id: int,
+    contexts: dict[str, Any],
+    model: dict[str, Any],
+) -> None:
     """The worker's save (in its fenced transaction); storing twice keeps one row."""
     row = _row(session, scan_id=scan_id, question_id=question_id)
     if row is None:
@@ -97,9 +109,14 @@ def store_token_surprise(
 
 
 def surprise_section(
-    session: Session, *, project_id: int, scan_id: int, question_id: int,
-    answers: list[StrategyAnswer], context: str | None,
-) -> tuple[TokenSurpriseView | None, JobRead | None]:  # fmt: skip
+    session: Session,
+    *,
+    project_id: int,
+    scan_id: int,
+    question_id: int,
+    answers: list[StrategyAnswer],
+    context: str | None,
+) -> tuple[TokenSurpriseView | None, JobRead | None]:
     """The computed surprise (in ``context``, else the default), and the job while it has
     not succeeded (queued, running, failed or cancelled)."""
     row = _row(session, scan_id=scan_id, question_id=question_id)
@@ -137,14 +154,18 @@ def _view(
     available = [c for c in CONTEXTS if c in stored]
     if not available:
         return None
-    chosen = context if context in available else next(c for c in DEFAULT_FIRST if c in stored)
+    chosen = context if context in available else _by_display_order(available)[0]
     per = stored[chosen]
-    responses = [_response(a, per[str(a.strategy_id)]) for a in answers
-                 if str(a.strategy_id) in per]  # fmt: skip
+    responses = [
+        _response(a, per[str(a.strategy_id)]) for a in answers if str(a.strategy_id) in per
+    ]
     return TokenSurpriseView(
-        job_id=row.job_id, finished_at=row.finished_at, contexts=available,
-        context=chosen, responses=responses,  # type: ignore[arg-type]
-    )  # fmt: skip
+        job_id=row.job_id,
+        finished_at=row.finished_at,
+        contexts=available,
+        context=chosen,
+        responses=responses,  # type: ignore[arg-type]
+    )
 
 
 def level(logprob: float) -> int:
@@ -159,8 +180,18 @@ def _response(answer: StrategyAnswer, data: dict[str, Any]) -> SurpriseResponse:
     ]
     ppl = math.exp(-sum(t.logprob for t in tokens) / len(tokens)) if tokens else None
     return SurpriseResponse(
-        strategy_id=answer.strategy_id, strategy=answer.strategy,
-        truncated=bool(data.get("truncated")), n_tokens=len(tokens),
-        ppl=ppl, tokens=tokens,
+        strategy_id=answer.strategy_id,
+        strategy=answer.strategy,
+        truncated=bool(data.get("truncated")),
+        n_tokens=len(tokens),
+        ppl=ppl,
+        tokens=tokens,
         top=sorted(tokens, key=lambda t: (t.logprob, t.index))[:TOP_N],
-    )  # fmt: skip
+    )
+
+
+def _by_display_order(contexts: object) -> list[str]:
+    """Prompt contexts in the order of the metrics scored in them (SPPL's first)."""
+    found = list(contexts)  # type: ignore[call-overload]
+    by_metric = [m.context for m in registry.all_metrics() if m.context in found]
+    return [c for c in by_metric if c is not None] + [c for c in found if c not in by_metric]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -26,6 +26,7 @@ from app.ingest.repeats import count_repeats, describe_repeats
 from app.jobs.lifecycle import create_job
 from app.models import Question, Response, Strategy
 from app.schemas.uploads import StrategyIngested, UploadResult
+from app.services.coverage import Before, Stored, check_upload, shared_question_count
 from app.services.errors import BadInput, Conflict
 from app.services.projects import get_project_row, lock_project
 
@@ -62,9 +63,10 @@ def upload_limits() -> DecodeLimits:
     """Rows, decoded size and nesting one uploaded file may have (Settings)."""
     settings = get_settings()
     return DecodeLimits(
-        rows=settings.max_upload_rows, depth=settings.max_upload_depth,
+        rows=settings.max_upload_rows,
+        depth=settings.max_upload_depth,
         decoded_bytes=int(settings.max_upload_decoded_mb * 1024 * 1024),
-    )  # fmt: skip
+    )
 
 
 MAX_FILENAME_CHARS = 255  # what file systems take; Strategy.source_filename holds 500
@@ -116,51 +118,37 @@ def ingest_files(
     mapping: FieldMapping | None = None,
     replace: bool = False,
     origin: str = "upload",
+    new_question_set: bool = False,
 ) -> UploadResult:
     """Store every strategy of the upload in the session's transaction, with an analysis job
     that is sent when the caller commits.
 
-    Raises UploadError / BadInput / Conflict before anything is written.
+    Raises UploadError / BadInput / Conflict, and the caller's rollback keeps nothing: among
+    them, an upload that would leave no question answered by every strategy, unless
+    `new_question_set` says that its questions are a new set on purpose (a test set).
     """
     get_project_row(session, project_id=project_id)
     batches = parse_files(files, strategy_name=strategy_name, mapping=mapping)
     lock_project(session, project_id=project_id)  # names and the index read after others' commits
     replaced = _resolve_conflicts(session, project_id, batches, replace=replace)
     index = QuestionIndex.load(session, project_id)
-    before = _shared(session, project_id)
-    ingested = [
+    before = Before.load(session, project_id)
+    stored = [
         _store_batch(session, project_id, b, index, origin=origin, replaced=b.name in replaced)
         for b in batches
     ]
     job = create_job(session, kind="analyze", project_id=project_id)  # sent after the commit
     session.flush()
-    note = coverage_note(before, _shared(session, project_id), ingested)
-    return UploadResult(strategies=ingested, job_id=job.id, coverage_note=note)
-
-
-def _shared(session: Session, project_id: int) -> tuple[int, int]:
-    """(strategies, questions answered by all of them) of the project."""
-    from app.services.projects import shared_question_count
-
-    n = int(session.scalar(select(func.count(Strategy.id)).where(
-        Strategy.project_id == project_id)) or 0)  # fmt: skip
-    return n, shared_question_count(session, project_id=project_id, n_strategies=n)
-
-
-def coverage_note(before: tuple[int, int], after: tuple[int, int],
-                  ingested: list[StrategyIngested]) -> str | None:  # fmt: skip
-    """Name the files whose questions the others do not answer, when the shared questions
-    (what a scan compares) dropped with this upload."""
-    (n_before, shared_before), (_, shared_after) = before, after
-    if n_before == 0 or shared_after >= shared_before:
-        return None
-    culprits = [s for s in ingested if s.n_new_questions or s.n_matched_questions < shared_before]
-    named = ", ".join(
-        f"{s.filename} ({s.n_new_questions} questions no other strategy has, "
-        f"{s.n_matched_questions} matched)" for s in culprits
-    ) or "this upload"  # fmt: skip
-    return (f"Questions answered by every strategy dropped from {shared_before} to "
-            f"{shared_after} with {named}. Scans compare only those shared questions.")  # fmt: skip
+    n_after = before.n_strategies + len(stored)
+    shared = shared_question_count(session, project_id=project_id, n_strategies=n_after)
+    note = check_upload(before, shared, stored, new_question_set=new_question_set)
+    return UploadResult(
+        strategies=[s.ingested for s in stored],
+        job_id=job.id,
+        coverage_note=note,
+        n_shared_before=len(before.shared) if before.n_strategies else None,
+        n_shared=shared,
+    )
 
 
 def _resolve_conflicts(
@@ -204,50 +192,76 @@ class QuestionIndex:
 
     def add(self, record: Record, key: str) -> Question:
         q = Question(
-            project_id=self.project_id, text_key=key, external_id=record.source_id,
-            text=record.question, gold=record.gold, position=self.next_position,
+            project_id=self.project_id,
+            text_key=key,
+            external_id=record.source_id,
+            text=record.question,
+            gold=record.gold,
+            position=self.next_position,
             category=record.category,
-        )  # fmt: skip
+        )
         self.next_position += 1
         self.matcher.add(record.question, q, record.source_id, record.gold)
         return q
 
 
 def _store_batch(
-    session: Session, project_id: int, batch: StrategyBatch, index: QuestionIndex,
-    *, origin: str, replaced: bool,
-) -> StrategyIngested:  # fmt: skip
+    session: Session,
+    project_id: int,
+    batch: StrategyBatch,
+    index: QuestionIndex,
+    *,
+    origin: str,
+    replaced: bool,
+) -> Stored:
     pairs, n_new, warnings, report = _match_questions(batch, index)
     strategy = Strategy(
-        project_id=project_id, name=batch.name, source_filename=batch.parsed.filename,
-        file_format=batch.parsed.format, layout=batch.parsed.mapping.layout, origin=origin,
+        project_id=project_id,
+        name=batch.name,
+        source_filename=batch.parsed.filename,
+        file_format=batch.parsed.format,
+        layout=batch.parsed.mapping.layout,
+        origin=origin,
         import_report=report,
-    )  # fmt: skip
+    )
     session.add(strategy)
     new_questions = [q for q, _ in pairs if q.id is None]
     session.add_all(new_questions)
     session.flush()
     rows = [
-        {"strategy_id": strategy.id, "question_id": q.id, "text": r.response, "line": r.line,
-         "file_correct": r.correct}
+        {
+            "strategy_id": strategy.id,
+            "question_id": q.id,
+            "text": r.response,
+            "line": r.line,
+            "file_correct": r.correct,
+        }
         for q, r in pairs
-    ]  # fmt: skip
+    ]
     if rows:
         session.execute(insert(Response), rows)
-    return StrategyIngested(
-        strategy_id=strategy.id, name=batch.name, filename=batch.parsed.filename,
-        file_format=batch.parsed.format, layout=batch.parsed.mapping.layout,
-        n_responses=len(rows), n_new_questions=n_new, n_matched_questions=len(rows) - n_new,
-        replaced=replaced, warnings=batch.warnings + warnings, matched_by=report["matched_by"],
+    ingested = StrategyIngested(
+        strategy_id=strategy.id,
+        name=batch.name,
+        filename=batch.parsed.filename,
+        file_format=batch.parsed.format,
+        layout=batch.parsed.mapping.layout,
+        n_responses=len(rows),
+        n_new_questions=n_new,
+        n_matched_questions=len(rows) - n_new,
+        replaced=replaced,
+        warnings=batch.warnings + warnings,
+        matched_by=report["matched_by"],
         repeats=report["repeats"],
-    )  # fmt: skip
+    )
+    return Stored(ingested, {q.id for q, _ in pairs})
 
 
 def _match_questions(
     batch: StrategyBatch, index: QuestionIndex
 ) -> tuple[list[tuple[Question, Record]], int, list[str], dict[str, Any]]:
     pairs: list[tuple[Question, Record]] = []
-    taken: set[Question] = set()
+    taken: dict[Question, Record] = {}  # the questions this strategy answered, by which row
     matched_by: Counter[str] = Counter()
     n_new = gold_conflicts = 0
     for r in batch.records:
@@ -257,13 +271,15 @@ def _match_questions(
             n_new += 1
         else:
             q = match.value
+            if q in taken:  # only an id can lead back to a question this file answered
+                raise _answered_twice(batch, taken[q], r)
             matched_by[match.rule] += 1
             gold_conflicts += match.gold_conflict
             if r.gold and not q.gold:
                 q.gold = r.gold
             if r.category and not q.category:
                 q.category = r.category
-        taken.add(q)
+        taken[q] = r
         pairs.append((q, r))
     warnings = []
     if gold_conflicts:
@@ -273,3 +289,15 @@ def _match_questions(
         warnings.append(describe_repeats(repeats))
     report = {"matched_by": dict(matched_by), "new": n_new, "repeats": repeats}
     return pairs, n_new, warnings, report
+
+
+def _answered_twice(batch: StrategyBatch, earlier: Record, record: Record) -> UploadError:
+    """A row without an id matched a question by its text, and a later row names that same
+    question by its id: one strategy cannot answer one question twice."""
+    message = (
+        f"id '{record.source_id}' names the question that line {earlier.line} already "
+        "answers (matched by its text); give that row its id or remove one of the rows"
+    )
+    return UploadError(
+        batch.parsed.filename, message, line=record.line, field=batch.parsed.mapping.id
+    )

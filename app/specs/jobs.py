@@ -36,8 +36,9 @@ class LlmJudgeSpec(_Spec):
     """Judge free-form answers with a local instruct model (two-step prompt, gpu queue)."""
 
     model: str = Field(
-        min_length=1, max_length=500,
+        min_length=1,
+        max_length=500,
         description="Instruct model that judges: a Hugging Face id or a local path",
-    )  # fmt: skip
+    )
     limit: int | None = Field(default=None, ge=1, description="At most this many answers")
     strategy_ids: list[RowId] = Field(default_factory=list, description="Only these strategies")

@@ -13,14 +13,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.backends import DEFAULT_BACKEND, backend_names
 from app.ids import RowId
+from app.metrics.registry import selectable
+from app.specs.errors import SpecInputError, field_messages, validation_message
 
-METRIC_NAMES = ("ppl", "sppl", "ifd")
+__all__ = ["ScanInputError", "ScanJobSpec", "ScanSpec", "suggest", "validation_message"]
+
 DTYPE_NAMES = ("auto", "bfloat16", "float32")
+GRADIENT_MODES = ("auto", "lora", "full")
 TEMPLATE_NAMES = ("chat", "inst")
 
 
-class ScanInputError(ValueError):
+class ScanInputError(SpecInputError):
     """The scan cannot start with these settings or inputs; raised before any heavy work."""
 
 
@@ -45,38 +50,47 @@ class ScanSpec(BaseModel):
 
     metrics: tuple[str, ...] = Field(
         default=("ppl", "sppl", "ifd"),
-        description="Metrics to compute, any of ppl, sppl, ifd (lower = more familiar).",
+        description="Metrics to compute: any registered metric a scan can ask for "
+        "(built in: ppl, sppl, ifd; lower = more familiar; app.metrics.registry).",
     )
     sample: int = Field(
-        default=50, ge=1, le=100_000,
+        default=50,
+        ge=1,
+        le=100_000,
         description="Questions scored per strategy: a seeded random sample of the questions "
         "answered by every strategy (the same questions for all strategies).",
-    )  # fmt: skip
+    )
     samples: int = Field(
-        default=1, ge=1, le=20,
+        default=1,
+        ge=1,
+        le=20,
         description="Disjoint question samples of `sample` questions each (seeded): each "
         "sample makes its own pick, and the page shows how often each strategy is the pick "
         "(the research used three disjoint 50-question samples).",
-    )  # fmt: skip
+    )
     examples: int = Field(
-        default=3, ge=1, le=5,
+        default=3,
+        ge=1,
+        le=5,
         description="SPPL: how many of the target's own correct answers go into each prompt "
         "(1 to 5).",
-    )  # fmt: skip
+    )
     pool: int = Field(
-        default=500, ge=2, le=100_000,
+        default=500,
+        ge=2,
+        le=100_000,
         description="SPPL: how many questions (the first ones with a gold answer) the target "
         "answers zero-shot to collect its own answers.",
-    )  # fmt: skip
+    )
     template: str = Field(
         default="chat",
         description="chat: the target's own chat template; inst: the reference code's "
         "Llama-2 [INST] wrapping, for exact reproduction.",
     )
     dtype: str = Field(
-        default="auto", description="auto: bfloat16 where it is faster on this hardware, else "
-        "float32.",
-    )  # fmt: skip
+        default="auto",
+        description="auto: bfloat16 where it is faster on this hardware, else float32.",
+    )
     seed: int = Field(
         default=0, ge=0, description="Seed of the question sample and of the bootstrap."
     )
@@ -94,25 +108,48 @@ class ScanSpec(BaseModel):
         default=320, ge=1, le=4096, description="SPPL: longest own answer generated, in tokens."
     )
     max_length: int | None = Field(
-        default=None, ge=8,
+        default=None,
+        ge=8,
         description="Longest prompt + response scored, in tokens (default: the model's "
         "limit); longer responses are cut at the end and flagged as truncated.",
-    )  # fmt: skip
+    )
     judge: str = Field(
-        default="auto", max_length=40, pattern=r"^[a-z0-9_\-]+$",
+        default="auto",
+        max_length=40,
+        pattern=r"^[a-z0-9_\-]+$",
         description="How own answers are checked: auto (from the gold answers) or a judge "
         "name (numeric, choice, exact, ...).",
-    )  # fmt: skip
+    )
     token_budget: int | None = Field(
-        default=None, ge=64,
+        default=None,
+        ge=64,
         description="Tokens per scoring batch (rows x sequence length); default 2048 on CPU, "
         "16384 on GPU; lower it if memory runs out.",
-    )  # fmt: skip
+    )
+    gradients: str = Field(
+        default="auto",
+        description="GRACE: whose gradients are projected: lora (the B matrices of a freshly "
+        "initialised, seeded rank-16 LoRA adapter on the attention and MLP projections), full "
+        "(every weight), or auto (full on a GPU, lora on a CPU); the result records which ran.",
+    )
+    projection_dim: int = Field(
+        default=512,
+        ge=2,
+        le=8192,
+        description="GRACE: dimension of the seeded Rademacher projection of each gradient.",
+    )
+    backend: str = Field(
+        default=DEFAULT_BACKEND,
+        max_length=40,
+        description="What runs the target (app.backends): transformers (in this process) or "
+        "another registered backend.",
+    )
     model: str | None = Field(
-        default=None, max_length=500,
+        default=None,
+        max_length=500,
         description="Target model: a Hugging Face id or a local folder (default: the "
         "project's target, or DEFAULT_MODEL for `familiar scan`).",
-    )  # fmt: skip
+    )
     strategy_ids: list[RowId] | None = Field(
         default=None, description="Strategies of the project to scan (default: all)."
     )
@@ -121,19 +158,29 @@ class ScanSpec(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise ScanInputError(validation_message(exc)) from None
+            raise ScanInputError(validation_message(exc), field_messages(exc)) from None
 
     @field_validator("metrics", mode="before")
     @classmethod
     def _metrics(cls, value: Any) -> tuple[str, ...]:
         names = (value,) if isinstance(value, str) else tuple(value or ())
         if not names:
-            raise ValueError("choose at least one of ppl, sppl, ifd")
+            raise ValueError(f"choose at least one of {', '.join(selectable())}")
         for name in names:
-            _choice("metric", str(name), METRIC_NAMES)
+            _choice("metric", str(name), selectable())
         if len(set(names)) != len(names):
             raise ValueError("each metric may be named once")
-        return tuple(m for m in METRIC_NAMES if m in names)  # one canonical order
+        return tuple(m for m in selectable() if m in names)  # one canonical order
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        return _choice("backend", value, backend_names())
+
+    @field_validator("gradients")
+    @classmethod
+    def _gradients(cls, value: str) -> str:
+        return _choice("gradient mode", value, GRADIENT_MODES)
 
     @field_validator("template")
     @classmethod
@@ -167,13 +214,3 @@ class ScanJobSpec(ScanSpec):
     def scan_spec(self) -> ScanSpec:
         """The scan's settings alone (what the scan core takes)."""
         return ScanSpec(**self.model_dump(exclude={"scan_id"}))
-
-
-def validation_message(exc: ValidationError) -> str:
-    """ "field: reason; field: reason" from a pydantic error."""
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "spec"
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {msg}")
-    return "; ".join(parts)

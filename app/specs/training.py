@@ -17,13 +17,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.specs.scan import validation_message
+from app.specs.errors import SpecInputError, field_messages, validation_message
 
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 SELECT_BY = ("accuracy", "loss")
 
 
-class TrainingSettingsError(ValueError):
+class TrainingSettingsError(SpecInputError):
     """Training cannot start with these settings; the message names the field."""
 
 
@@ -33,44 +33,58 @@ class TrainSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     epochs: float = Field(
-        default=1.0, gt=0, le=100,
+        default=1.0,
+        gt=0,
+        le=100,
         description="Passes over the training examples (fractions allowed).",
-    )  # fmt: skip
+    )
     learning_rate: float = Field(
-        default=2e-5, gt=0, le=1e-2,
+        default=2e-5,
+        gt=0,
+        le=1e-2,
         description="Peak learning rate (AdamW, linear decay after a 10% warm-up).",
-    )  # fmt: skip
+    )
     warmup_ratio: float = Field(
-        default=0.1, ge=0, le=0.5,
+        default=0.1,
+        ge=0,
+        le=0.5,
         description="Share of the steps over which the learning rate warms up from 0.",
-    )  # fmt: skip
+    )
     lora_r: int = Field(default=8, ge=1, le=256, description="LoRA rank.")
     lora_alpha: int = Field(
-        default=16, ge=1, le=1024,
+        default=16,
+        ge=1,
+        le=1024,
         description="LoRA scaling numerator (the update is scaled by alpha / r); the "
         "research default is twice the rank.",
-    )  # fmt: skip
+    )
     lora_dropout: float = Field(
-        default=0.0, ge=0, le=0.5,
+        default=0.0,
+        ge=0,
+        le=0.5,
         description="Dropout on the LoRA input during training (the research default: none).",
-    )  # fmt: skip
+    )
     target_modules: tuple[str, ...] = Field(
         default=("q_proj", "v_proj"),
         description="Names of the linear modules that get a LoRA adapter.",
     )
     max_length: int = Field(
-        default=1024, ge=16, le=32768,
+        default=1024,
+        ge=16,
+        le=32768,
         description="Longest prompt + response trained on, in tokens; longer examples are "
         "cut at the end of the response (the cut ones are counted in the notes).",
-    )  # fmt: skip
+    )
     batch_size: int = Field(
         default=8, ge=1, le=1024, description="Examples per optimizer step and device pass."
     )
     grad_accum: int = Field(
-        default=1, ge=1, le=1024,
+        default=1,
+        ge=1,
+        le=1024,
         description="Micro-batches accumulated per optimizer step (effective batch = "
         "batch_size x grad_accum).",
-    )  # fmt: skip
+    )
     precision: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         default="auto",
         description="auto: bfloat16 where it is measurably faster on this hardware (as "
@@ -78,25 +92,28 @@ class TrainSettings(BaseModel):
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed of order and init.")
     eval_every: int = Field(
-        default=0, ge=0,
+        default=0,
+        ge=0,
         description="Optimizer steps between checkpoints (each one evaluated on the "
         "validation split); 0 = once per epoch.",
-    )  # fmt: skip
+    )
     select_by: Literal["accuracy", "loss"] = Field(
         default="accuracy",
         description="How the best checkpoint is chosen: validation accuracy on generated "
         "answers, or validation loss.",
     )
     val_max_new_tokens: int = Field(
-        default=320, ge=1, le=4096,
+        default=320,
+        ge=1,
+        le=4096,
         description="Longest generated validation answer, in tokens.",
-    )  # fmt: skip
+    )
 
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise TrainingSettingsError(validation_message(exc)) from None
+            raise TrainingSettingsError(validation_message(exc), field_messages(exc)) from None
 
     @field_validator("target_modules", mode="before")
     @classmethod

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from app.backends import DEFAULT_BACKEND, get_backend_kind
 from app.ids import RowId
-from app.specs.scan import validation_message
+from app.specs.errors import SpecInputError, field_messages, validation_message
 from app.specs.training import TrainingSettingsError, TrainSettings
 
 DEFAULT_TRAIN_EXAMPLES = 1000  # the research recipe; fewer when fewer questions are shared
@@ -21,7 +29,7 @@ DEFAULT_VAL_EXAMPLES = 300
 DEFAULT_TEST_LIMIT = 1000
 
 
-class ValidationInputError(ValueError):
+class ValidationInputError(SpecInputError):
     """The validation cannot start with these settings or inputs (before any heavy work)."""
 
 
@@ -87,6 +95,11 @@ class ValidationSpec(BaseModel):
     model: str | None = Field(
         default=None, max_length=500, description="Target model (default: the project's)."
     )
+    backend: str = Field(
+        default=DEFAULT_BACKEND,
+        max_length=40,
+        description="What trains and evaluates the target (app.backends); it must train.",
+    )
     label: str = Field(default="", max_length=200, description="A name for this validation.")
     train: TrainSettings = Field(
         default_factory=TrainSettings,
@@ -97,9 +110,16 @@ class ValidationSpec(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise ValidationInputError(validation_message(exc)) from None
+            raise ValidationInputError(validation_message(exc), field_messages(exc)) from None
         except TrainingSettingsError as exc:
-            raise ValidationInputError(f"train: {exc}") from None
+            raise ValidationInputError(f"train: {exc}", exc.fields) from None
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        if not get_backend_kind(value).trains:
+            raise ValueError(f"the {value} backend cannot train; use one that does")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> ValidationSpec:

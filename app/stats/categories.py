@@ -57,10 +57,16 @@ def heatmap(
 
 
 def _category_row(
-    name: str, keys: Sequence[str], values: ValuesByStrategy, *, overall_pick: str | None,
-    lower_is_better: bool, alpha: float, seed: int,
+    name: str,
+    keys: Sequence[str],
+    values: ValuesByStrategy,
+    *,
+    overall_pick: str | None,
+    lower_is_better: bool,
+    alpha: float,
+    seed: int,
     accuracy: ValuesByStrategy | None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     subset = {s: {k: v[k] for k in keys if k in v} for s, v in values.items()}
     ranking = rank_strategies(subset, lower_is_better=lower_is_better, alpha=alpha, seed=seed)
     rec = ranking.recommendation
@@ -68,13 +74,20 @@ def _category_row(
     rows = {r.name: r for r in ranking.strategies}
     overall = rows.get(overall_pick) if overall_pick else None
     overall_worse = bool(
-        pick and overall is not None and pick != overall_pick
+        pick
+        and overall is not None
+        and pick != overall_pick
         and overall.indistinguishable_from_top is False
-    )  # fmt: skip
+    )
     acc_gap = _accuracy_gap(accuracy, keys, overall_pick) if accuracy else None
     return {
-        "category": name, "n_questions": len(keys), "top": rec.top, "evidence": rec.evidence,
-        "tied": list(rec.tied), "pick": pick, "caveat": rec.caveat,
+        "category": name,
+        "n_questions": len(keys),
+        "top": rec.top,
+        "evidence": rec.evidence,
+        "tied": list(rec.tied),
+        "pick": pick,
+        "caveat": rec.caveat,
         "overall_pick": overall_pick,
         "overall_rank": overall.rank if overall else None,
         "overall_p_holm": num(overall.p_holm) if overall else None,
@@ -82,7 +95,7 @@ def _category_row(
         "accuracy_best": acc_gap["best"] if acc_gap else None,
         "accuracy_gap": acc_gap["gap"] if acc_gap else None,
         "ranking": ranking.to_dict(),
-    }  # fmt: skip
+    }
 
 
 def _accuracy_gap(
@@ -122,10 +135,18 @@ def category_breakdown(
     pick = overall_pick or overall.recommendation.top
     order = list(overall.order)
     rows = [
-        _category_row(name, ks, values, overall_pick=pick, lower_is_better=lower_is_better,
-                      alpha=alpha, seed=seed, accuracy=accuracy)
+        _category_row(
+            name,
+            ks,
+            values,
+            overall_pick=pick,
+            lower_is_better=lower_is_better,
+            alpha=alpha,
+            seed=seed,
+            accuracy=accuracy,
+        )
         for name, ks in groups.items()
-    ]  # fmt: skip
+    ]
     losses = [r["category"] for r in rows if r["overall_loses"]]
     return {
         "overall_pick": pick,

@@ -70,11 +70,15 @@ def correctness_gate(
     """Apply the rule to ``{strategy: {"share": 0-1 or None, "n": checked questions}}``."""
     shares = checked_shares(correct_share)
     if not shares:
-        return CorrectnessGate(False, margin, note=(
-            "No scanned question has a gold answer, so the correctness rule is inactive: "
-            "this recommendation rests on familiarity alone and cannot tell whether the "
-            "answers are right."
-        ))  # fmt: skip
+        return CorrectnessGate(
+            False,
+            margin,
+            note=(
+                "No scanned question has a gold answer, so the correctness rule is inactive: "
+                "this recommendation rests on familiarity alone and cannot tell whether the "
+                "answers are right."
+            ),
+        )
     best_share = max(shares.values())
     best = tuple(sorted(n for n, s in shares.items() if s == best_share))
     floor = best_share - margin / 100

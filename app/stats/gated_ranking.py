@@ -27,20 +27,25 @@ def rank_recommendable(
     lower_is_better: bool = True,
     alpha: float = 0.05,
     seed: int = 0,
+    scores: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """``rank_strategies(...).to_dict()`` with rows marked ``recommendable``/``passed_over``."""
+    """``rank_strategies(...).to_dict()`` with rows marked ``recommendable``/``passed_over``
+    (``scores``: a strategy-level metric's, ranking in place of the means)."""
     full = rank_strategies(
-        values_by_strategy, lower_is_better=lower_is_better, alpha=alpha, seed=seed
+        values_by_strategy, lower_is_better=lower_is_better, alpha=alpha, seed=seed, scores=scores
     ).to_dict()
     passed = {n: r for n, r in passed_over.items() if n in values_by_strategy}
     if not passed:
-        full["strategies"] = [r | {"recommendable": True, "passed_over": None}
-                              for r in full["strategies"]]  # fmt: skip
+        full["strategies"] = [
+            r | {"recommendable": True, "passed_over": None} for r in full["strategies"]
+        ]
         full["passed_over"] = {}
         return full
     kept = {n: v for n, v in values_by_strategy.items() if n not in passed}
     sub = (
-        rank_strategies(kept, lower_is_better=lower_is_better, alpha=alpha, seed=seed).to_dict()
+        rank_strategies(
+            kept, lower_is_better=lower_is_better, alpha=alpha, seed=seed, scores=scores
+        ).to_dict()
         if kept
         else None
     )
@@ -57,8 +62,13 @@ def _merged(
     row: dict[str, Any], sub_row: dict[str, Any] | None, passed: Mapping[str, str]
 ) -> dict[str, Any]:
     if row["name"] in passed:
-        return row | {"vs_top": None, "indistinguishable_from_top": None, "is_top": False,
-                      "recommendable": False, "passed_over": passed[row["name"]]}  # fmt: skip
+        return row | {
+            "vs_top": None,
+            "indistinguishable_from_top": None,
+            "is_top": False,
+            "recommendable": False,
+            "passed_over": passed[row["name"]],
+        }
     paired = {k: sub_row[k] for k in PAIRED_KEYS} if sub_row else {}
     return row | paired | {"recommendable": True, "passed_over": None}
 
@@ -68,10 +78,15 @@ def _recommendation(
 ) -> dict[str, Any]:
     """The recommendable strategies' recommendation, its caveat naming who was passed over."""
     if sub is None or sub["recommendation"]["top"] is None:
-        return {"top": None, "evidence": "none", "tied": [], "caveat": (
-            f"No strategy can be recommended: {join_names(sorted(passed))} "
-            f"{'was' if len(passed) == 1 else 'were'} passed over by the correctness rule."
-        )}  # fmt: skip
+        return {
+            "top": None,
+            "evidence": "none",
+            "tied": [],
+            "caveat": (
+                f"No strategy can be recommended: {join_names(sorted(passed))} "
+                f"{'was' if len(passed) == 1 else 'were'} passed over by the correctness rule."
+            ),
+        }
     rec = dict(sub["recommendation"])
     top = rec["top"]
     order = list(full["order"])

@@ -12,7 +12,8 @@ the family and counts as indistinguishable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy as np
 from app.stats.cleaning import ValuesByStrategy, finite_items, num, order_by_score, value_matrix
 from app.stats.paired import SignedRankResult, signed_rank_test
 from app.stats.recommendation import Recommendation, recommend
-from app.stats.summary import summarize
+from app.stats.summary import strategy_summary, summarize
 
 
 @dataclass(frozen=True)
@@ -153,14 +154,20 @@ def rank_strategies(
     lower_is_better: bool = True,
     alpha: float = 0.05,
     seed: int = 0,
+    scores: Mapping[str, float] | None = None,
 ) -> Ranking:
     """Rank strategies by mean per-question value and mark those tied with the top.
+
+    ``scores`` (a metric's strategy-level aggregate, ``app.metrics.registry``) rank instead
+    of the means: see :func:`rank_by_score`.
 
     ``values_by_strategy`` maps strategy name -> {question key -> value}; NaN/inf values are
     dropped (counted in ``n_dropped``) before :func:`app.stats.summary.summarize` (bootstrap
     interval seeded with ``seed``). Strategies without any finite value get rank None and
     come last. The top strategy's ``vs_top`` and ``indistinguishable_from_top`` are None.
     """
+    if scores is not None:
+        return rank_by_score(values_by_strategy, scores, lower_is_better=lower_is_better)
     clean = {n: finite_items(v) for n, v in values_by_strategy.items()}
     summaries = {n: summarize(arr, seed=seed) for n, (_, arr, _) in clean.items()}
     means = {n: s["mean"] for n, s in summaries.items()}
@@ -171,6 +178,36 @@ def rank_strategies(
     return Ranking(
         tuple(rows), recommend(rows, alpha), method, alpha, lower_is_better, tuple(order)
     )
+
+
+def rank_by_score(
+    values_by_strategy: ValuesByStrategy,
+    scores: Mapping[str, float],
+    *,
+    lower_is_better: bool = True,
+    alpha: float = 0.05,
+) -> Ranking:
+    """Rank by one score per strategy (its ``mean``); there is no per-question paired test
+    of a strategy-level score, so no strategy is marked tied with the top or not."""
+    clean = {n: finite_items(v) for n, v in values_by_strategy.items()}
+    nan = float("nan")
+    summaries = {n: strategy_summary(scores.get(n, nan), len(c[1])) for n, c in clean.items()}
+    means = {n: s["mean"] for n, s in summaries.items()}
+    order = order_by_score(means, lower_is_better=lower_is_better)
+    scored = [n for n in order if math.isfinite(means[n])]
+    ranks = _ranks(scored, means)
+    rows = [RankedStrategy(n, ranks.get(n), summaries[n], clean[n][2]) for n in order]
+    top = scored[0] if scored else None
+    caveat = (
+        f"{top} has the best score; a strategy-level score has no per-question paired test, "
+        "so how far apart the strategies are cannot be tested here: confirm with a "
+        "validation fine-tune when the choice matters."
+        if top
+        else "No strategy has a score yet."
+    )
+    recommendation = Recommendation(top, "none", (), caveat)
+    method = "Ranked by the metric's strategy-level score (no per-question paired test)"
+    return Ranking(tuple(rows), recommendation, method, alpha, lower_is_better, tuple(order))
 
 
 def win_rate_matrix(

@@ -83,3 +83,34 @@ def _caveat(top: str, tied: Sequence[str], reversed_: Sequence[str], alpha: floa
         "paired tests, but familiarity predicts the best-training strategy only on "
         "average, so confirm with a validation fine-tune when the choice matters."
     )
+
+
+RECOMMENDATION = "recommendation"  # the selector name of the product's own pick
+MIX = "per_question_mix"  # a study's selector name of a project's trained per-question mix
+
+
+def product_ranking(
+    order: Sequence[str], top: str | None, passed_over: Sequence[str] | set[str]
+) -> dict[str, float]:
+    """The recommendation as a selector a study or an agreement table can score like a
+    metric: ``{strategy: rank}`` (1 = best), the recommended strategy first, then the other
+    recommendable strategies in the primary metric's order, then those the correctness rule
+    passed over, in their order. Empty without a recommendation."""
+    if top is None:
+        return {}
+    kept = [s for s in order if s != top and s not in passed_over]
+    passed = [s for s in order if s != top and s in passed_over]
+    return {s: float(i) for i, s in enumerate([top, *kept, *passed], start=1)}
+
+
+def report_ranking(report: dict) -> dict[str, float]:
+    """``product_ranking`` of a stored scan report (``app.scans.report.ScanReport`` as a
+    dict): its recommendation over its primary metric's order and the correctness rule."""
+    primary = report.get("primary")
+    top = (report.get("recommendation") or {}).get("top")
+    if not primary or top is None:
+        return {}
+    ranking = ((report.get("per_metric") or {}).get(primary) or {}).get("ranking") or {}
+    passed = set(((report.get("correctness") or {}).get("passed_over") or {}).keys())
+    passed |= set(ranking.get("passed_over") or {})
+    return product_ranking(list(ranking.get("order") or []), top, passed)

@@ -264,8 +264,13 @@ def project_row(project: ProjectInput, metric: str, acc: dict[str, float]) -> Pr
     names = sorted(s for s in acc if all(s in sample for sample in samples))
     missing = sorted(set(acc) - set(names))
     if len(names) < 2:
-        return ProjectRow(**base, status="one_strategy", n_strategies=len(names),
-                          missing_strategies=missing, n_samples=len(samples))  # fmt: skip
+        return ProjectRow(
+            **base,
+            status="one_strategy",
+            n_strategies=len(names),
+            missing_strategies=missing,
+            n_samples=len(samples),
+        )
     sign = 1.0 if data.lower_is_better else -1.0
     values = [acc[s] for s in names]
     oracle = max(values)
@@ -283,15 +288,22 @@ def project_row(project: ProjectInput, metric: str, acc: dict[str, float]) -> Pr
         taus += [tau] if tau is not None else []
     pick_accuracy = float(fmean(pick_accs))
     return ProjectRow(
-        **base, status="ok", n_strategies=len(names), missing_strategies=missing,
-        n_samples=len(samples), picks=picks, pick_counts=counts,
-        pick_accuracy=pick_accuracy, oracle=oracle, random=float(fmean(values)),
+        **base,
+        status="ok",
+        n_strategies=len(names),
+        missing_strategies=missing,
+        n_samples=len(samples),
+        picks=picks,
+        pick_counts=counts,
+        pick_accuracy=pick_accuracy,
+        oracle=oracle,
+        random=float(fmean(values)),
         regret=max(0.0, oracle - pick_accuracy),
         best=sorted(s for s in names if _snap(acc[s]) == _snap(oracle)),
         spread=spread(values),
         spearman=float(fmean(rhos)) if rhos else None,
         kendall=float(fmean(taus)) if taus else None,
-    )  # fmt: skip
+    )
 
 
 def _mean(values: list[float]) -> float | None:
@@ -312,14 +324,17 @@ def subset(rows: list[ProjectRow], threshold: float | None) -> Subset:
     rho = [(r.spearman, r.spread or 0.0) for r in kept if r.spearman is not None]
     tau = [(r.kendall, r.spread or 0.0) for r in kept if r.kendall is not None]
     return Subset(
-        threshold=threshold, n_projects=len(kept),
+        threshold=threshold,
+        n_projects=len(kept),
         pick_accuracy=_mean([r.pick_accuracy for r in kept if r.pick_accuracy is not None]),
         oracle=_mean([r.oracle for r in kept if r.oracle is not None]),
         random=_mean([r.random for r in kept if r.random is not None]),
-        n_correlated=len(rho), spearman=_mean([v for v, _ in rho]),
-        kendall=_mean([v for v, _ in tau]), weighted_spearman=_weighted(rho),
+        n_correlated=len(rho),
+        spearman=_mean([v for v, _ in rho]),
+        kendall=_mean([v for v, _ in tau]),
+        weighted_spearman=_weighted(rho),
         weighted_kendall=_weighted(tau),
-    )  # fmt: skip
+    )
 
 
 def compute_study(
@@ -338,10 +353,13 @@ def compute_study(
     summaries = []
     for m in metrics:
         mine = [r for r in rows if r.metric == m]
-        summaries.append(MetricSummary(
-            metric=m, subsets=[subset(mine, t) for t in (None, *cuts)],
-            missing=[r.project for r in mine if r.status == "missing"],
-            one_strategy=[r.project for r in mine if r.status == "one_strategy"],
-            no_accuracy=[r.project for r in mine if r.status == "no_accuracy"],
-        ))  # fmt: skip
+        summaries.append(
+            MetricSummary(
+                metric=m,
+                subsets=[subset(mine, t) for t in (None, *cuts)],
+                missing=[r.project for r in mine if r.status == "missing"],
+                one_strategy=[r.project for r in mine if r.status == "one_strategy"],
+                no_accuracy=[r.project for r in mine if r.status == "no_accuracy"],
+            )
+        )
     return StudyResult(thresholds=cuts, metrics=summaries, rows=rows)

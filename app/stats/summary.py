@@ -40,3 +40,10 @@ def summarize(values: Sequence[float], *, seed: int = 0) -> dict[str, float]:
         "ci_low": low,
         "ci_high": high,
     }
+
+
+def strategy_summary(score: float, n: int) -> dict[str, float]:
+    """summarize()'s shape for a strategy-level score (a metric's aggregate): the score as
+    the mean, and no median, spread or interval (they would describe other numbers)."""
+    nan = float("nan")
+    return {"n": n, "mean": float(score), "median": nan, "std": nan, "ci_low": nan, "ci_high": nan}

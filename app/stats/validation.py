@@ -194,7 +194,7 @@ def strategy_accuracy_table(
                 per_seed,
                 lo,
                 hi,
-            )  # fmt: skip
+            )
         )
     return sorted(rows, key=lambda r: (-r.mean, r.strategy))
 

@@ -31,7 +31,7 @@ def upgrade() -> None:
             ["users.id"],
             name=op.f("fk_studies_created_by_id_users"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_studies")),
     )
     op.create_table(
@@ -45,13 +45,13 @@ def upgrade() -> None:
             ["studies.id"],
             name=op.f("fk_study_projects_study_id_studies"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["project_id"],
             ["projects.id"],
             name=op.f("fk_study_projects_project_id_projects"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_study_projects")),
         sa.UniqueConstraint(
             "study_id", "project_id", name=op.f("uq_study_projects_study_id_project_id")
@@ -64,9 +64,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("study_id", sa.Integer(), nullable=True))
         batch.alter_column("project_id", existing_type=sa.Integer(), nullable=True)
         batch.create_foreign_key(
-            batch.f("fk_share_links_study_id_studies"), "studies", ["study_id"], ["id"],
+            batch.f("fk_share_links_study_id_studies"),
+            "studies",
+            ["study_id"],
+            ["id"],
             ondelete="CASCADE",
-        )  # fmt: skip
+        )
         batch.create_index(batch.f("ix_share_links_study_id"), ["study_id"], unique=False)
 
 

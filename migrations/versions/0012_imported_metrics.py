@@ -18,9 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 def _fk(column: str, table: str, referred: str) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
-        [column], [f"{referred}.id"], name=op.f(f"fk_{table}_{column}_{referred}"),
+        [column],
+        [f"{referred}.id"],
+        name=op.f(f"fk_{table}_{column}_{referred}"),
         ondelete="CASCADE",
-    )  # fmt: skip
+    )
 
 
 def upgrade() -> None:

@@ -144,18 +144,19 @@
           boxWidth: ["40%", "60%"], z: 3 },
         { type: "scatter", name: "questions", yAxisIndex: 1, data: points, symbolSize: 4,
           itemStyle: { opacity: 0.38 }, emphasis: { scale: 2.2, itemStyle: { opacity: 1 } }, z: 2,
-          markLine: data.metric === "ifd" ? ifdLine() : undefined },
+          markLine: data.flag ? flagLine(data.flag) : undefined },
         { type: "scatter", name: "outliers", yAxisIndex: 1, data: outliers, symbolSize: 7,
           itemStyle: { opacity: 0.9, borderWidth: 0.6 }, z: 4 },
       ],
     };
   }
 
-  // IFD above 1: the question does not help predict the response (flagged on the page).
-  function ifdLine() {
-    return { silent: true, symbol: "none", data: [{ xAxis: 1 }],
+  // A metric's flag threshold (IFD above 1: the question does not help predict the
+  // response), flagged on the page too.
+  function flagLine(flag) {
+    return { silent: true, symbol: "none", data: [{ xAxis: flag.threshold }],
              lineStyle: { color: "#c92a2a", type: "dashed", width: 1 },
-             label: { formatter: "IFD = 1", color: "#c92a2a", position: "start" } };
+             label: { formatter: flag.label + " = " + flag.threshold, color: "#c92a2a", position: "start" } };
   }
 
   // A plain legend wraps onto as many rows as it needs (no paging), every name whole.

@@ -22,7 +22,7 @@
     return {
       animation: false,
       legend: { top: 0 },
-      grid: { left: 50, right: 10, top: 30, bottom: 30 },
+      grid: { left: 50, right: 10, top: 30, bottom: 30, containLabel: true },
       tooltip: {
         trigger: "axis",
         formatter: function (items) {
@@ -32,8 +32,11 @@
             }).join("") + "</div>";
         },
       },
-      xAxis: { type: "category", data: names },
-      yAxis: { type: "value", scale: true, name: "accuracy (points)" },
+      // every metric's name shown (ECharts drops crowded labels unless told not to); the
+      // axis starts at 0 so a pick at 31 points never looks like nothing
+      xAxis: { type: "category", data: names,
+               axisLabel: { interval: 0, rotate: names.length > 4 ? 30 : 0 } },
+      yAxis: { type: "value", min: 0, name: "accuracy (points)" },
       series: [
         series("pick", data.pick, "#4363d8"),
         series("oracle", data.oracle, "#3cb44b"),
@@ -43,6 +46,9 @@
   }
 
   var COLORS = ["#4363d8", "#e6194b", "#3cb44b", "#f58231", "#911eb4", "#42d4f4", "#f032e6"];
+  // metrics that agree put their points on the same spot: hollow marks of different shapes
+  // and sizes keep every one of them visible
+  var SYMBOLS = ["circle", "rect", "triangle", "diamond", "roundRect", "pin", "arrow"];
 
   function spread(data) {
     return {
@@ -60,15 +66,19 @@
       xAxis: { type: "value", name: "spread (points)", nameLocation: "middle", nameGap: 25 },
       yAxis: { type: "value", min: -1, max: 1, name: "Spearman ρ" },
       series: data.metrics.map(function (m, i) {
+        var color = COLORS[i % COLORS.length];
         return {
-          name: data.labels[m], type: "scatter", symbolSize: 8,
-          itemStyle: { color: COLORS[i % COLORS.length] }, data: data.points[m] || [],
+          name: data.labels[m], type: "scatter", symbol: SYMBOLS[i % SYMBOLS.length],
+          symbolSize: Math.max(16 - 3 * i, 7),
+          itemStyle: { color: "rgba(255,255,255,0)", borderColor: color, borderWidth: 2 },
+          data: data.points[m] || [],
         };
       }),
     };
   }
 
   var BUILDERS = { picks: picks, spread: spread };
+  window.familiarStudyCharts = BUILDERS;  // for tests
 
   function draw() {
     var node = document.getElementById("study-data");

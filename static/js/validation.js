@@ -21,7 +21,9 @@
 
   function lines(runs, key) {
     return runs.filter(function (r) { return r[key].length; }).map(function (r) {
-      return { name: r.name, type: "line", showSymbol: key !== "loss", data: r[key] };
+      var line = { name: r.name, type: "line", showSymbol: key !== "loss", data: r[key] };
+      if (r.color) line.itemStyle = line.lineStyle = { color: r.color };  // the scan page's
+      return line;
     });
   }
 
@@ -51,6 +53,9 @@
     if (!c) return;
     var metrics = Object.keys(data.scatter || {});
     if (!metrics.length) { c.dispose(); return; }
+    var labels = data.scatter_labels || {}, lower = data.scatter_lower || {};
+    function label(m) { return labels[m] || m.toUpperCase(); }
+    function direction(m) { return lower[m] === false ? " (higher = more familiar)" : " (lower = more familiar)"; }
     var grids = metrics.map(function (m, i) {
       var w = 100 / metrics.length;
       return { left: (i * w + 5) + "%", width: (w - 8) + "%", top: 40, bottom: 40 };
@@ -58,17 +63,20 @@
     c.setOption({
       animation: false,
       title: metrics.map(function (m, i) {
-        return { text: "accuracy vs " + m.toUpperCase(), left: (i * 100 / metrics.length + 5) + "%", textStyle: { fontSize: 13 } };
+        return { text: "accuracy vs " + label(m), left: (i * 100 / metrics.length + 5) + "%", textStyle: { fontSize: 13 } };
       }),
       tooltip: { formatter: function (p) {
         return esc(p.value[2]) + "<br>" + esc(p.seriesName) + " " + p.value[0].toFixed(3) + " · accuracy " + (100 * p.value[1]).toFixed(1) + "%";
       } },
       grid: grids,
-      xAxis: metrics.map(function (m, i) { return { gridIndex: i, type: "value", scale: true, boundaryGap: ["8%", "40%"], name: m.toUpperCase() + " (lower = more familiar)", nameLocation: "middle", nameGap: 25 }; }),
+      xAxis: metrics.map(function (m, i) { return { gridIndex: i, type: "value", scale: true, boundaryGap: ["8%", "40%"], name: label(m) + direction(m), nameLocation: "middle", nameGap: 25 }; }),
       yAxis: metrics.map(function (m, i) { return { gridIndex: i, type: "value", scale: true, boundaryGap: ["10%", "10%"], axisLabel: { formatter: function (v) { return (100 * v).toFixed(0) + "%"; } } }; }),
       series: metrics.map(function (m, i) {
-        return { name: m.toUpperCase(), type: "scatter", xAxisIndex: i, yAxisIndex: i, symbolSize: 11,
-          data: data.scatter[m].map(function (p) { return [p[1], p[2], p[0]]; }),
+        return { name: label(m), type: "scatter", xAxisIndex: i, yAxisIndex: i, symbolSize: 11,
+          data: data.scatter[m].map(function (p) {
+            var c = (data.colors || {})[p[0]];
+            return c ? { value: [p[1], p[2], p[0]], itemStyle: { color: c } } : [p[1], p[2], p[0]];
+          }),
           label: { show: true, position: "right", formatter: function (p) { return p.value[2]; } },
           labelLayout: { hideOverlap: true } };
       }),

@@ -53,9 +53,10 @@ def test_sign_in_and_out(anon_client, account) -> None:  # type: ignore[no-untyp
     )
     assert bad.status_code == 401 and "wrong password" in bad.text
     r = anon_client.post(
-        "/login", follow_redirects=False,
+        "/login",
+        follow_redirects=False,
         data={**account, "next": "/api/v1/me", "csrf_token": csrf},
-    )  # fmt: skip
+    )
     assert r.status_code == 303 and r.headers["location"] == "/api/v1/me"
     me = anon_client.get("/api/v1/me").json()
     assert me["user"]["username"] == "alice" and me["via"] == "session"
@@ -67,10 +68,13 @@ def test_sign_in_and_out(anon_client, account) -> None:  # type: ignore[no-untyp
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert anon_client.get("/", follow_redirects=False).status_code == 303
     assert anon_client.get("/api/v1/me").json() == {
-        "mode": "accounts", "user": None, "via": "anonymous", "can_write": False,
+        "mode": "accounts",
+        "user": None,
+        "via": "anonymous",
+        "can_write": False,
         "shared_project_id": None,
         "shared_study_id": None,
-    }  # fmt: skip
+    }
 
 
 def test_next_never_leaves_the_site(anon_client, account) -> None:  # type: ignore[no-untyped-def]
@@ -142,9 +146,11 @@ def test_first_account_setup_runs_once(anon_client, session: Session) -> None:  
     closed = anon_client.get("/setup", follow_redirects=False)
     assert closed.status_code == 303 and closed.headers["location"] == "/login"
     again = anon_client.post(
-        "/setup", data={**form, "username": "eve", "confirm": ACCOUNT_PASSWORD},
-        headers={"X-CSRF-Token": page_csrf(anon_client.get("/").text)}, follow_redirects=False,
-    )  # fmt: skip
+        "/setup",
+        data={**form, "username": "eve", "confirm": ACCOUNT_PASSWORD},
+        headers={"X-CSRF-Token": page_csrf(anon_client.get("/").text)},
+        follow_redirects=False,
+    )
     assert again.status_code == 303 and session.scalars(select(User)).one().username == "root"
 
 
@@ -194,10 +200,13 @@ def test_inactive_user_is_signed_out(accounts_client, session: Session) -> None:
 def test_single_mode_acts_as_local_user(client) -> None:  # type: ignore[no-untyped-def]
     me = client.get("/api/v1/me").json()
     assert me == {
-        "mode": "single", "user": None, "via": "local", "can_write": True,
+        "mode": "single",
+        "user": None,
+        "via": "local",
+        "can_write": True,
         "shared_project_id": None,
         "shared_study_id": None,
-    }  # fmt: skip
+    }
     assert client.get("/login", follow_redirects=False).headers["location"] == "/"
     assert client.get("/setup", follow_redirects=False).headers["location"] == "/"
     html = client.get("/").text

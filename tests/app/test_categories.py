@@ -30,8 +30,11 @@ def upload_files(client, paths: list[Path], **form) -> tuple[int, int]:  # type:
 
 def categories(session, pid: int) -> list[str | None]:  # type: ignore[no-untyped-def]
     session.expire_all()
-    return list(session.scalars(select(Question.category).where(Question.project_id == pid)
-                                .order_by(Question.position)))  # fmt: skip
+    return list(
+        session.scalars(
+            select(Question.category).where(Question.project_id == pid).order_by(Question.position)
+        )
+    )
 
 
 def test_subject_field_is_detected_and_another_field_can_be_mapped(client, session, tmp_path):  # type: ignore[no-untyped-def]
@@ -51,8 +54,11 @@ def test_subject_field_is_detected_and_another_field_can_be_mapped(client, sessi
     assert categories(session, pid3) == [None] * 10
     client.cookies.clear()
     files = [("files", ("x.json", mapped[0].read_bytes(), "application/json"))]
-    r = client.post(f"/api/v1/projects/{pid3}/uploads", files=files,
-                    data={"category_field": "area", "strategy": "x"})  # fmt: skip
+    r = client.post(
+        f"/api/v1/projects/{pid3}/uploads",
+        files=files,
+        data={"category_field": "area", "strategy": "x"},
+    )
     assert r.status_code == 422 and "field 'area'" in r.json()["detail"]
 
 
@@ -109,12 +115,14 @@ def test_category_mix_training_file(client, session, scanned) -> None:  # type: 
         ).all()
     )
     texts = {
-        (name, q): t for name, q, t in session.execute(
+        (name, q): t
+        for name, q, t in session.execute(
             select(Strategy.name, Question.text, Response.text)
             .join(Response, Response.strategy_id == Strategy.id)
             .join(Question, Question.id == Response.question_id)
-            .where(Strategy.project_id == pid))
-    }  # fmt: skip
+            .where(Strategy.project_id == pid)
+        )
+    }
     assert len(records) == 60
     for rec in records:
         pick = "simple_response" if answers[rec["instruction"]] == "counting" else "gpt4"

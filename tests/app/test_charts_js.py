@@ -41,8 +41,12 @@ console.log(JSON.stringify({
 
 
 def test_options_for_fifteen_strategies() -> None:
-    out = subprocess.run(["node", "-e", SCRIPT, str(ROOT / "static" / "js" / "charts.js")],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        ["node", "-e", SCRIPT, str(ROOT / "static" / "js" / "charts.js")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     got = json.loads(out.stdout)
     assert got["legend"] == "plain" and got["rows"] >= 4  # wraps onto rows, never pages
     assert got["gridTop"] >= 22 * got["rows"] + 30  # the plot starts below the legend
@@ -50,3 +54,37 @@ def test_options_for_fifteen_strategies() -> None:
     assert got["wide"] == 4 and got["narrow"] == 1.1  # 1-1000: ticks 1, 4, 16, 64, 256
     assert got["boxLabel"] == "breakAll" and got["heatY"] == "breakAll"  # wrapped, not cut
     assert got["heatX"] is None  # column names stand whole at an angle
+
+
+STUDY = """
+global.window = { addEventListener() {} };
+global.document = { readyState: "complete", getElementById() { return null; },
+                    addEventListener() {}, querySelectorAll() { return []; } };
+require(process.argv[1]);
+const b = window.familiarStudyCharts;
+const data = { metrics: ["sppl", "ppl", "ifd", "length", "mean_logprob"],
+  labels: { sppl: "SPPL", ppl: "PPL", ifd: "IFD", length: "Length", mean_logprob: "Mean log-prob" },
+  pick: [31, 32, 33, 34, 35], oracle: [80, 80, 80, 80, 80], random: [50, 50, 50, 50, 50],
+  points: { sppl: [[5, 0.5, "P"]], ppl: [[5, 0.5, "P"]], ifd: [[5, 0.5, "P"]] } };
+const picks = b.picks(data), spread = b.spread(data);
+console.log(JSON.stringify({
+  yMin: picks.yAxis.min, yScale: picks.yAxis.scale || false,
+  interval: picks.xAxis.axisLabel.interval,
+  symbols: spread.series.map((s) => s.symbol), sizes: spread.series.map((s) => s.symbolSize),
+  fill: spread.series[0].itemStyle.color,
+}));
+"""
+
+
+def test_study_chart_options() -> None:
+    out = subprocess.run(
+        ["node", "-e", STUDY, str(ROOT / "static" / "js" / "study_chart.js")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    got = json.loads(out.stdout)
+    assert got["yMin"] == 0 and not got["yScale"]  # a pick at 31 points is not drawn as zero
+    assert got["interval"] == 0  # every metric's label shown (PPL, Length were dropped)
+    assert len(set(got["symbols"][:3])) == 3 and len(set(got["sizes"][:3])) == 3
+    assert got["fill"].endswith(",0)")  # hollow: points on the same spot all show

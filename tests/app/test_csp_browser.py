@@ -48,18 +48,40 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[int]]]:
     data = tmp_path_factory.mktemp("csp")
-    env = {**os.environ, "DATA_DIR": str(data), "DEMO": "false", "AUTH": "single",
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data),
+        "DEMO": "false",
+        "AUTH": "single",
+        "PYTHONPATH": str(ROOT),
+    }
     for name in ("DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "PUBLIC_URL"):
         env.pop(name, None)
-    ids = subprocess.run([sys.executable, "-c", SEED], env=env, cwd=ROOT, check=True,
-                         capture_output=True, text=True, timeout=120).stdout.split()  # fmt: skip
+    ids = subprocess.run(
+        [sys.executable, "-c", SEED],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout.split()
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--no-workers",
-         "--port", str(port)], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "from app.cli import main; main()",
+            "serve",
+            "--no-workers",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -78,12 +100,26 @@ def console_messages(url: str) -> tuple[list[str], str]:
     """Chromium's console lines (CSP violations are console errors) and the final DOM."""
     with tempfile.TemporaryDirectory() as profile:
         out = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",  # type: ignore[list-item]
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", f"--user-data-dir={profile}", "--enable-logging=stderr",
-             "--v=0", "--virtual-time-budget=4000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",  # type: ignore[list-item]
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=4000",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     return [line for line in out.stderr.splitlines() if ":CONSOLE" in line], out.stdout
 
 
@@ -100,9 +136,14 @@ def test_the_detector_sees_a_violation(tmp_path: Path) -> None:
 
 def test_main_pages_have_no_console_errors_under_the_csp(server) -> None:  # type: ignore[no-untyped-def]
     base, (pid, sid, job) = server
-    pages = {"/": "Familiar", f"/projects/{pid}": "strategy-00",
-             f"/projects/{pid}/scans/{sid}": "_echarts_instance_", f"/jobs/{job}": "scan",
-             f"/projects/{pid}/share": "Create link", "/docs": "swagger-ui"}  # fmt: skip
+    pages = {
+        "/": "Familiar",
+        f"/projects/{pid}": "strategy-00",
+        f"/projects/{pid}/scans/{sid}": "_echarts_instance_",
+        f"/jobs/{job}": "scan",
+        f"/projects/{pid}/share": "Create link",
+        "/docs": "swagger-ui",
+    }
     for path, expect in pages.items():
         messages, dom = console_messages(base + path)
         assert messages == [], (path, messages)

@@ -114,8 +114,12 @@ def test_single_mode_scripts_work_browsers_need_the_token(client) -> None:  # ty
     for headers in browserish:
         r = client.post("/api/v1/projects", json={"name": "x"}, headers=headers)
         assert r.status_code == 403, headers
-    assert client.post("/api/v1/projects", json={"name": "x"},
-                       headers={"Origin": "http://evil.example"}).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/projects", json={"name": "x"}, headers={"Origin": "http://evil.example"}
+        ).status_code
+        == 403
+    )
     html = client.get("/").text  # now the client has a session cookie, like a browser
     assert client.post("/projects", data={"name": "x"}).status_code == 403
     r = client.post(

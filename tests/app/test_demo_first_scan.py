@@ -12,9 +12,13 @@ from app.services.own_answers import store_as_strategy
 
 def _own_answers(session: Session, project: Project) -> None:
     qids = session.scalars(select(Question.id).where(Question.project_id == project.id)).all()
-    store_as_strategy(session, project_id=project.id, name="target_own_answers",
-                      answers={q: ("The answer is 4.", False) for q in qids},
-                      model_name="packaged:SmolLM2-135M-Instruct")  # fmt: skip
+    store_as_strategy(
+        session,
+        project_id=project.id,
+        name="target_own_answers",
+        answers={q: ("The answer is 4.", False) for q in qids},
+        model_name="packaged:SmolLM2-135M-Instruct",
+    )
 
 
 def test_first_scan_is_queued_once_for_the_demo_only(session: Session) -> None:

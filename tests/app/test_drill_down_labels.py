@@ -45,8 +45,15 @@ def test_own_answer_strategy_is_not_shown_twice(client, session) -> None:  # typ
         .where(Response.strategy_id == beta.id, Response.question_id == qids[2])
         .values(text="My own answer is 4", n_tokens=1)
     )
-    session.add(OwnAnswer(question_id=qids[2], model_key=scan.model_key, settings_key="s",
-                          text="My own answer is 4", correct=True))  # fmt: skip
+    session.add(
+        OwnAnswer(
+            question_id=qids[2],
+            model_key=scan.model_key,
+            settings_key="s",
+            text="My own answer is 4",
+            correct=True,
+        )
+    )
     session.commit()
     html = client.get(f"/projects/{pid}/scans/{sid}/questions/{qids[2]}").text
     assert html.count("My own answer is 4") == 1

@@ -44,15 +44,24 @@ def test_rankings_and_values_csv(client, session) -> None:  # type: ignore[no-un
 
 def test_values_csv_carries_the_uploaded_question_ids(client, session) -> None:  # type: ignore[no-untyped-def]
     data = [r | {"id": f"gsm-{i:03d}"} for i, r in enumerate(rows("A"))]
-    pid = upload(client, {"alpha": data, "beta": [r | {"id": f"gsm-{i:03d}"}
-                                                 for i, r in enumerate(rows("B"))]})  # fmt: skip
-    sid = make_scan(session, project_id=pid,
-                    values={"sppl": {k: SPPL[k] for k in ("alpha", "beta")}})  # fmt: skip
-    values = list(csv.DictReader(io.StringIO(
-        client.get(f"/api/v1/projects/{pid}/scans/{sid}/values.csv").text)))  # fmt: skip
+    pid = upload(
+        client,
+        {"alpha": data, "beta": [r | {"id": f"gsm-{i:03d}"} for i, r in enumerate(rows("B"))]},
+    )
+    sid = make_scan(
+        session, project_id=pid, values={"sppl": {k: SPPL[k] for k in ("alpha", "beta")}}
+    )
+    values = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"/api/v1/projects/{pid}/scans/{sid}/values.csv").text)
+        )
+    )
     qids = question_ids(session, pid)
     by_qid = {int(v["question_id"]): v["uploaded_id"] for v in values}
     assert by_qid == {qid: f"gsm-{i:03d}" for i, qid in enumerate(qids)}
+    # the question's number as pages show it, and its text: no lookup of internal ids needed
+    first = next(v for v in values if int(v["question_id"]) == qids[0])
+    assert first["question_number"] == "1" and first["question"] == data[0]["question"]
 
 
 def test_rankings_csv_carries_the_p_values(client, session) -> None:  # type: ignore[no-untyped-def]

@@ -21,9 +21,16 @@ from workers.jobs.scan import run_scan_job
 
 pytestmark = pytest.mark.slow
 SETTINGS = {
-    "metrics": ["ppl", "sppl"], "sample": 3, "samples": 2, "examples": 1, "pool": 3,
-    "max_new_tokens": 24, "seed": 1, "dtype": "float32", "allow_unfiltered_fallback": True,
-}  # fmt: skip
+    "metrics": ["ppl", "sppl"],
+    "sample": 3,
+    "samples": 2,
+    "examples": 1,
+    "pool": 3,
+    "max_new_tokens": 24,
+    "seed": 1,
+    "dtype": "float32",
+    "allow_unfiltered_fallback": True,
+}
 
 
 def cli_scan(files, out, data_dir, model_cache) -> None:  # type: ignore[no-untyped-def]
@@ -31,10 +38,18 @@ def cli_scan(files, out, data_dir, model_cache) -> None:  # type: ignore[no-unty
     for key in ("sample", "samples", "examples", "pool", "max_new_tokens", "seed", "dtype"):
         args += [f"--{key.replace('_', '-')}", str(SETTINGS[key])]
     args += ["--allow-unfiltered-fallback", "--model", "packaged:SmolLM2-135M-Instruct"]
-    env = os.environ | {"DATA_DIR": str(data_dir), "MODEL_CACHE": str(model_cache),
-                        "PYTHONPATH": str(ROOT)}  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", *args],
-                          env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    env = os.environ | {
+        "DATA_DIR": str(data_dir),
+        "MODEL_CACHE": str(model_cache),
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "from app.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
 
 

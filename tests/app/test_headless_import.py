@@ -24,10 +24,16 @@ from workers.scan_cli import _with_sources, read_corpus
 from workers.scoring.scan import run_scan
 
 SETTINGS: dict[str, Any] = {
-    "metrics": ["ppl", "sppl", "ifd"], "sample": 4, "samples": 2, "examples": 1, "pool": 4,
-    "max_new_tokens": 4, "seed": 1, "allow_unfiltered_fallback": True,
+    "metrics": ["ppl", "sppl", "ifd"],
+    "sample": 4,
+    "samples": 2,
+    "examples": 1,
+    "pool": 4,
+    "max_new_tokens": 4,
+    "seed": 1,
+    "allow_unfiltered_fallback": True,
     "model": "packaged:SmolLM2-135M-Instruct",
-}  # fmt: skip
+}
 VOLATILE = ("timings", "imported")  # how long it took; where it came from (page.source)
 
 
@@ -69,8 +75,9 @@ def dashboard_scan(client, pid: int, monkeypatch) -> int:  # type: ignore[no-unt
 def import_file(client, pid: int, results: dict[str, Any], name: str = "results.json"):  # type: ignore[no-untyped-def]
     client.cookies.clear()
     body = json.dumps(results).encode()
-    return client.post(f"/api/v1/projects/{pid}/scans/import",
-                       files={"file": (name, body, "application/json")})  # fmt: skip
+    return client.post(
+        f"/api/v1/projects/{pid}/scans/import", files={"file": (name, body, "application/json")}
+    )
 
 
 def comparable(page: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +114,10 @@ def test_round_trip_equals_the_dashboard_scan(client, session, tmp_path, monkeyp
 
 def _count(session) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     session.expire_all()
-    return (session.scalar(select(func.count(Scan.id))),
-            session.scalar(select(func.count(ScanValue.id))))  # fmt: skip
+    return (
+        session.scalar(select(func.count(Scan.id))),
+        session.scalar(select(func.count(ScanValue.id))),
+    )
 
 
 @pytest.mark.parametrize(

@@ -34,9 +34,13 @@ def _rows(n: int = 3) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("question", f"What{NUL}?"), ("answer", f"4{NUL}"), ("id", f"q{NUL}"),
-     ("gold_label", f"4{NUL}")],
-)  # fmt: skip
+    [
+        ("question", f"What{NUL}?"),
+        ("answer", f"4{NUL}"),
+        ("id", f"q{NUL}"),
+        ("gold_label", f"4{NUL}"),
+    ],
+)
 def test_nul_in_an_uploaded_field_names_file_line_field(client, field: str, value: str) -> None:
     pid = _project(client)
     rows = _rows()
@@ -51,8 +55,14 @@ def test_nul_in_an_uploaded_field_names_file_line_field(client, field: str, valu
 
 def test_nul_in_a_chat_message_and_in_csv(client) -> None:
     pid = _project(client)
-    chat = [{"messages": [{"role": "user", "content": f"hi{NUL}"},
-                          {"role": "assistant", "content": "hello"}]}]  # fmt: skip
+    chat = [
+        {
+            "messages": [
+                {"role": "user", "content": f"hi{NUL}"},
+                {"role": "assistant", "content": "hello"},
+            ]
+        }
+    ]
     r = _upload(client, pid, "chat.jsonl", _jsonl(chat))
     assert r.status_code == 422 and r.json()["line"] == 1 and "NUL" in r.json()["detail"], r.text
     csv = f"prompt,response\nfine,ok\nbad{NUL},ok\n".encode()
@@ -105,11 +115,13 @@ def test_found_by_schemathesis(client) -> None:
     assert r.status_code == 422, r.text  # was 500: "File name too long"
     r = client.post(f"/api/v1/projects/{pid}/scans", json={"model": f"./a{NUL}"})
     assert r.status_code == 422, r.text
-    r = client.post(f"/api/v1/projects/{pid}/judgements/llm",
-                    json={"model": "org/m", "strategy_ids": [True]})  # fmt: skip
+    r = client.post(
+        f"/api/v1/projects/{pid}/judgements/llm", json={"model": "org/m", "strategy_ids": [True]}
+    )
     assert r.status_code == 422, r.text
-    r = client.post(f"/api/v1/projects/{pid}/judgements/llm",
-                    json={"model": "org/m", "strategy_ids": [2**40]})  # fmt: skip
+    r = client.post(
+        f"/api/v1/projects/{pid}/judgements/llm", json={"model": "org/m", "strategy_ids": [2**40]}
+    )
     assert r.status_code == 422, r.text
     assert client.get(f"/api/v1/projects/{pid}/compare?scans=1,²").status_code == 422
     assert client.get(f"/api/v1/projects/{pid}/compare?scans=1,{2**40}").status_code == 422

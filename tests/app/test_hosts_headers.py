@@ -36,8 +36,15 @@ def test_host_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
         assert patterns is not None
         assert host_allowed("familiar.example.org", patterns)
         assert host_allowed("familiar.example.org:443", patterns)
-        for bad in ("example.org", "evil.familiar.example.org", "localhost.evil", "", "a b",
-                    "127.0.0.1.nip.io", "[::2]:80"):  # fmt: skip
+        for bad in (
+            "example.org",
+            "evil.familiar.example.org",
+            "localhost.evil",
+            "",
+            "a b",
+            "127.0.0.1.nip.io",
+            "[::2]:80",
+        ):
             assert not host_allowed(bad, patterns), bad
         monkeypatch.setenv("AUTH", "accounts")
         get_settings.cache_clear()

@@ -23,8 +23,10 @@ def csv_rows(header: str, lines: list[str]) -> str:
 
 def stored(session) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     session.expire_all()
-    return (session.scalar(select(func.count(ImportedMetric.id))),
-            session.scalar(select(func.count(ImportedMetricValue.id))))  # fmt: skip
+    return (
+        session.scalar(select(func.count(ImportedMetric.id))),
+        session.scalar(select(func.count(ImportedMetricValue.id))),
+    )
 
 
 def test_per_strategy_metric_ranks_beside_the_scans_own(client, session) -> None:  # type: ignore[no-untyped-def]
@@ -58,16 +60,30 @@ def test_per_strategy_metric_ranks_beside_the_scans_own(client, session) -> None
 def test_per_question_metric_with_external_ids_gets_paired_tests(client, session) -> None:  # type: ignore[no-untyped-def]
     data = {s: [dict(r, id=f"q{i}") for i, r in enumerate(rows(s))] for s in ("A", "B")}
     pid = upload(client, {"alpha": data["A"], "beta": data["B"]})
-    lines = [f"{s},q{i},{(1.0 if s == 'alpha' else 2.0) + i}" for s in ("alpha", "beta")
-             for i in range(N)]  # fmt: skip
-    r = post_metric(client, pid, csv_rows("strategy,question_id,value", lines),
-                    filename="judge.csv", name="judge", direction="lower")  # fmt: skip
+    lines = [
+        f"{s},q{i},{(1.0 if s == 'alpha' else 2.0) + i}"
+        for s in ("alpha", "beta")
+        for i in range(N)
+    ]
+    r = post_metric(
+        client,
+        pid,
+        csv_rows("strategy,question_id,value", lines),
+        filename="judge.csv",
+        name="judge",
+        direction="lower",
+    )
     assert r.status_code == 201, r.text
     assert r.json()["metrics"][0]["per"] == "question"
     from tests.app.test_results import make_scan
 
-    sid = make_scan(session, project_id=pid, values={"sppl": {
-        "alpha": [1.0 + i for i in range(N)], "beta": [1.5 + i for i in range(N)]}})  # fmt: skip
+    sid = make_scan(
+        session,
+        project_id=pid,
+        values={
+            "sppl": {"alpha": [1.0 + i for i in range(N)], "beta": [1.5 + i for i in range(N)]}
+        },
+    )
     page = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()
     ranking = page["imported"]["metrics"][0]["ranking"]
     assert ranking["order"] == ["alpha", "beta"]
@@ -77,10 +93,11 @@ def test_per_question_metric_with_external_ids_gets_paired_tests(client, session
 
 def test_a_metric_per_row_and_samples(client, session) -> None:  # type: ignore[no-untyped-def]
     pid = upload(client, {"alpha": rows("A"), "beta": rows("B")})
-    lines = [json.dumps({"metric": "rm", "direction": "higher", "strategy": s, "sample": k,
-                         "value": v})
-             for k, (a, b) in enumerate([(1, 2), (3, 1), (5, 4)])
-             for s, v in (("alpha", a), ("beta", b))]  # fmt: skip
+    lines = [
+        json.dumps({"metric": "rm", "direction": "higher", "strategy": s, "sample": k, "value": v})
+        for k, (a, b) in enumerate([(1, 2), (3, 1), (5, 4)])
+        for s, v in (("alpha", a), ("beta", b))
+    ]
     r = post_metric(client, pid, "\n".join(lines), filename="rm.jsonl")
     assert r.status_code == 201, r.text
     listing = client.get(f"/api/v1/projects/{pid}/metrics").json()
@@ -89,8 +106,11 @@ def test_a_metric_per_row_and_samples(client, session) -> None:  # type: ignore[
     from app.services.metrics.store import project_metric_values
 
     mv = project_metric_values(session, project_id=pid)[0]
-    assert mv.sample_means() == [{"alpha": 1, "beta": 2}, {"alpha": 3, "beta": 1},
-                                 {"alpha": 5, "beta": 4}]  # fmt: skip
+    assert mv.sample_means() == [
+        {"alpha": 1, "beta": 2},
+        {"alpha": 3, "beta": 1},
+        {"alpha": 5, "beta": 4},
+    ]
     assert "rm" in client.get(f"/projects/{pid}/metrics").text
     client.cookies.clear()
     assert client.delete(f"/api/v1/projects/{pid}/metrics/rm").json() == {"deleted_values": 6}
@@ -99,26 +119,62 @@ def test_a_metric_per_row_and_samples(client, session) -> None:  # type: ignore[
 
 
 BAD = [
-    ("strategy,value\nalpha,1\ndelta,2\n", {"name": "x", "direction": "lower"},
-     "line 3, field 'strategy'", "no strategy named"),
-    ("strategy,question_id,value\nalpha,1,1\nalpha,999,2\n", {"name": "x", "direction": "lower"},
-     "line 3, field 'question_id'", "no question with this question id"),
-    ("strategy,value\nalpha,1\n", {"name": "ppl", "direction": "lower"}, "field 'name'",
-     "built-in metric"),
-    ("metric,direction,strategy,value\nrm,lower,alpha,1\nSPPL,lower,beta,2\n", {},
-     "line 3, field 'metric'", "built-in metric"),
-    ("metric,direction,strategy,value\nrm,lower,alpha,1\nrm,higher,beta,2\n", {},
-     "line 3, field 'direction'", "mixed directions"),
-    ("strategy,value\nalpha,1\nbeta,abc\n", {"name": "x", "direction": "lower"},
-     "line 3, field 'value'", "finite number"),
-    ("strategy,value\nalpha,1\nbeta,nan\n", {"name": "x", "direction": "lower"},
-     "line 3, field 'value'", "finite number"),
-    ("strategy,value\nalpha,inf\n", {"name": "x", "direction": "lower"},
-     "line 2, field 'value'", "finite number"),
-    ("strategy,value\nalpha,1\nalpha,2\n", {"name": "x", "direction": "lower"},
-     "line 3, field 'value'", "already has a value"),
+    (
+        "strategy,value\nalpha,1\ndelta,2\n",
+        {"name": "x", "direction": "lower"},
+        "line 3, field 'strategy'",
+        "no strategy named",
+    ),
+    (
+        "strategy,question_id,value\nalpha,1,1\nalpha,999,2\n",
+        {"name": "x", "direction": "lower"},
+        "line 3, field 'question_id'",
+        "no question with this question id",
+    ),
+    (
+        "strategy,value\nalpha,1\n",
+        {"name": "ppl", "direction": "lower"},
+        "field 'name'",
+        "built-in metric",
+    ),
+    (
+        "metric,direction,strategy,value\nrm,lower,alpha,1\nSPPL,lower,beta,2\n",
+        {},
+        "line 3, field 'metric'",
+        "built-in metric",
+    ),
+    (
+        "metric,direction,strategy,value\nrm,lower,alpha,1\nrm,higher,beta,2\n",
+        {},
+        "line 3, field 'direction'",
+        "mixed directions",
+    ),
+    (
+        "strategy,value\nalpha,1\nbeta,abc\n",
+        {"name": "x", "direction": "lower"},
+        "line 3, field 'value'",
+        "finite number",
+    ),
+    (
+        "strategy,value\nalpha,1\nbeta,nan\n",
+        {"name": "x", "direction": "lower"},
+        "line 3, field 'value'",
+        "finite number",
+    ),
+    (
+        "strategy,value\nalpha,inf\n",
+        {"name": "x", "direction": "lower"},
+        "line 2, field 'value'",
+        "finite number",
+    ),
+    (
+        "strategy,value\nalpha,1\nalpha,2\n",
+        {"name": "x", "direction": "lower"},
+        "line 3, field 'value'",
+        "already has a value",
+    ),
     ("strategy,value\nalpha,1\n", {"name": "x"}, "line 2, field 'direction'", "lower or higher"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("body", "form", "where", "what"), BAD)
@@ -149,9 +205,12 @@ def test_form_upload_redirects_and_a_new_upload_replaces(client, session) -> Non
     pid = upload(client, {"alpha": rows("A"), "beta": rows("B")})
     token = page_csrf(client.get(f"/projects/{pid}/metrics").text)
     for body in ("strategy,value\nalpha,1\nbeta,2\n", "strategy,value\nalpha,5\n"):
-        r = client.post(f"/projects/{pid}/metrics", files={"file": ("m.csv", body.encode())},
-                        data={"name": "m", "direction": "lower", "csrf_token": token},
-                        follow_redirects=False)  # fmt: skip
+        r = client.post(
+            f"/projects/{pid}/metrics",
+            files={"file": ("m.csv", body.encode())},
+            data={"name": "m", "direction": "lower", "csrf_token": token},
+            follow_redirects=False,
+        )
         assert r.status_code == 303, r.text
     assert stored(session) == (1, 1)
 
@@ -162,8 +221,11 @@ def test_deleting_the_project_or_a_strategy_takes_its_imported_values(client, se
         "strategy,question,value", [f"{s},What is 1 plus 1?,1" for s in ("alpha", "beta")]
     )
     assert post_metric(client, pid, body, name="m", direction="lower").status_code == 201
-    sid = next(s["id"] for s in client.get(f"/api/v1/projects/{pid}").json()["strategies"]
-               if s["name"] == "beta")  # fmt: skip
+    sid = next(
+        s["id"]
+        for s in client.get(f"/api/v1/projects/{pid}").json()["strategies"]
+        if s["name"] == "beta"
+    )
     assert client.delete(f"/api/v1/projects/{pid}/strategies/{sid}").status_code == 200
     assert stored(session) == (1, 1)
     assert client.delete(f"/api/v1/projects/{pid}").status_code == 200

@@ -48,8 +48,11 @@ def test_cancel_from_the_page_and_the_api(client, session: Session) -> None:  # 
     lifecycle.claim(session, job_id=running.id, owner="w")
     html = client.get(f"/jobs/{running.id}").text
     assert f'action="/jobs/{running.id}/cancel"' in html
-    r = client.post(f"/jobs/{running.id}/cancel", headers={"HX-Request": "true"},
-                    data={"csrf_token": page_csrf(html)})  # fmt: skip
+    r = client.post(
+        f"/jobs/{running.id}/cancel",
+        headers={"HX-Request": "true"},
+        data={"csrf_token": page_csrf(html)},
+    )
     assert r.status_code == 200 and "cancelling" in r.text and "stopping at its next step" in r.text
     client.cookies.clear()  # a script: no session cookie, so no CSRF token needed
     assert client.post(f"/api/v1/jobs/{queued.id}/cancel").json()["status"] == "cancelled"

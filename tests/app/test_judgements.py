@@ -22,11 +22,19 @@ ROWS = [  # (question, answer, gold, the file's own verdict)
     (OPTIONS_Q, "The answer is (3) supermarket", "3", True),
     ("Write add(a, b).", f"{FENCE}def add(a, b):\n    return a + b\n```", CODE_TESTS, False),
     ("Write add(a, b) again.", f"{FENCE}def add(a, b):\n    return a - b\n```", CODE_TESTS, False),
-    ("Write add(a, b), slowly.", f"{FENCE}def add(a, b):\n    while True: pass\n```", CODE_TESTS,
-     False),
-    ("Who wrote <b>Hamlet</b>?", "Final Answer: <script>x</script> Shakespeare", "Shakespeare",
-     True),
-]  # fmt: skip
+    (
+        "Write add(a, b), slowly.",
+        f"{FENCE}def add(a, b):\n    while True: pass\n```",
+        CODE_TESTS,
+        False,
+    ),
+    (
+        "Who wrote <b>Hamlet</b>?",
+        "Final Answer: <script>x</script> Shakespeare",
+        "Shakespeare",
+        True,
+    ),
+]
 
 
 def _upload(client) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -52,8 +60,16 @@ def test_each_question_has_its_own_type_and_verdict(client, judged: int) -> None
     page = client.get(f"/api/v1/projects/{judged}/judgements").json()
     items = page["items"]
     assert [i["answer_type"] for i in items] == [
-        "number", "number", "yesno", "option", "option", "code", "code", "code", "text",
-    ]  # fmt: skip
+        "number",
+        "number",
+        "yesno",
+        "option",
+        "option",
+        "code",
+        "code",
+        "code",
+        "text",
+    ]
     assert [i["verdict"] for i in items] == [
         True,
         True,
@@ -147,3 +163,41 @@ def test_responses_without_a_rule_verdict_are_analyzed_again(client, session) ->
     assert queue_rejudging(session) == []  # one job is enough
     kinds = session.scalars(select(Job.kind).where(Job.project_id == pid, Job.status == "queued"))
     assert list(kinds) == ["analyze"]
+
+
+def test_list_groups_by_question_and_filters_by_strategy(  # type: ignore[no-untyped-def]
+    client, judged: int
+) -> None:
+    rows = [{"question": q, "answer": "42", "gold_label": g} for q, _, g, _ in ROWS]
+    data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    files = [("files", ("second.jsonl", data, "application/json"))]
+    upload = client.post(f"/api/v1/projects/{judged}/uploads", files=files)
+    assert upload.status_code == 201, upload.text
+    analyze_responses(claimed_context(upload.json()["job_id"]))
+    page = client.get(f"/api/v1/projects/{judged}/judgements").json()
+    assert len(page["items"]) == 2 * len(ROWS)
+    html = client.get(f"/projects/{judged}/judgements").text
+    listing = html[html.index('<table class="table judgements">') :]
+    assert listing.count('<tr class="group">') == len(ROWS)  # the question once, not per row
+    assert listing.count("Tom has 20 apples") == 1
+    second = next(s for s in page["strategies"] if s["name"] == "second")
+    assert f'&strategy={second["strategy_id"]}">second</a>' in html
+    only = client.get(f"/projects/{judged}/judgements?show=all&strategy={second['strategy_id']}")
+    rows = only.text[only.text.index('<table class="table judgements">') :]
+    assert rows.count("<td>second</td>") == len(ROWS) and "<td>mixed</td>" not in rows
+
+
+def test_every_badge_class_in_the_templates_has_a_style() -> None:
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    used = {
+        c
+        for p in (root / "templates").rglob("*.html")
+        for m in re.finditer(r'class="([^"{]*)"', p.read_text())
+        for c in m.group(1).split()
+        if c.startswith("badge-")
+    }
+    css = "".join(p.read_text() for p in (root / "static" / "css").glob("*.css"))
+    assert used and not [c for c in sorted(used) if f".{c} " not in css and f".{c}," not in css]

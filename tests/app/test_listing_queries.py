@@ -50,8 +50,9 @@ def test_scans_listing_does_not_grow_with_scans(client, session) -> None:  # typ
             scan = Scan(project_id=pid, model_name="m", spec={"metrics": ["ppl"]})
             session.add(scan)
             session.flush()
-            scan.job_id = create_job(session, kind="scan", project_id=pid,
-                                     spec={"scan_id": scan.id}).id  # fmt: skip
+            scan.job_id = create_job(
+                session, kind="scan", project_id=pid, spec={"scan_id": scan.id}
+            ).id
         session.commit()
 
     add_scans(2)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -62,6 +65,43 @@ def test_failures_per_address_across_accounts(anon_client, account, monkeypatch)
         assert _try(anon_client, name, "wrong password").status_code == 401
     r = _try(anon_client, "alice", ACCOUNT_PASSWORD)
     assert r.status_code == 429 and "from your address" in r.text
+
+
+PARALLEL = 30
+
+
+def test_parallel_wrong_passwords_check_at_most_the_limit(  # type: ignore[no-untyped-def]
+    anon_client, account, session: Session, monkeypatch
+) -> None:
+    """30 wrong passwords at once, over two apps (two web processes' worth of code on one
+    database), each request on its own thread and connection: the attempt is counted before
+    the password is checked, so at most LOGIN_MAX_FAILURES passwords are checked (before:
+    16 on Postgres) and every other attempt is refused with 429 without hashing."""
+    monkeypatch.setenv("PASSWORD_HASH_SLOTS", str(PARALLEL))  # no 503: every check may run
+    get_settings.cache_clear()
+    monkeypatch.setattr(throttle, "_slots", None)
+    limit = get_settings().login_max_failures
+    start = threading.Barrier(PARALLEL)
+    with ExitStack() as stack:
+        apps = [create_app(), create_app()]
+        clients = [stack.enter_context(TestClient(apps[i % 2])) for i in range(PARALLEL)]
+        for c in clients:
+            c.csrf = page_csrf(c.get("/login").text)  # type: ignore[attr-defined]
+
+        def attempt(c: TestClient) -> int:
+            start.wait()
+            return _try(c, "alice", "wrong password").status_code
+
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            codes = list(pool.map(attempt, clients))
+    checked = codes.count(401)  # a wrong password that was checked
+    stored = session.scalar(
+        select(func.count(LoginFailure.id)).where(LoginFailure.key == "user:alice")
+    )
+    print(f"{PARALLEL} parallel: {checked} passwords checked, {stored} failures stored")
+    assert checked <= limit and stored == checked, (checked, stored)
+    assert codes.count(429) == PARALLEL - checked, codes
+    assert _try(anon_client, "alice", ACCOUNT_PASSWORD).status_code == 429
 
 
 @pytest.fixture

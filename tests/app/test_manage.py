@@ -44,8 +44,9 @@ def two_projects(client, session):  # type: ignore[no-untyped-def]
     session.add(ScoreCache(key="k" * 64, value=1.0, n_tokens=3))
     session.commit()
     other = upload(client, {"x": rows("X"), "y": rows("Y")}, name="other")
-    other_sid = make_scan(session, project_id=other,
-                          values={"sppl": {"x": SPPL["alpha"], "y": SPPL["beta"]}})  # fmt: skip
+    other_sid = make_scan(
+        session, project_id=other, values={"sppl": {"x": SPPL["alpha"], "y": SPPL["beta"]}}
+    )
     session.commit()
     return pid, sid, other, other_sid, alpha.id
 
@@ -63,8 +64,11 @@ def test_delete_a_scan_removes_its_values_and_jobs_only(client, session) -> None
     assert preview["removes"] == {"values": 4 * 3 * 16, "jobs": 2} and preview["blocked"] is None
     html = client.get(f"/projects/{pid}/scans/{sid}/delete").text
     assert "Delete scan “scan" in html and "192</strong> values" in html
-    r = client.post(f"/projects/{pid}/scans/{sid}/delete", data={"csrf_token": page_csrf(html)},
-                    follow_redirects=False)  # fmt: skip
+    r = client.post(
+        f"/projects/{pid}/scans/{sid}/delete",
+        data={"csrf_token": page_csrf(html)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/projects/{pid}"
     assert count(session, Scan, Scan.id == sid) == 0
     assert count(session, ScanValue, ScanValue.scan_id == sid) == 0
@@ -95,12 +99,17 @@ def test_delete_a_project_removes_everything_of_it_and_nothing_else(client, sess
     pid, sid, other, other_sid, _ = two_projects(client, session)
     html = client.get(f"/projects/{pid}/delete").text
     assert "Delete project" in html and "3</strong> strategies" in html
-    r = client.post(f"/projects/{pid}/delete", data={"csrf_token": page_csrf(html)},
-                    follow_redirects=False)  # fmt: skip
+    r = client.post(
+        f"/projects/{pid}/delete", data={"csrf_token": page_csrf(html)}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/"
-    for model, where in ((Project, Project.id == pid), (Scan, Scan.project_id == pid),
-                         (Question, Question.project_id == pid), (Job, Job.project_id == pid),
-                         (Accuracy, Accuracy.project_id == pid)):  # fmt: skip
+    for model, where in (
+        (Project, Project.id == pid),
+        (Scan, Scan.project_id == pid),
+        (Question, Question.project_id == pid),
+        (Job, Job.project_id == pid),
+        (Accuracy, Accuracy.project_id == pid),
+    ):
         assert count(session, model, where) == 0, model
     assert count(session, ScanValue, ScanValue.scan_id == sid) == 0
     untouched(session, other, other_sid)
@@ -129,9 +138,11 @@ def test_rename_project_and_strategy(client, session) -> None:  # type: ignore[n
     assert r.status_code == 409 and "already has a strategy named 'beta'" in r.json()["detail"]
     html = client.get(f"/projects/{pid}").text  # a browser from here on
     assert "Renamed &lt;b&gt;" in html and "Renamed <b>" not in html
-    r = client.post(f"/projects/{pid}/strategies/{sid}/rename",
-                    data={"name": "gpt4o", "csrf_token": page_csrf(html)},
-                    follow_redirects=False)  # fmt: skip
+    r = client.post(
+        f"/projects/{pid}/strategies/{sid}/rename",
+        data={"name": "gpt4o", "csrf_token": page_csrf(html)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     names = [s["name"] for s in client.get(f"/api/v1/projects/{pid}").json()["strategies"]]
     assert names == ["gpt4o", "beta"]

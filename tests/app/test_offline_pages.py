@@ -27,8 +27,12 @@ def page_paths() -> list[str]:
     for route in app.routes:
         routes = getattr(getattr(route, "original_router", None), "routes", [route])
         for r in routes:
-            if isinstance(r, APIRoute) and "GET" in r.methods and not r.path.startswith("/api"):
-                paths.append(r.path)
+            if (
+                isinstance(r, APIRoute)
+                and "GET" in r.methods
+                and not r.path_format.startswith("/api")
+            ):
+                paths.append(r.path_format)
     return sorted(set(paths) - {"/healthz"})
 
 
@@ -50,12 +54,16 @@ def test_no_served_page_references_an_external_url(client, session) -> None:  # 
     evaluation = client.get(f"/api/v1/projects/{pid}/validations/{validation['id']}").json()
     study = client.post("/api/v1/studies", json={"name": "s", "project_ids": [pid]}).json()
     ids = {
-        "project_id": pid, "scan_id": sid, "job_id": job.id, "token": "not-a-token",
+        "project_id": pid,
+        "scan_id": sid,
+        "job_id": job.id,
+        "token": "not-a-token",
         "question_id": question_ids(session, pid)[0],
         "strategy_id": session.query(Strategy.id).filter_by(project_id=pid).first()[0],
-        "validation_id": validation["id"], "evaluation_id": evaluation["evaluations"][0]["id"],
+        "validation_id": validation["id"],
+        "evaluation_id": evaluation["evaluations"][0]["id"],
         "study_id": study["id"],
-    }  # fmt: skip
+    }
     assets: set[str] = set()
     for path in page_paths():
         url = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(ids[m.group(1)]), path)

@@ -60,8 +60,12 @@ def seeded(settings_env: str) -> None:
 @pytest.mark.slow  # about two minutes on the 2-core CI machine
 @schema.parametrize()
 @settings(
-    max_examples=6, deadline=None, derandomize=True, database=None,
-    suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate],
-)  # fmt: skip
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],
+)
 def test_no_operation_fails_on_generated_input(case, seeded: None) -> None:  # type: ignore[no-untyped-def]
     case.call_and_validate(excluded_checks=EXCLUDED)

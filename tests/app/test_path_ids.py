@@ -61,9 +61,12 @@ def test_every_route_with_an_id_survives_huge_ids(settings_env: str) -> None:
         assert not failures, failures[:20]
 
 
-def test_anonymous_job_lookup_with_a_huge_id_asks_for_sign_in(anon_client) -> None:
+def test_anonymous_job_lookup_with_a_huge_id_finds_no_route(anon_client) -> None:
+    """Out of range is not an id: 404 before any rule runs (issue 18; it was a 401 when the
+    access rule ran first), for anonymous requests too."""
     for huge in HUGE:
         r = anon_client.get(f"/api/v1/jobs/{huge}")
-        assert r.status_code == 401, r.text
+        assert r.status_code == 404, r.text
         r = anon_client.get(f"/api/v1/projects/{huge}/questions")
-        assert r.status_code == 401, r.text
+        assert r.status_code == 404, r.text
+    assert anon_client.get("/api/v1/jobs/5").status_code == 401  # in range: sign in first

@@ -5,12 +5,17 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from app.models import Scan
 from tests.app.test_results import IFD, LENGTH, PPL, SPPL, make_scan, rows, upload
 
 # alpha is the most familiar by SPPL and IFD, beta by PPL; alpha's answers are all wrong.
-WRONG_ALPHA = {"alpha": {"share": 0.0, "n": 16}, "beta": {"share": 0.9, "n": 16},
-               "gamma": {"share": 0.85, "n": 16}}  # fmt: skip
+WRONG_ALPHA = {
+    "alpha": {"share": 0.0, "n": 16},
+    "beta": {"share": 0.9, "n": 16},
+    "gamma": {"share": 0.85, "n": 16},
+}
 VALUES = {"sppl": SPPL, "ppl": PPL, "ifd": IFD, "length": LENGTH}
 
 
@@ -42,8 +47,9 @@ def test_most_familiar_strategy_with_no_correct_answer_is_not_recommended(client
 
 
 def test_no_gold_answers_the_rule_is_inactive_and_the_page_says_so(client, session):  # type: ignore[no-untyped-def]
-    pid, sid = scan(client, session, {"alpha": {"share": None, "n": 0},
-                                      "beta": {"share": None, "n": 0}})  # fmt: skip
+    pid, sid = scan(
+        client, session, {"alpha": {"share": None, "n": 0}, "beta": {"share": None, "n": 0}}
+    )
     report = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()["report"]
     assert report["recommendation"]["top"] == "alpha"
     assert report["correctness"]["active"] is False
@@ -78,3 +84,51 @@ def test_a_report_stored_before_the_rule_is_judged_on_read(client, session):  # 
     session.commit()
     page = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()
     assert page["report"]["recommendation"]["top"] == "beta"
+
+
+def _trained(client, pid: int) -> None:  # type: ignore[no-untyped-def]
+    """alpha (the most familiar, all wrong) trained worst; beta (the recommendation) best."""
+    csv_ = b"strategy,accuracy\nalpha,0.31\nbeta,0.81\ngamma,0.60\n"
+    r = client.post(f"/api/v1/projects/{pid}/accuracies", files={"file": ("a.csv", csv_)})
+    assert r.status_code == 201, r.text
+
+
+def test_the_recommendation_box_shows_the_recommendations_own_outcome_first(client, session):  # type: ignore[no-untyped-def]
+    pid, sid = scan(client, session, WRONG_ALPHA)
+    _trained(client, pid)
+    picks = client.get(f"/api/v1/projects/{pid}/scans/{sid}").json()["accuracy"]["top_picks"]
+    assert picks[0]["metric"] == "recommendation" and picks[0]["picks"] == ["beta"]
+    assert picks[0]["top_pick_is_best"] is True and picks[0]["regret"] == 0
+    sppl = next(p for p in picks if p["metric"] == "sppl")
+    assert sppl["picks"] == ["alpha"] and sppl["regret"] == pytest.approx(0.5)
+    html = client.get(f"/projects/{pid}/scans/{sid}").text
+    box = html[html.index('id="reco-title"') : html.index('id="correctness-rule"')]
+    outcome = box[box.index('id="reco-outcome"') :]
+    assert outcome.startswith(
+        'id="reco-outcome">Measured accuracy: recommended <strong>beta</strong>'
+    )
+    assert "trained best</strong>, to 81.0%, the best of 3 trained strategies" in outcome
+    assert 'class="bad"' not in box  # no red "50 points below the best" for a right pick
+    assert "alpha (passed over by the correctness rule), trained to 31.0%, 50.0 points" in box
+    row = html[html.index('id="recommendation-row"') :]
+    row = row[: row.index("</tr>")]
+    assert "Recommendation" in row and "with the correctness rule" in row and "beta" in row
+    assert '<span class="good">yes</span>' in row
+
+
+def test_a_study_has_a_row_for_the_recommendation(client, session):  # type: ignore[no-untyped-def]
+    pid, _ = scan(client, session, WRONG_ALPHA)
+    _trained(client, pid)
+    sid = client.post("/api/v1/studies", json={"name": "s", "project_ids": [pid]}).json()["id"]
+    page = client.get(f"/api/v1/studies/{sid}").json()
+    assert page["metrics"][0] == "recommendation" and page["labels"]["recommendation"] == (
+        "Recommendation"
+    )
+    summary = {s["metric"]: s["subsets"][0] for s in page["summary"]}
+    assert summary["recommendation"]["pick_accuracy"] == pytest.approx(81.0)
+    assert summary["sppl"]["pick_accuracy"] == pytest.approx(31.0)
+    rows = {r["metric"]: r for r in page["rows"]}
+    assert rows["recommendation"]["picks"] == [["beta"]] and rows["recommendation"]["regret"] == 0
+    source = page["projects"][0]["sources"]["recommendation"]
+    assert source.endswith("SPPL with the correctness rule")
+    assert "Recommendation" in client.get(f"/studies/{sid}").text

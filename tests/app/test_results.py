@@ -85,6 +85,8 @@ def make_scan(
     settings: dict[str, Any] | None = None,
     exemplars: dict[int, list[str]] | None = None,
     correct_share: dict[str, dict[str, Any]] | None = None,
+    timings: dict[str, float] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> int:
     """A finished scan: values[metric][strategy][question index], stored by the worker's own
     save (app.scans.store) from the core's output format (app.scans.output)."""
@@ -110,20 +112,24 @@ def make_scan(
         values={
             s: {
                 m: [
-                    ValueRow(question_key=str(qids[i]), value=v, n_tokens=10,
-                             truncated=i in cut.get((m, s), set()))
+                    ValueRow(
+                        question_key=str(qids[i]),
+                        value=v,
+                        n_tokens=10,
+                        truncated=i in cut.get((m, s), set()),
+                    )
                     for i, v in enumerate(values[m][s])
                 ]
-                for m in values if s in values[m]
+                for m in values
+                if s in values[m]
             }
             for s in names
         },
         correct_share=correct_share or {},
-        timings={"total": 1.5},
-        counts={"scored_items": 3 * N},
-    )  # fmt: skip
-    save_scan_result(session, scan_id=scan.id, output=output, model_key=f"{model_name}|q4",
-                     seed=0)  # fmt: skip
+        timings=timings or {"total": 1.5},
+        counts=counts or {"scored_items": 3 * N},
+    )
+    save_scan_result(session, scan_id=scan.id, output=output, model_key=f"{model_name}|q4", seed=0)
     session.commit()
     return scan.id
 
@@ -232,8 +238,9 @@ def test_unfinished_scan_still_polls(client, session) -> None:  # type: ignore[n
     scan = Scan(project_id=pid, model_name="m", spec=ScanSpec(sample=3).to_dict())
     session.add(scan)
     session.flush()
-    scan.job_id = create_job(session, kind="scan", project_id=pid,
-                             spec=ScanJobSpec(scan_id=scan.id, sample=3)).id  # fmt: skip
+    scan.job_id = create_job(
+        session, kind="scan", project_id=pid, spec=ScanJobSpec(scan_id=scan.id, sample=3)
+    ).id
     session.commit()
     page = client.get(f"/api/v1/projects/{pid}/scans/{scan.id}").json()
     assert page["metric"] is None and page["summary"] is None

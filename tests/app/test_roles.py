@@ -39,8 +39,11 @@ def test_roles_decide_what_a_member_may_do(accounts_client, session: Session) ->
         "/api/v1/projects", json={"name": "alice's"}, headers=_h(accounts_client)
     )
     q = admins.json()["id"]
-    with signed_in("bob", "bob password!") as bob, signed_in("carol", "carol password!") as carol, \
-            signed_in("dave", "dave password!") as dave:  # fmt: skip
+    with (
+        signed_in("bob", "bob password!") as bob,
+        signed_in("carol", "carol password!") as carol,
+        signed_in("dave", "dave password!") as dave,
+    ):
         p = bob.post("/api/v1/projects", json={"name": "bob's"}, headers=_h(bob)).json()["id"]
         assert [x["id"] for x in bob.get("/api/v1/projects").json()["projects"]] == [p]
         assert {x["id"] for x in accounts_client.get("/api/v1/projects").json()["projects"]} == {
@@ -58,21 +61,34 @@ def test_roles_decide_what_a_member_may_do(accounts_client, session: Session) ->
         assert carol.get(f"/api/v1/projects/{p}").status_code == 200
         assert carol.get(f"/api/v1/projects/{p}/members").json()["your_role"] == "viewer"
         assert _upload(carol, p, "c").status_code == 403
-        writes = [("post", f"/api/v1/projects/{p}/scans"), ("patch", f"/api/v1/projects/{p}"),
-                  ("delete", f"/api/v1/projects/{p}/share-links/{link['id']}")]  # fmt: skip
+        writes = [
+            ("post", f"/api/v1/projects/{p}/scans"),
+            ("patch", f"/api/v1/projects/{p}"),
+            ("delete", f"/api/v1/projects/{p}/share-links/{link['id']}"),
+        ]
         for method, url in writes:
             kw = {"json": {"name": "x", "sample": 2}} if method != "delete" else {}
             assert getattr(carol, method)(url, headers=_h(carol), **kw).status_code == 403, url
         assert carol.get(f"/projects/{p}/share").status_code == 403
 
         # carol, editor: uploads; still no share links, members or deletion
-        assert bob.patch(f"/api/v1/projects/{p}/members/{ids['carol']}", json={"role": "editor"},
-                         headers=_h(bob)).status_code == 200  # fmt: skip
+        assert (
+            bob.patch(
+                f"/api/v1/projects/{p}/members/{ids['carol']}",
+                json={"role": "editor"},
+                headers=_h(bob),
+            ).status_code
+            == 200
+        )
         assert _upload(carol, p, "c").status_code == 201
         r = carol.delete(f"/api/v1/projects/{p}/share-links/{link['id']}", headers=_h(carol))
         assert r.status_code == 403 and "owner" in r.json()["detail"]
-        assert carol.post(f"/api/v1/projects/{p}/members", json={"username": "dave"},
-                          headers=_h(carol)).status_code == 403  # fmt: skip
+        assert (
+            carol.post(
+                f"/api/v1/projects/{p}/members", json={"username": "dave"}, headers=_h(carol)
+            ).status_code
+            == 403
+        )
         assert carol.delete(f"/api/v1/projects/{p}", headers=_h(carol)).status_code == 403
         r = carol.post(
             f"/projects/{p}/delete", data={"csrf_token": carol.csrf}, follow_redirects=False
@@ -118,12 +134,14 @@ def test_members_page_and_forms(accounts_client) -> None:  # type: ignore[no-unt
     assert [(m["username"], m["role"]) for m in members] == [("alice", "owner"), ("bob", "viewer")]
     bob_id = members[1]["user_id"]
     form = {"role": "editor", "csrf_token": accounts_client.csrf}
-    r = accounts_client.post(f"/projects/{pid}/members/{bob_id}/role", data=form,
-                             follow_redirects=False)  # fmt: skip
+    r = accounts_client.post(
+        f"/projects/{pid}/members/{bob_id}/role", data=form, follow_redirects=False
+    )
     assert r.status_code == 303
     form = {"csrf_token": accounts_client.csrf}
-    r = accounts_client.post(f"/projects/{pid}/members/{bob_id}/remove", data=form,
-                             follow_redirects=False)  # fmt: skip
+    r = accounts_client.post(
+        f"/projects/{pid}/members/{bob_id}/remove", data=form, follow_redirects=False
+    )
     assert r.status_code == 303
     assert len(accounts_client.get(f"/api/v1/projects/{pid}/members").json()["members"]) == 1
 
@@ -144,9 +162,13 @@ def test_migration_makes_the_first_admin_owner_of_existing_projects(fresh_url: s
     with engine.begin() as conn:
         for uid, name, admin in ((1, "plain", False), (2, "boss", True), (3, "boss2", True)):
             values = {"i": uid, "n": name, "a": admin, "t": True, "c": now}
-            conn.execute(sa.text(
-                "INSERT INTO users (id, username, password_hash, is_admin, is_active, created_at)"
-                " VALUES (:i, :n, 'x', :a, :t, :c)"), values)  # fmt: skip
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, username, password_hash, is_admin, is_active,"
+                    " created_at) VALUES (:i, :n, 'x', :a, :t, :c)"
+                ),
+                values,
+            )
         for pid in (1, 2):
             conn.execute(
                 sa.text(
@@ -176,18 +198,61 @@ def test_studies_show_and_take_only_projects_you_are_a_member_of(accounts_client
         assert r.status_code == 422 and f"no project with id {q}" in r.json()["detail"]
         offered = [c["id"] for c in bob.get("/api/v1/studies/new").json()["projects"]]
         assert offered == [p]
-        mixed = admin.post("/api/v1/studies", json={"name": "m", "project_ids": [p, q]},
-                           headers=_h(admin)).json()["id"]  # fmt: skip
+        mixed = admin.post(
+            "/api/v1/studies", json={"name": "m", "project_ids": [p, q]}, headers=_h(admin)
+        ).json()["id"]
         r = bob.get(f"/api/v1/studies/{mixed}")
         assert r.status_code == 403 and "not a member" in r.json()["detail"]
         assert mixed not in [s["id"] for s in bob.get("/api/v1/studies").json()["studies"]]
-        own = bob.post("/api/v1/studies", json={"name": "b", "project_ids": [p]},
-                       headers=_h(bob)).json()["id"]  # fmt: skip
+        own = bob.post(
+            "/api/v1/studies", json={"name": "b", "project_ids": [p]}, headers=_h(bob)
+        ).json()["id"]
         # carol, a viewer of bob's project, reads bob's study but cannot change it
         bob.post(f"/api/v1/projects/{p}/members", json={"username": "carol"}, headers=_h(bob))
         assert carol.get(f"/api/v1/studies/{own}").status_code == 200
         r = carol.patch(f"/api/v1/studies/{own}", json={"name": "x"}, headers=_h(carol))
         assert r.status_code == 403 and "creator" in r.json()["detail"]
         assert carol.delete(f"/api/v1/studies/{own}", headers=_h(carol)).status_code == 403
-        assert bob.patch(f"/api/v1/studies/{own}", json={"name": "y"},
-                         headers=_h(bob)).status_code == 200  # fmt: skip
+        assert (
+            bob.patch(f"/api/v1/studies/{own}", json={"name": "y"}, headers=_h(bob)).status_code
+            == 200
+        )
+
+
+def test_each_role_sees_only_the_controls_it_may_use(accounts_client) -> None:  # type: ignore[no-untyped-def]
+    _users("bob", "carol", "erin")
+    with (
+        signed_in("bob", "bob password!") as bob,
+        signed_in("carol", "carol password!") as carol,
+        signed_in("erin", "erin password!") as erin,
+    ):
+        p = bob.post("/api/v1/projects", json={"name": "bob's"}, headers=_h(bob)).json()["id"]
+        assert _upload(bob, p, "alpha").status_code == 201
+        for name, role in (("carol", "viewer"), ("erin", "editor")):
+            body = {"username": name, "role": role}
+            assert bob.post(f"/api/v1/projects/{p}/members", json=body, headers=_h(bob)).is_success
+        pages = {
+            who: c.get(f"/projects/{p}").text
+            for who, c in (("owner", bob), ("viewer", carol), ("editor", erin))
+        }
+        upload, scan = 'id="upload-form"', "<strong>New scan</strong>"
+        rename, delete = f'action="/projects/{p}/rename"', f'href="/projects/{p}/delete"'
+        share = f'href="/projects/{p}/share"'
+        assert all(x in pages["owner"] for x in (upload, scan, rename, delete, share))
+        assert upload in pages["editor"] and scan in pages["editor"]
+        assert not any(x in pages["editor"] for x in (rename, delete, share))
+        assert not any(x in pages["viewer"] for x in (upload, scan, rename, delete, share))
+        assert "need the editor role" in pages["viewer"]
+        # and what it would have met: the controls it no longer sees answer 403
+        assert (
+            carol.post(
+                f"/projects/{p}/rename", data={"name": "x", "csrf_token": carol.csrf}
+            ).status_code
+            == 403
+        )
+        viewer_validations = carol.get(f"/projects/{p}/validations").text
+        assert (
+            "Use as test set" not in viewer_validations
+            and "New validation" not in viewer_validations
+        )
+        assert "Import metric" not in carol.get(f"/projects/{p}/metrics").text

@@ -64,8 +64,12 @@ def test_password_change_signs_out_the_other_sessions(account) -> None:  # type:
 
 def test_password_change_form(account) -> None:  # type: ignore[no-untyped-def]
     with signed_in() as a, signed_in() as b:
-        form = {"current_password": ACCOUNT_PASSWORD, "new_password": "another password",
-                "confirm": "different", "csrf_token": a.csrf}  # type: ignore[attr-defined]  # fmt: skip
+        form = {
+            "current_password": ACCOUNT_PASSWORD,
+            "new_password": "another password",
+            "confirm": "different",
+            "csrf_token": a.csrf,
+        }  # type: ignore[attr-defined]
         r = a.post("/account/password", data=form)
         assert r.status_code == 422 and "differ" in r.text
         form["confirm"] = "another password"
@@ -81,12 +85,18 @@ def test_sign_out_everywhere(account, session: Session) -> None:  # type: ignore
         assert len(twin["sessions"]) == 2 and sum(s["current"] for s in twin["sessions"]) == 1
         assert [u["username"] for u in twin["users"]] == ["alice"]  # an admin sees the users
         other = next(s for s in twin["sessions"] if not s["current"])
-        r = a.post(f"/account/sessions/{other['id']}/revoke", data={"csrf_token": a.csrf},  # type: ignore[attr-defined]
-                   follow_redirects=False)  # fmt: skip
+        r = a.post(
+            f"/account/sessions/{other['id']}/revoke",
+            data={"csrf_token": a.csrf},  # type: ignore[attr-defined]
+            follow_redirects=False,
+        )
         assert r.status_code == 303 and not _works(b) and _works(a)
         with signed_in() as c:
-            r = a.post("/account/sign-out-everywhere", data={"csrf_token": a.csrf},  # type: ignore[attr-defined]
-                       follow_redirects=False)  # fmt: skip
+            r = a.post(
+                "/account/sign-out-everywhere",
+                data={"csrf_token": a.csrf},  # type: ignore[attr-defined]
+                follow_redirects=False,
+            )
             assert r.status_code == 303 and r.headers["location"] == "/login"
             assert not _works(a) and not _works(c)
     live = session.scalars(select(UserSession).where(UserSession.revoked_at.is_(None))).all()
@@ -101,10 +111,12 @@ def test_an_admin_signs_a_user_out_everywhere(account) -> None:  # type: ignore[
         bob = create_user(s, username="bob", password="bob's password")
     with signed_in() as admin, signed_in("bob", "bob's password") as b:
         assert b.get("/api/v1/account").json()["users"] is None  # not an admin
-        denied = b.post(f"/api/v1/users/{bob.id}/sessions/revoke-all",
-                        headers={"X-CSRF-Token": b.csrf})  # type: ignore[attr-defined]  # fmt: skip
+        denied = b.post(
+            f"/api/v1/users/{bob.id}/sessions/revoke-all", headers={"X-CSRF-Token": b.csrf}
+        )  # type: ignore[attr-defined]
         assert denied.status_code == 403 and _works(b)
-        r = admin.post(f"/api/v1/users/{bob.id}/sessions/revoke-all",
-                       headers={"X-CSRF-Token": admin.csrf})  # type: ignore[attr-defined]  # fmt: skip
+        r = admin.post(
+            f"/api/v1/users/{bob.id}/sessions/revoke-all", headers={"X-CSRF-Token": admin.csrf}
+        )  # type: ignore[attr-defined]
         assert r.status_code == 200 and r.json() == {"revoked": 1}
         assert not _works(b) and _works(admin)

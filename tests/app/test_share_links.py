@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Job, Project, ShareLink
+from app.models import Job, Project, Scan, ShareLink
 from tests.conftest import page_csrf
 
 
@@ -25,8 +25,10 @@ def _setup(owner) -> dict[str, int]:  # type: ignore[no-untyped-def]
     h = {"X-CSRF-Token": owner.csrf}
     pid = owner.post("/api/v1/projects", json={"name": "shared"}, headers=h).json()["id"]
     other = owner.post("/api/v1/projects", json={"name": "private"}, headers=h).json()["id"]
-    files = [("files", (f"{s}.json", json.dumps(_rows(4)).encode(), "application/json"))
-             for s in ("a", "b")]  # fmt: skip
+    files = [
+        ("files", (f"{s}.json", json.dumps(_rows(4)).encode(), "application/json"))
+        for s in ("a", "b")
+    ]
     up = owner.post(f"/api/v1/projects/{pid}/uploads", files=files, headers=h)
     assert up.status_code == 201, up.text
     scan = owner.post(
@@ -61,10 +63,14 @@ def test_holder_reads_the_project(accounts_client, anon_client) -> None:  # type
     assert page.status_code == 200 and "shared" in page.text and "read only" in page.text
     assert anon_client.get(f"/api/v1/projects/{pid}").json()["project"]["name"] == "shared"
     readable = [
-        f"/projects/{pid}/scans/{sid}", f"/api/v1/projects/{pid}/scans/{sid}",
-        f"/api/v1/projects/{pid}/scans", f"/projects/{pid}/questions",
-        f"/api/v1/projects/{pid}/questions", f"/jobs/{ids['job']}", f"/api/v1/jobs/{ids['job']}",
-    ]  # fmt: skip
+        f"/projects/{pid}/scans/{sid}",
+        f"/api/v1/projects/{pid}/scans/{sid}",
+        f"/api/v1/projects/{pid}/scans",
+        f"/projects/{pid}/questions",
+        f"/api/v1/projects/{pid}/questions",
+        f"/jobs/{ids['job']}",
+        f"/api/v1/jobs/{ids['job']}",
+    ]
     for url in readable:
         assert anon_client.get(url).status_code == 200, url
     me = anon_client.get("/api/v1/me").json()
@@ -80,8 +86,12 @@ def test_holder_sees_nothing_else(accounts_client, anon_client, session: Session
     session.add(other_job)
     session.commit()
     _open(anon_client, _share(accounts_client, pid))
-    for url in (f"/api/v1/projects/{other}", "/api/v1/projects", f"/api/v1/jobs/{other_job.id}",
-                f"/api/v1/projects/{pid}/share-links"):  # fmt: skip
+    for url in (
+        f"/api/v1/projects/{other}",
+        "/api/v1/projects",
+        f"/api/v1/jobs/{other_job.id}",
+        f"/api/v1/projects/{pid}/share-links",
+    ):
         assert anon_client.get(url).status_code == 401, url
     for url in (f"/projects/{other}", "/", f"/projects/{pid}/share", f"/jobs/{other_job.id}"):
         r = anon_client.get(url, follow_redirects=False)
@@ -141,14 +151,20 @@ def test_scan_link_opens_the_scan(accounts_client, anon_client) -> None:  # type
     ):
         assert anon_client.get(url).status_code == 200, url
     # The scan, not the whole project: strategies, questions, other scans stay closed.
-    for url in (f"/projects/{pid}", f"/api/v1/projects/{pid}", f"/api/v1/projects/{pid}/questions",
-                f"/projects/{pid}/scans/{sid}0", f"/api/v1/projects/{pid}/scans"):  # fmt: skip
+    for url in (
+        f"/projects/{pid}",
+        f"/api/v1/projects/{pid}",
+        f"/api/v1/projects/{pid}/questions",
+        f"/projects/{pid}/scans/{sid}0",
+        f"/api/v1/projects/{pid}/scans",
+    ):
         r = anon_client.get(url)
         assert r.status_code == 403 and "one scan" in r.text, url
     wrong = accounts_client.post(
-        f"/api/v1/projects/{ids['other']}/share-links", json={"scan_id": ids["sid"]},
+        f"/api/v1/projects/{ids['other']}/share-links",
+        json={"scan_id": ids["sid"]},
         headers={"X-CSRF-Token": accounts_client.csrf},
-    )  # fmt: skip
+    )
     assert wrong.status_code == 404
 
 
@@ -213,9 +229,10 @@ def test_share_page_creates_and_revokes(accounts_client) -> None:  # type: ignor
     assert f'href="/api/v1/projects/{pid}/share-links"' in page.text
     htmx = {"HX-Request": "true", "X-CSRF-Token": accounts_client.csrf}
     r = accounts_client.post(
-        f"/projects/{pid}/share", data={"label": "<b>team</b>", "expires_in_days": "3"},
+        f"/projects/{pid}/share",
+        data={"label": "<b>team</b>", "expires_in_days": "3"},
         headers=htmx,
-    )  # fmt: skip
+    )
     assert r.status_code == 200 and "<html" not in r.text
     assert "http://testserver/s/" in r.text and "&lt;b&gt;team&lt;/b&gt;" in r.text
     assert r.headers["cache-control"] == "no-store"
@@ -223,8 +240,9 @@ def test_share_page_creates_and_revokes(accounts_client) -> None:  # type: ignor
     assert link["label"] == "<b>team</b>" and link["created_by"] == "alice"
     r = accounts_client.post(f"/projects/{pid}/share/{link['id']}/revoke", headers=htmx)
     assert r.status_code == 200 and "revoked" in r.text and "/s/" not in r.text
-    bad = accounts_client.post(f"/projects/{pid}/share", data={"expires_in_days": "soon"},
-                               headers=htmx)  # fmt: skip
+    bad = accounts_client.post(
+        f"/projects/{pid}/share", data={"expires_in_days": "soon"}, headers=htmx
+    )
     assert bad.status_code == 422
     plain = accounts_client.post(
         f"/projects/{pid}/share", data={"csrf_token": accounts_client.csrf}
@@ -238,3 +256,22 @@ def test_sharing_in_single_mode(client) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == 201 and r.json()["created_by"] is None
     assert client.get(f"/s/{r.json()['token']}").status_code == 200
     assert client.get(f"/projects/{pid}/share").status_code == 200
+
+
+def test_scan_link_reads_that_scans_questions_only(accounts_client, anon_client, session) -> None:  # type: ignore[no-untyped-def]
+    """A scan link once opened any question of the project through the scan's drill-down
+    (`in_sample: false`, with its gold and every response; issue 18, finding 1)."""
+    ids = _setup(accounts_client)
+    pid, sid = ids["pid"], ids["sid"]
+    questions = accounts_client.get(f"/api/v1/projects/{pid}/questions").json()["items"]
+    inside, outside = questions[0]["id"], questions[1]["id"]
+    session.get(Scan, sid).summary = {"sample": [inside]}
+    session.commit()
+    _open(anon_client, _share(accounts_client, pid, scan_id=sid))
+    for base in (f"/api/v1/projects/{pid}/scans/{sid}", f"/projects/{pid}/scans/{sid}"):
+        assert anon_client.get(f"{base}/questions/{inside}").status_code == 200
+        r = anon_client.get(f"{base}/questions/{outside}")
+        assert r.status_code == 403 and "not one of them" in r.text, base
+        assert "What is 1 plus 1" not in r.text
+    owner = accounts_client.get(f"/api/v1/projects/{pid}/scans/{sid}/questions/{outside}")
+    assert owner.status_code == 200 and owner.json()["in_sample"] is False

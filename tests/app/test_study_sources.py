@@ -13,7 +13,7 @@ def test_scores_come_from_the_latest_finished_scan(client, session) -> None:  # 
     make_scan(session, project_id=pid, values={"ppl": PPL})
     sid = make_scan(session, project_id=pid, values={"sppl": SPPL, "ifd": IFD})
     scores = project_metric_scores(session, pid)
-    assert set(scores) == {"sppl", "ifd"}  # the older scan's PPL is not mixed in
+    assert set(scores) == {"sppl", "ifd", "recommendation"}  # not the older scan's PPL
     sppl = scores["sppl"]
     assert sppl.source == "scan" and sppl.lower_is_better and sppl.samples is None
     assert f"scan {sid}" in sppl.detail
@@ -35,16 +35,21 @@ def test_imported_metrics_and_repeated_samples_join_the_scores(client, session) 
     pid = upload(client, {"alpha": rows("A"), "beta": rows("B"), "gamma": rows("C")})
     body = "\n".join(
         ["metric,direction,strategy,sample,value"]
-        + [f"rm,higher,{s},{k},{v}" for k, vals in enumerate([(1, 2, 3), (3, 2, 1)])
-           for s, v in zip(("alpha", "beta", "gamma"), vals, strict=True)]
-    )  # fmt: skip
+        + [
+            f"rm,higher,{s},{k},{v}"
+            for k, vals in enumerate([(1, 2, 3), (3, 2, 1)])
+            for s, v in zip(("alpha", "beta", "gamma"), vals, strict=True)
+        ]
+    )
     client.cookies.clear()
     r = client.post(f"/api/v1/projects/{pid}/metrics", files={"file": ("rm.csv", body.encode())})
     assert r.status_code == 201, r.text
     only = project_metric_scores(session, pid)  # no scan yet: the imported metric alone
     assert set(only) == {"rm"} and only["rm"].source == "imported"
-    assert only["rm"].samples == [{"alpha": 1, "beta": 2, "gamma": 3},
-                                  {"alpha": 3, "beta": 2, "gamma": 1}]  # fmt: skip
+    assert only["rm"].samples == [
+        {"alpha": 1, "beta": 2, "gamma": 3},
+        {"alpha": 3, "beta": 2, "gamma": 1},
+    ]
     assert only["rm"].per_strategy == {"alpha": 2, "beta": 2, "gamma": 2}
     assert not only["rm"].lower_is_better and "rm.csv" in only["rm"].detail
 
@@ -54,6 +59,6 @@ def test_imported_metrics_and_repeated_samples_join_the_scores(client, session) 
     scan.summary = scan.summary | {"samples": [half[:8], half[8:]]}
     session.commit()
     scores = project_metric_scores(session, pid)
-    assert set(scores) == {"sppl", "rm"}
+    assert set(scores) == {"sppl", "rm", "recommendation"}
     first = scores["sppl"].samples[0]
     assert first["alpha"] == sum(SPPL["alpha"][:8]) / 8 and len(scores["sppl"].samples) == 2

@@ -39,13 +39,20 @@ def _strategy_ids(session: Session, pid: int) -> dict[str, int]:
 def _store(session: Session, pid: int, sid: int, qid: int, contexts: dict) -> int:
     """A finished token_surprise job, ended and saved as the worker does (fenced end, the
     worker's own store function, one transaction)."""
-    job = create_job(session, kind="token_surprise", project_id=pid,
-                     spec={"scan_id": sid, "question_id": qid})  # fmt: skip
+    job = create_job(
+        session, kind="token_surprise", project_id=pid, spec={"scan_id": sid, "question_id": qid}
+    )
     session.commit()
     lease = lifecycle.claim(session, job_id=job.id, owner="test-worker")
     assert lifecycle.end(session, lease, JobState.SUCCEEDED, result={}, commit=False)
-    store_token_surprise(session, scan_id=sid, question_id=qid, job_id=job.id,
-                         contexts=contexts, model={"dtype": "float32"})  # fmt: skip
+    store_token_surprise(
+        session,
+        scan_id=sid,
+        question_id=qid,
+        job_id=job.id,
+        contexts=contexts,
+        model={"dtype": "float32"},
+    )
     session.commit()
     return job.id
 
@@ -74,8 +81,9 @@ def test_start_via_api_dedupes(client, session: Session) -> None:  # type: ignor
 
     row = session.get(Job, job["id"])
     row.status = "succeeded"
-    store_token_surprise(session, scan_id=sid, question_id=qids[2], job_id=job["id"],
-                         contexts={}, model={})  # fmt: skip
+    store_token_surprise(
+        session, scan_id=sid, question_id=qids[2], job_id=job["id"], contexts={}, model={}
+    )
     session.commit()
     assert _start(client, pid, sid, qids[2]).status_code == 200  # computed: nothing to start
     row.status = "failed"
@@ -115,8 +123,11 @@ def test_form_twin_for_htmx_and_plain_forms(client, session: Session) -> None:  
     fragment = client.post(f"{page}/token-surprise", headers=htmx)
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert 'id="surprise"' in fragment.text and "every 1s" in fragment.text  # live status
-    plain = client.post(f"{page}/token-surprise", data={"surprise": "ppl", "csrf_token": csrf},
-                        follow_redirects=False)  # fmt: skip
+    plain = client.post(
+        f"{page}/token-surprise",
+        data={"surprise": "ppl", "csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert plain.status_code == 303 and plain.headers["location"] == f"{page}?surprise=ppl#surprise"
     assert len(session.scalars(select(Job).where(Job.kind == "token_surprise")).all()) == 1
     reload = client.get(page, headers={"HX-Request": "true"})  # the section reloading itself
@@ -130,12 +141,28 @@ def test_page_shows_stored_surprise_escaped(client, session: Session) -> None:  
     sid = make_scan(session, project_id=pid, values=values, exemplars=examples)
     qid = question_ids(session, pid)[2]
     ids = _strategy_ids(session, pid)
-    alpha = _tokens(("<script>", -9.5), ("alert(1)", -0.2), ("</script>", -3.7),
-                    (" 4", -0.01), ("\n", -1.5), ("x", -2.5), ("y", -6.0))  # fmt: skip
-    job_id = _store(session, pid, sid, qid, {
-        "ppl": {str(ids["alpha"]): alpha, str(ids["beta"]): _tokens(("B", -1.0), (" 4", -3.0))},
-        "sppl": {str(ids["alpha"]): alpha, str(ids["beta"]): _tokens(("B", -0.5), (" 4", -0.5))},
-    })  # fmt: skip
+    alpha = _tokens(
+        ("<script>", -9.5),
+        ("alert(1)", -0.2),
+        ("</script>", -3.7),
+        (" 4", -0.01),
+        ("\n", -1.5),
+        ("x", -2.5),
+        ("y", -6.0),
+    )
+    job_id = _store(
+        session,
+        pid,
+        sid,
+        qid,
+        {
+            "ppl": {str(ids["alpha"]): alpha, str(ids["beta"]): _tokens(("B", -1.0), (" 4", -3.0))},
+            "sppl": {
+                str(ids["alpha"]): alpha,
+                str(ids["beta"]): _tokens(("B", -0.5), (" 4", -0.5)),
+            },
+        },
+    )
 
     data = client.get(_url(pid, sid, qid)).json()
     view = data["surprise"]
@@ -171,8 +198,9 @@ def _owned_scan(owner, session: Session) -> tuple[int, int, int]:  # type: ignor
     pid = owner.post("/api/v1/projects", json={"name": "shared"}, headers=h).json()["id"]
     for name, style in (("alpha", "A"), ("beta", "B")):
         files = [("files", (f"{name}.json", json.dumps(rows(style)).encode(), "application/json"))]
-        r = owner.post(f"/api/v1/projects/{pid}/uploads", files=files, data={"strategy": name},
-                       headers=h)  # fmt: skip
+        r = owner.post(
+            f"/api/v1/projects/{pid}/uploads", files=files, data={"strategy": name}, headers=h
+        )
         assert r.status_code == 201, r.text
     sid = make_scan(session, project_id=pid, values={"ppl": {k: PPL[k] for k in ("alpha", "beta")}})
     return pid, sid, question_ids(session, pid)[0]
@@ -183,16 +211,22 @@ def _refused(reader, pid: int, sid: int, qid: int, csrf: str = "") -> None:  # t
     r = reader.post(f"{_url(pid, sid, qid)}/token-surprise", headers=headers)
     assert r.status_code == 401, r.text
     assert ("read-only" in r.json()["detail"]) is bool(csrf)  # a share-link viewer is told why
-    form = reader.post(f"{_url(pid, sid, qid, api=False)}/token-surprise",
-                       data={"csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+    form = reader.post(
+        f"{_url(pid, sid, qid, api=False)}/token-surprise",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert form.status_code == 303 and form.headers["location"].startswith("/login")
 
 
 def test_readers_cannot_start_it(accounts_client, anon_client, session: Session) -> None:  # type: ignore[no-untyped-def]
     pid, sid, qid = _owned_scan(accounts_client, session)
     _refused(anon_client, pid, sid, qid)  # anonymous, no link
-    link = accounts_client.post(f"/api/v1/projects/{pid}/share-links", json={},
-                                headers={"X-CSRF-Token": accounts_client.csrf}).json()  # fmt: skip
+    link = accounts_client.post(
+        f"/api/v1/projects/{pid}/share-links",
+        json={},
+        headers={"X-CSRF-Token": accounts_client.csrf},
+    ).json()
     assert anon_client.get(f"/s/{link['token']}", follow_redirects=False).status_code == 303
     page = anon_client.get(_url(pid, sid, qid, api=False))
     assert page.status_code == 200 and "Compute per-token surprise" not in page.text
@@ -207,8 +241,12 @@ def test_readers_cannot_start_it(accounts_client, anon_client, session: Session)
     assert anon_client.get(_url(pid, sid, qid)).json()["surprise"]["context"] == "ppl"
 
     other_qid = question_ids(session, pid)[1]  # the signed-in owner may start it
-    assert "Compute per-token surprise" in accounts_client.get(
-        _url(pid, sid, other_qid, api=False)).text  # fmt: skip
-    owner = accounts_client.post(f"{_url(pid, sid, other_qid)}/token-surprise",
-                                 headers={"X-CSRF-Token": accounts_client.csrf})  # fmt: skip
+    assert (
+        "Compute per-token surprise"
+        in accounts_client.get(_url(pid, sid, other_qid, api=False)).text
+    )
+    owner = accounts_client.post(
+        f"{_url(pid, sid, other_qid)}/token-surprise",
+        headers={"X-CSRF-Token": accounts_client.csrf},
+    )
     assert owner.status_code == 202, owner.text

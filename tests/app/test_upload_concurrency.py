@@ -21,10 +21,13 @@ def test_health_answers_while_a_big_upload_is_parsed(settings_env: str) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             pid = (await client.post("/api/v1/projects", json={"name": "big"})).json()["id"]
             started = time.perf_counter()
-            upload = asyncio.create_task(client.post(
-                f"/api/v1/projects/{pid}/uploads",
-                files=[("files", ("big.csv", body, "text/csv"))], data={"strategy": "s"},
-            ))  # fmt: skip
+            upload = asyncio.create_task(
+                client.post(
+                    f"/api/v1/projects/{pid}/uploads",
+                    files=[("files", ("big.csv", body, "text/csv"))],
+                    data={"strategy": "s"},
+                )
+            )
             await asyncio.sleep(0.3)  # the upload is being parsed now
             health = await client.get("/healthz")
             health_s = time.perf_counter() - started

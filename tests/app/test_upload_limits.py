@@ -150,8 +150,10 @@ def test_body_over_the_request_limit_is_refused_before_it_is_read(
     app = create_app()
     received, sent = [], []
 
-    head = (b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.jsonl"\r\n'
-            b"Content-Type: application/octet-stream\r\n\r\n")  # fmt: skip
+    head = (
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.jsonl"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n"
+    )
 
     async def receive() -> dict[str, object]:
         received.append(1)
@@ -165,10 +167,19 @@ def test_body_over_the_request_limit_is_refused_before_it_is_read(
         headers = [(b"host", b"127.0.0.1"), (b"content-type", b"multipart/form-data; boundary=b")]
         if length is not None:
             headers.append((b"content-length", str(length).encode()))
-        return {"type": "http", "method": "POST", "path": "/api/v1/projects/1/uploads",
-                "raw_path": b"/api/v1/projects/1/uploads", "query_string": b"",
-                "headers": headers, "scheme": "http", "server": ("127.0.0.1", 80),
-                "client": ("127.0.0.1", 5), "http_version": "1.1", "root_path": ""}  # fmt: skip
+        return {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/v1/projects/1/uploads",
+            "raw_path": b"/api/v1/projects/1/uploads",
+            "query_string": b"",
+            "headers": headers,
+            "scheme": "http",
+            "server": ("127.0.0.1", 80),
+            "client": ("127.0.0.1", 5),
+            "http_version": "1.1",
+            "root_path": "",
+        }
 
     asyncio.run(app(scope(10 * 1024**3), receive, send))  # declares 10 GB
     assert sent[0]["status"] == 413 and len(received) == 0

@@ -18,15 +18,26 @@ N_QUESTIONS = 500
 
 
 def _body(strategy: str) -> bytes:
-    rows = [{"question": f"Question {i}: what is {i} times {i}?", "answer": f"{strategy} {i}",
-             "gold_label": str(i * i)} for i in range(N_QUESTIONS)]  # fmt: skip
+    rows = [
+        {
+            "question": f"Question {i}: what is {i} times {i}?",
+            "answer": f"{strategy} {i}",
+            "gold_label": str(i * i),
+        }
+        for i in range(N_QUESTIONS)
+    ]
     return json.dumps(rows).encode()
 
 
 def _upload_in_process(
-    env: dict[str, str], pid: int, name: str, filename: str, replace: bool,
-    barrier: Any, out: Any,
-) -> None:  # fmt: skip
+    env: dict[str, str],
+    pid: int,
+    name: str,
+    filename: str,
+    replace: bool,
+    barrier: Any,
+    out: Any,
+) -> None:
     """A fresh process: its own settings and engine; waits at the barrier, then uploads."""
     os.environ.update(env)
     from fastapi.testclient import TestClient

@@ -150,8 +150,12 @@ def test_browser_upload_returns_fragment_and_escapes(client) -> None:
     assert "<img src=x>" not in r.text
     sid = client.get(f"/api/v1/projects/{pid}").json()["strategies"][0]["id"]
     qid = client.get(f"/api/v1/projects/{pid}/questions").json()["items"][0]["id"]
-    for url in (f"/projects/{pid}", f"/projects/{pid}/strategies/{sid}",
-                f"/projects/{pid}/questions/{qid}", f"/projects/{pid}/questions"):  # fmt: skip
+    for url in (
+        f"/projects/{pid}",
+        f"/projects/{pid}/strategies/{sid}",
+        f"/projects/{pid}/questions/{qid}",
+        f"/projects/{pid}/questions",
+    ):
         html = client.get(url).text
         assert "<script>alert(1)</script>" not in html, url
         assert "<b>4</b>" not in html, url
@@ -168,21 +172,92 @@ def test_browser_upload_error_fragment(client) -> None:
     assert "bad.jsonl" in r.text and "line 1" in r.text
 
 
+def _sums(name: str, start: int, n: int = 10) -> tuple[str, tuple[str, bytes, str]]:
+    """A file of `n` sums from `start` on, as the multipart tuple of `files`."""
+    rows = [
+        {"prompt": f"What is {i} + 1?", "response": str(i + 1)} for i in range(start, start + n)
+    ]
+    body = "\n".join(json.dumps(r) for r in rows).encode()
+    return "files", (f"{name}.jsonl", body, "application/json")
+
+
+def _send(client, pid: int, name: str, start: int, **data):  # type: ignore[no-untyped-def]
+    files = [_sums(name, start)]
+    return client.post(
+        f"/api/v1/projects/{pid}/uploads", files=files, data={"strategy": name, **data}
+    )
+
+
 def test_an_upload_of_unrelated_questions_is_named(client) -> None:  # type: ignore[no-untyped-def]
     pid = client.post("/api/v1/projects", json={"name": "coverage"}).json()["id"]
 
     def send(name: str, offset: int) -> dict:
-        rows = [
-            {"prompt": f"What is {i} + 1?", "response": str(i + 1)}
-            for i in range(offset, offset + 10)
-        ]
-        files = [("files", (f"{name}.jsonl", "\n".join(json.dumps(r) for r in rows).encode(),
-                            "application/json"))]  # fmt: skip
-        r = client.post(f"/api/v1/projects/{pid}/uploads", files=files, data={"strategy": name})
+        r = _send(client, pid, name, offset)
         assert r.status_code == 201, r.text
         return r.json()
 
     assert send("a", 0)["coverage_note"] is None  # the first file sets the questions
     assert send("b", 0)["coverage_note"] is None  # the same questions
-    note = send("c", 7)["coverage_note"]
-    assert "dropped from 10 to 3" in note and "c.jsonl (7 questions no other strategy has" in note
+    body = send("c", 7)
+    note = body["coverage_note"]
+    assert "dropped from 10 to 3" in note
+    assert "strategy 'c' from c.jsonl answers 3 of the 10 shared questions" in note
+    assert "(7 questions no other strategy has)" in note
+    assert (body["n_shared_before"], body["n_shared"]) == (10, 3)
+
+
+def test_an_upload_sharing_no_question_is_refused_and_named(client) -> None:  # type: ignore[no-untyped-def]
+    pid = _project(client, "no overlap")
+    assert _send(client, pid, "a", 0).status_code == 201
+    assert _send(client, pid, "b", 0).status_code == 201
+    r = _send(client, pid, "test set", 100)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["filename"] == "test set.jsonl"
+    assert "shared questions 10 -> 0" in body["detail"]
+    assert "strategy 'test set' from test set.jsonl answers 0 of the 10" in body["detail"]
+    assert "new_question_set=true" in body["detail"]
+    page = client.get(f"/api/v1/projects/{pid}").json()  # nothing of it was stored
+    assert [s["name"] for s in page["strategies"]] == ["a", "b"]
+    assert (page["n_questions"], page["n_shared"]) == (10, 10)
+
+    r = _send(client, pid, "test set", 100, new_question_set="true")  # said on purpose
+    assert r.status_code == 201, r.text
+    assert "dropped from 10 to 0" in r.json()["coverage_note"]
+    assert "new question set" in r.json()["coverage_note"]
+
+
+def test_the_first_upload_of_files_with_no_common_question_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    pid = _project(client, "first")
+    files = [_sums("a", 0), _sums("b", 50)]
+    r = client.post(f"/api/v1/projects/{pid}/uploads", files=files)
+    assert r.status_code == 422, r.text
+    assert "no question in common (a.jsonl (10 questions), b.jsonl" in r.json()["detail"]
+    assert client.get(f"/api/v1/projects/{pid}").json()["strategies"] == []
+
+
+def test_browser_upload_refusal_names_the_file_and_the_box_to_tick(client) -> None:  # type: ignore[no-untyped-def]
+    pid = _project(client, "browser")
+    assert _send(client, pid, "a", 0).status_code == 201
+    r = client.post(
+        f"/projects/{pid}/uploads", files=[_sums("other", 40)], headers={"HX-Request": "true"}
+    )
+    assert r.status_code == 422
+    assert "File: other.jsonl" in r.text and "10 -&gt; 0" in r.text
+    page = client.get(f"/projects/{pid}").text
+    assert 'name="new_question_set"' in page
+
+
+def test_project_page_names_the_strategy_that_broke_the_overlap(client) -> None:  # type: ignore[no-untyped-def]
+    pid = _project(client, "culprit")
+    for name in ("a", "b"):
+        assert _send(client, pid, name, 0).status_code == 201
+    assert _send(client, pid, "c", 100, new_question_set="true").status_code == 201
+    page = client.get(f"/api/v1/projects/{pid}").json()
+    warning = page["coverage_warning"]
+    assert "only 0 of 20 questions" in warning
+    assert "'c' (c.jsonl) lacks 10 questions that every other strategy answers" in warning
+    assert "without it 10 would be shared" in warning
+    assert "'a'" not in warning and "'b'" not in warning and "Incomplete" not in warning
+    assert {s["name"]: s["n_lacking"] for s in page["strategies"]} == {"a": 0, "b": 0, "c": 10}
+    assert "lacks 10 shared" in client.get(f"/projects/{pid}").text

@@ -438,8 +438,9 @@ def test_the_demo_preset_button_starts_the_demo_validation(client, session: Sess
     fields = _FormFields("Start the demo validation")
     fields.feed(html)
     assert fields.found is not None and json.loads(fields.found["spec_json"])["seeds"] == 1
-    r = client.post(f"/projects/{project.id}/validations", data=fields.found,
-                    follow_redirects=False)  # fmt: skip
+    r = client.post(
+        f"/projects/{project.id}/validations", data=fields.found, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
     v = session.scalars(select(Validation).where(Validation.project_id == project.id)).one()
     assert v.label == "Demo preset (2-core CPU)" and v.spec["seeds"] == 1
@@ -480,9 +481,16 @@ def test_cancel_ends_every_job_of_the_validation_and_keeps_what_finished(  # typ
     record_train_result(  # the first run trained before the cancel: its evaluation is queued
         session,
         run_id=runs[0].id,
-        result={"finished": True, "steps": 2, "total_steps": 2, "best_step": 2,
-                "best_val_accuracy": 0.5, "best_val_loss": 1.0, "adapter_dir": None},
-    )  # fmt: skip
+        result={
+            "finished": True,
+            "steps": 2,
+            "total_steps": 2,
+            "best_step": 2,
+            "best_val_accuracy": 0.5,
+            "best_val_loss": 1.0,
+            "adapter_dir": None,
+        },
+    )
     session.commit()
     url = f"/api/v1/projects/{pid}/validations/{v['id']}"
     html = client.get(f"/projects/{pid}/validations/{v['id']}").text
@@ -501,9 +509,16 @@ def test_cancel_ends_every_job_of_the_validation_and_keeps_what_finished(  # typ
     record_train_result(
         session,
         run_id=runs[1].id,
-        result={"finished": True, "steps": 2, "total_steps": 2, "best_step": 2,
-                "best_val_accuracy": 0.4, "best_val_loss": 1.1, "adapter_dir": None},
-    )  # fmt: skip
+        result={
+            "finished": True,
+            "steps": 2,
+            "total_steps": 2,
+            "best_step": 2,
+            "best_val_accuracy": 0.4,
+            "best_val_loss": 1.1,
+            "adapter_dir": None,
+        },
+    )
     session.commit()
     assert session.query(Evaluation).count() == n_evals
     assert session.get(Validation, v["id"]).status == "cancelled"  # type: ignore[union-attr]

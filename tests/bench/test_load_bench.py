@@ -25,8 +25,9 @@ def _upload(session: Session, n: int = 4) -> tuple[int, dict[str, dict[str, str]
     pid = create_project(session, data=ProjectCreate(name="p")).id
     sent = {name: strategy_rows(name, n) for name in ("a", "b")}
     for name, rows in sent.items():
-        ingest_files(session, project_id=pid, files=[(f"{name}.jsonl", jsonl(rows))],
-                     strategy_name=name)  # fmt: skip
+        ingest_files(
+            session, project_id=pid, files=[(f"{name}.jsonl", jsonl(rows))], strategy_name=name
+        )
     session.commit()
     return pid, sent
 
@@ -36,23 +37,44 @@ def test_the_checks_find_lost_duplicated_and_mixed_uploads(session: Session) -> 
     engine = get_engine()
     assert verify(engine, pid, sent) == {"lost": 0, "duplicated": 0, "mixed": 0}
     with engine.begin() as conn:
-        ids = conn.execute(text("SELECT id FROM questions WHERE project_id = :p ORDER BY id"),
-                           {"p": pid}).scalars().all()  # fmt: skip
+        ids = (
+            conn.execute(
+                text("SELECT id FROM questions WHERE project_id = :p ORDER BY id"), {"p": pid}
+            )
+            .scalars()
+            .all()
+        )
         # a second row for question 0 (what unsafe concurrent matching makes), b's answer
         # moved there; a's response to question 1 swapped for b's; b's response to 2 gone
-        conn.execute(text("INSERT INTO questions (project_id, text_key, text, position) "
-                          "SELECT project_id, text_key, text, 99 FROM questions WHERE id = :q"),
-                     {"q": ids[0]})  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO questions (project_id, text_key, text, position) "
+                "SELECT project_id, text_key, text, 99 FROM questions WHERE id = :q"
+            ),
+            {"q": ids[0]},
+        )
         copy = conn.scalar(text("SELECT max(id) FROM questions"))
-        conn.execute(text("UPDATE responses SET question_id = :c WHERE question_id = :q AND "
-                          "strategy_id = (SELECT id FROM strategies WHERE name = 'b')"),
-                     {"c": copy, "q": ids[0]})  # fmt: skip
-        conn.execute(text("UPDATE responses SET text = 'wrong' WHERE question_id = :q AND "
-                          "strategy_id = (SELECT id FROM strategies WHERE name = 'a')"),
-                     {"q": ids[1]})  # fmt: skip
-        conn.execute(text("DELETE FROM responses WHERE question_id = :q AND "
-                          "strategy_id = (SELECT id FROM strategies WHERE name = 'b')"),
-                     {"q": ids[2]})  # fmt: skip
+        conn.execute(
+            text(
+                "UPDATE responses SET question_id = :c WHERE question_id = :q AND "
+                "strategy_id = (SELECT id FROM strategies WHERE name = 'b')"
+            ),
+            {"c": copy, "q": ids[0]},
+        )
+        conn.execute(
+            text(
+                "UPDATE responses SET text = 'wrong' WHERE question_id = :q AND "
+                "strategy_id = (SELECT id FROM strategies WHERE name = 'a')"
+            ),
+            {"q": ids[1]},
+        )
+        conn.execute(
+            text(
+                "DELETE FROM responses WHERE question_id = :q AND "
+                "strategy_id = (SELECT id FROM strategies WHERE name = 'b')"
+            ),
+            {"q": ids[2]},
+        )
     assert verify(engine, pid, sent) == {"lost": 1, "duplicated": 1, "mixed": 1}
     missing = {**sent, "c": strategy_rows("c", 4)}  # answered 201, never stored
     assert verify(engine, pid, missing)["lost"] == 1 + 4
@@ -64,20 +86,39 @@ def test_the_job_check_finds_unfinished_and_repeated_jobs(session: Session) -> N
     assert verify_jobs(engine, pid)["jobs_unfinished"] == 2  # one analyze job per upload
     first, second = session.scalars(text("SELECT id FROM jobs ORDER BY id")).all()
     for job_id in (first, second):
-        lifecycle.end(session, lifecycle.claim(session, job_id=job_id, owner="w"),
-                      lifecycle.JobState.SUCCEEDED)  # fmt: skip
+        lifecycle.end(
+            session,
+            lifecycle.claim(session, job_id=job_id, owner="w"),
+            lifecycle.JobState.SUCCEEDED,
+        )
     session.execute(text("UPDATE jobs SET attempts = 2 WHERE id = :j"), {"j": second})
     session.commit()
-    assert verify_jobs(engine, pid) == {"jobs": 2, "jobs_unfinished": 0, "jobs_failed": 0,
-                                        "jobs_not_once": 1}  # fmt: skip
+    assert verify_jobs(engine, pid) == {
+        "jobs": 2,
+        "jobs_unfinished": 0,
+        "jobs_failed": 0,
+        "jobs_not_once": 1,
+    }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_the_bench_runs_on_a_tiny_team_deployment(settings_env: str) -> None:
-    cmd = [sys.executable, "bench/load_bench.py", "--clients", "4", "--requests", "40",
-           "--strategies", "3", "--questions", "20", "--no-scan",
-           "--ports", "8146,8147"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "bench/load_bench.py",
+        "--clients",
+        "4",
+        "--requests",
+        "40",
+        "--strategies",
+        "3",
+        "--questions",
+        "20",
+        "--no-scan",
+        "--ports",
+        "8146,8147",
+    ]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, r.stderr[-3000:]
     result = json.loads(r.stdout.strip().splitlines()[-1])
@@ -91,8 +132,9 @@ def test_the_bench_runs_on_a_tiny_team_deployment(settings_env: str) -> None:
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0
     with get_engine().connect() as conn:
-        assert not conn.scalar(text("SELECT count(*) FROM pg_database WHERE datname = :n"),
-                               {"n": team["database"]})  # fmt: skip
+        assert not conn.scalar(
+            text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": team["database"]}
+        )
     # Last: what the cross-process upload fix of issue 11 makes true (before it, the second
     # same-named upload in another process answered 500, and shared questions were stored
     # once per strategy).

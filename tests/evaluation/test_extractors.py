@@ -20,8 +20,11 @@ from tests.paths import GSM8K_DIR
 
 needs_data = pytest.mark.skipif(not GSM8K_DIR.is_dir(), reason=f"no research data at {GSM8K_DIR}")
 STRATEGY_FILES = (
-    "claude.json", "gpt4.json", "mini_gpt4_simple_response.json", "train_filtered.json",
-)  # fmt: skip
+    "claude.json",
+    "gpt4.json",
+    "mini_gpt4_simple_response.json",
+    "train_filtered.json",
+)
 
 
 def _load(name: str) -> list[dict]:
@@ -66,8 +69,11 @@ def test_the_research_numerical_answer_is_truncated_at_a_thousands_comma() -> No
     Everywhere else it equals the solution's final answer; gold_answer reads the solution.
     """
     rows = _load("test_filtered.json")
-    wrong = [r for r in rows if float(gold_answer(r["answer"]).replace(",", "")) != float(
-        r["numerical_final_answer"])]  # fmt: skip
+    wrong = [
+        r
+        for r in rows
+        if float(gold_answer(r["answer"]).replace(",", "")) != float(r["numerical_final_answer"])
+    ]
     assert len(wrong) == 14
     for row in wrong:
         solution = gold_answer(row["answer"])
@@ -241,9 +247,14 @@ def test_math_equivalence(output: str, gold: str, correct: bool) -> None:
 
 def test_every_extractor_is_named_and_described() -> None:
     assert set(EXTRACTORS) == {
-        "last_number", "final_answer", "gsm8k_strict", "gsm8k_flexible", "option_letter",
-        "exact_match", "math_equiv",
-    }  # fmt: skip
+        "last_number",
+        "final_answer",
+        "gsm8k_strict",
+        "gsm8k_flexible",
+        "option_letter",
+        "exact_match",
+        "math_equiv",
+    }
     for name, extractor in EXTRACTORS.items():
         assert extractor.name == name and extractor.title and extractor.description
         assert extractor.correct(None, "1") is False
@@ -323,6 +334,7 @@ def test_rescoring_imports_no_torch_or_workers() -> None:
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stdout + out.stderr

@@ -24,9 +24,13 @@ def _one_by_one(model, tok, question: str, max_new: int) -> tuple[str, int]:  # 
     stops = stop_ids(model, tok)
     with torch.inference_mode():
         out = model.generate(
-            input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
-            max_new_tokens=max_new, eos_token_id=stops, pad_token_id=stops[0],
-        )[0, ids.shape[1] :].tolist()  # fmt: skip
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            do_sample=False,
+            max_new_tokens=max_new,
+            eos_token_id=stops,
+            pad_token_id=stops[0],
+        )[0, ids.shape[1] :].tolist()
     new = next((out[:i] for i, t in enumerate(out) if t in stops), out)
     return tok.decode(new, skip_special_tokens=True).strip(), len(new)
 
@@ -67,9 +71,14 @@ def test_batched_predictions_equal_one_by_one_generation(tiny, monkeypatch) -> N
     monkeypatch.setattr(model, "forward", counter)
     seen, progress = [], []
     result = evaluate_model(
-        model, tok, questions, extractor="exact_match", max_new_tokens=16,
-        on_prediction=seen.append, on_progress=lambda d, t: progress.append((d, t)),
-    )  # fmt: skip
+        model,
+        tok,
+        questions,
+        extractor="exact_match",
+        max_new_tokens=16,
+        on_prediction=seen.append,
+        on_progress=lambda d, t: progress.append((d, t)),
+    )
     assert len(counter.rows) < len(QUESTIONS) and sum(counter.rows) == len(QUESTIONS)  # batched
     assert [p.question_id for p in result.predictions] == [q.question_id for q in questions]
     assert [(p.output, p.new_tokens) for p in result.predictions] == refs
@@ -102,8 +111,15 @@ def test_predictions_arrive_before_a_cancelled_evaluation_stops(tiny) -> None:  
             raise KeyboardInterrupt("cancelled")
 
     with pytest.raises(KeyboardInterrupt):
-        evaluate_model(model, tok, questions, extractor="last_number", max_new_tokens=8,
-                       on_progress=cancel, on_prediction=kept.append)  # fmt: skip
+        evaluate_model(
+            model,
+            tok,
+            questions,
+            extractor="last_number",
+            max_new_tokens=8,
+            on_progress=cancel,
+            on_prediction=kept.append,
+        )
     assert len(kept) == 3
 
 

@@ -147,6 +147,16 @@ def test_duplicate_ids_name_both_lines() -> None:
     assert message == "d.jsonl, line 3, field 'id': duplicate id '1' (lines 1 and 3)"
 
 
+def test_duplicate_ids_in_a_one_line_json_array_are_refused() -> None:
+    """Every element of a one-line array starts on line 1: the records are told apart by
+    their number (the line alone let the repeat through)."""
+    rows = [{**ROW, "id": "7"}, {"question": "b", "answer": "c", "id": "7"}]
+    message = upload_error("d.json", json.dumps(rows).encode())
+    assert (
+        message == "d.json, line 1, field 'id': duplicate id '7' (records 1 and 2, both on line 1)"
+    )
+
+
 def test_same_id_in_two_strategies_is_fine() -> None:
     rows = [{**ROW, "id": 1, "strategy": "a"}, {**ROW, "id": 1, "strategy": "b"}]
     assert len(parse_rows(*rows).records) == 2

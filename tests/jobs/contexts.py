@@ -15,5 +15,6 @@ def claimed_context(job_id: int, owner: str = "test-worker") -> JobContext:
         assert lease is not None, f"job {job_id} is not queued"
         job = session.get(Job, job_id)
         assert job is not None
-        return JobContext(lease=lease, project_id=job.project_id,
-                          spec=get_kind(job.kind).parse(job.spec))  # fmt: skip
+        return JobContext(
+            lease=lease, project_id=job.project_id, spec=get_kind(job.kind).parse(job.spec)
+        )

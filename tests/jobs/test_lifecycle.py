@@ -52,8 +52,9 @@ def test_claim_is_atomic_and_a_redelivery_is_a_no_op(session: Session) -> None:
 def test_progress_then_success(session: Session) -> None:
     job = _job(session)
     lease = lifecycle.claim(session, job_id=job.id, owner="w1")
-    status = lifecycle.report_progress(session, lease, phase="scoring", done=5, total=20,
-                                       extra={"tokens_per_s": 123.0})  # fmt: skip
+    status = lifecycle.report_progress(
+        session, lease, phase="scoring", done=5, total=20, extra={"tokens_per_s": 123.0}
+    )
     assert status == "running"
     read = svc.get_job(session, job_id=job.id)
     assert read.percent == 25.0 and read.progress_extra["tokens_per_s"] == 123.0

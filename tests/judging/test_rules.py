@@ -17,14 +17,21 @@ LETTERED = "Which gas do plants take in?\nA. oxygen\nB. carbon dioxide\nC. nitro
 def test_numbered_options_are_parsed() -> None:
     options = parse_options(NUMBERED)
     assert [(o.label, o.text) for o in options] == [
-        ("1", "meeting"), ("2", "office"), ("3", "supermarket"), ("4", "garage"), ("5", "library"),
-    ]  # fmt: skip
+        ("1", "meeting"),
+        ("2", "office"),
+        ("3", "supermarket"),
+        ("4", "garage"),
+        ("5", "library"),
+    ]
 
 
 def test_lettered_options_on_lines_are_parsed() -> None:
     assert [o.text for o in parse_options(LETTERED)] == [
-        "oxygen", "carbon dioxide", "nitrogen", "helium",
-    ]  # fmt: skip
+        "oxygen",
+        "carbon dioxide",
+        "nitrogen",
+        "helium",
+    ]
 
 
 def test_number_and_text_that_disagree_are_wrong_with_a_reason() -> None:

@@ -42,8 +42,9 @@ print(json.dumps(out))
 
 
 def test_freed_blocks_are_reused_within_and_returned_after() -> None:
-    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
-                          check=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, check=True, timeout=120
+    )
     out = json.loads(done.stdout.strip().splitlines()[-1])
     # Plain glibc maps and unmaps each 64 MiB block: 8 x 16384 pages faulted in again.
     assert out["plain"] > 8 * 10_000, out

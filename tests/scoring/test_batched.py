@@ -154,9 +154,12 @@ def test_progress_and_batches_cover_every_item(tiny_model) -> None:
     seen: dict[int, float] = {}
     progress: list[tuple[int, int]] = []
     score_items(
-        tiny_model, items, token_budget=64, on_batch=lambda b: seen.update(b),
+        tiny_model,
+        items,
+        token_budget=64,
+        on_batch=lambda b: seen.update(b),
         on_progress=lambda d, t, _n: progress.append((d, t)),
-    )  # fmt: skip
+    )
     assert sorted(seen) == list(range(len(items)))
     assert progress[-1] == (len(items), len(items))
 

@@ -87,15 +87,17 @@ def test_unfiltered_examples_are_the_own_answers_as_generated() -> None:
         OwnAnswer("q2", "I think it is 5.\nFinal Answer: 5", "6", False),
     ]
     fallback = select_exemplars(["a"], [own[0], own[2]], 2)  # none correct: falls back
-    assert fallback.examples["a"] == ["I think it is 5.\nFinal Answer: 5",
-                                      "so the answer is 100."]  # fmt: skip
+    assert fallback.examples["a"] == ["I think it is 5.\nFinal Answer: 5", "so the answer is 100."]
     off = select_exemplars(["a"], own, 3, filter_correct=False)
     assert off.examples["a"] == [
-        "7 + 3 = 10, the answer is 10.", "I think it is 5.\nFinal Answer: 5",
+        "7 + 3 = 10, the answer is 10.",
+        "I think it is 5.\nFinal Answer: 5",
         "so the answer is 100.",
-    ]  # fmt: skip
-    assert not any("Final Answer: 210" in e or "Final Answer: 10" in e
-                   for e in off.examples["a"] + fallback.examples["a"])  # fmt: skip
+    ]
+    assert not any(
+        "Final Answer: 210" in e or "Final Answer: 10" in e
+        for e in off.examples["a"] + fallback.examples["a"]
+    )
     filtered = select_exemplars(["a"], own, 3)  # the filter on: only the correct one, gold added
     assert filtered.examples["a"] == ["7 + 3 = 10, the answer is 10.\nFinal Answer: 10"]
 

@@ -41,10 +41,14 @@ def test_each_answer_arrives_the_step_it_ends() -> None:
     steps, seen, progress = [0], [], []
     hook = model.register_forward_hook(lambda *_: steps.__setitem__(0, steps[0] + 1))
     texts = generate_greedy(
-        model, tok, prompts, max_new_tokens=12, max_batch=64,
+        model,
+        tok,
+        prompts,
+        max_new_tokens=12,
+        max_batch=64,
         on_answer=lambda i, text: seen.append((i, text, steps[0])),
         on_progress=lambda done, total: progress.append((done, total)),
-    )  # fmt: skip
+    )
     hook.remove()
     assert sorted(i for i, _, _ in seen) == list(range(len(prompts)))  # each once
     assert {i: t for i, t, _ in seen} == dict(enumerate(texts))
@@ -64,8 +68,9 @@ def test_a_killed_generation_resumes_from_the_kept_answers() -> None:
         has_chat_template=True,
     )
     builder = PromptBuilder(tok)
-    whole, _ = generate_own_answers(target, builder, QUESTIONS, max_new_tokens=12,
-                                    cache=DictCache())  # fmt: skip
+    whole, _ = generate_own_answers(
+        target, builder, QUESTIONS, max_new_tokens=12, cache=DictCache()
+    )
     cache, calls = DictCache(), []
 
     def killed(done: int, total: int) -> None:
@@ -74,11 +79,13 @@ def test_a_killed_generation_resumes_from_the_kept_answers() -> None:
             raise KeyboardInterrupt("worker killed")
 
     with pytest.raises(KeyboardInterrupt):
-        generate_own_answers(target, builder, QUESTIONS, max_new_tokens=12, cache=cache,
-                             on_progress=killed)  # fmt: skip
+        generate_own_answers(
+            target, builder, QUESTIONS, max_new_tokens=12, cache=cache, on_progress=killed
+        )
     assert len(cache.texts) == 2  # kept as they ended, not at the batch's end
-    again, generated = generate_own_answers(target, builder, QUESTIONS, max_new_tokens=12,
-                                            cache=cache)  # fmt: skip
+    again, generated = generate_own_answers(
+        target, builder, QUESTIONS, max_new_tokens=12, cache=cache
+    )
     assert generated == len(QUESTIONS) - 2 and again == whole
 
 

@@ -31,8 +31,10 @@ def test_sppl_text_is_the_reference_text() -> None:
 def test_sppl_text_with_one_example() -> None:
     text = sppl_prompt_text("Q?", ["A1"])
     assert text.count("inference example: ") == 1
-    assert text.endswith("inference example: A1\n\nnow, according to the inference examples, "
-                         "please solve the problem. \n\n\n")  # fmt: skip
+    assert text.endswith(
+        "inference example: A1\n\nnow, according to the inference examples, "
+        "please solve the problem. \n\n\n"
+    )
 
 
 def test_inst_wrapping_is_the_reference_llama2_format() -> None:

@@ -92,15 +92,22 @@ def test_scan_with_repeated_samples_scores_their_union() -> None:
     )
     assert len(result.sample) == 6 and len(result.values["short"]["ppl"]) == 6
     with pytest.raises(ScanInputError, match="3 x 3 questions requested but only 8"):
-        run_scan(ScanSpec(metrics=("ppl",), sample=3, samples=3), tiny_target(), QUESTIONS,
-                 RESPONSES)  # fmt: skip
+        run_scan(
+            ScanSpec(metrics=("ppl",), sample=3, samples=3), tiny_target(), QUESTIONS, RESPONSES
+        )
 
 
 def test_scan_structure_cache_and_resume() -> None:
     target, cache = tiny_target(), MemoryCache()
     phases: list[str] = []
-    first = run_scan(SPEC, target, QUESTIONS, RESPONSES, cache=cache,
-                     on_progress=lambda p, d, t, e: phases.append(p))  # fmt: skip
+    first = run_scan(
+        SPEC,
+        target,
+        QUESTIONS,
+        RESPONSES,
+        cache=cache,
+        on_progress=lambda p, d, t, e: phases.append(p),
+    )
     assert {"generating", "scoring ppl", "scoring sppl", "scoring ifd"} <= set(phases)
     assert len(first.sample) == 4 and set(first.sample) <= set(RESPONSES["long"])
     assert set(first.exemplars) == set(first.sample)
@@ -117,6 +124,10 @@ def test_scan_structure_cache_and_resume() -> None:
     again = run_scan(SPEC, target, QUESTIONS, RESPONSES, cache=cache)
     assert again.counts["scored_items"] == 0 and again.counts["generated"] == 0
     assert again.values == first.values
+    # per phase, how many items it had and how many came from the cache (a selector's cost)
+    assert first.counts["scoring ppl items"] == 2 * 4 and first.counts["scoring ppl cached"] == 0
+    assert again.counts["scoring ppl cached"] == again.counts["scoring ppl items"] == 2 * 4
+    assert first.counts["generating cached"] == 0 and again.counts["generating cached"] == 6
 
     half = MemoryCache()
     half.texts = dict(cache.texts)

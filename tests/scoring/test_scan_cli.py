@@ -39,8 +39,12 @@ def test_files_without_shared_questions_fail_before_loading(tmp_path: Path) -> N
         json.dumps([{"question": "Q?", "input": "", "answer": "A", "gold_label": "1"}])
     )
     with pytest.raises(ScanInputError, match="no question is answered by all 2"):
-        scan_files([FILES[0], other], ScanSpec(model="packaged:Nope", metrics=["ppl"], sample=1,
-                   examples=1, pool=2), out=tmp_path / "r.json", cache_dir=tmp_path)  # fmt: skip
+        scan_files(
+            [FILES[0], other],
+            ScanSpec(model="packaged:Nope", metrics=["ppl"], sample=1, examples=1, pool=2),
+            out=tmp_path / "r.json",
+            cache_dir=tmp_path,
+        )
 
 
 @pytest.mark.slow
@@ -48,9 +52,16 @@ def test_scan_files_writes_results(tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
     out = tmp_path / "results.json"
     spec = ScanSpec(
-        model="packaged:SmolLM2-135M-Instruct", metrics=["ppl", "sppl"], sample=2, examples=1,
-        pool=3, dtype="float32", seed=1, max_new_tokens=24, allow_unfiltered_fallback=True,
-    )  # fmt: skip
+        model="packaged:SmolLM2-135M-Instruct",
+        metrics=["ppl", "sppl"],
+        sample=2,
+        examples=1,
+        pool=3,
+        dtype="float32",
+        seed=1,
+        max_new_tokens=24,
+        allow_unfiltered_fallback=True,
+    )
     returned = scan_files(FILES, spec, out=out, cache_dir=cache_dir, models_dir=TEST_MODELS)
     results = json.loads(out.read_text())
     assert results == json.loads(json.dumps(returned))

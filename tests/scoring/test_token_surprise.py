@@ -49,8 +49,13 @@ def test_contexts_progress_and_json(tiny_model, tiny_tok) -> None:
     prompts = context_prompts(builder, "Q?", ["Final Answer: 1"])
     assert set(prompts) == {"ppl", "sppl"} and set(context_prompts(builder, "Q?", None)) == {"ppl"}
     seen: list[tuple[int, int]] = []
-    out = compute_token_surprise(tiny_model, builder, prompts, {"1": "A <b>", "2": ""},
-                                 on_progress=lambda d, t: seen.append((d, t)))  # fmt: skip
+    out = compute_token_surprise(
+        tiny_model,
+        builder,
+        prompts,
+        {"1": "A <b>", "2": ""},
+        on_progress=lambda d, t: seen.append((d, t)),
+    )
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
     first = out["ppl"]["1"]
     full = out["sppl"]["1"]  # the SPPL prompt fills the tiny model's 256 positions

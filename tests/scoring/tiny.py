@@ -34,9 +34,12 @@ def tiny_tokenizer(*, adds_bos: bool = False, chat_template: bool = True):
             single="<s> $A", special_tokens=[("<s>", 1)]
         )
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
         pad_token="</s>",
-    )  # fmt: skip
+    )
     if chat_template:
         fast.chat_template = CHATML
     return fast
@@ -51,11 +54,19 @@ def tiny_llama(
 ):
     """A randomly initialised 2-layer Llama (hidden 32, GQA 4/2 heads), eval mode, frozen."""
     config = LlamaConfig(
-        vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=max_positions,
-        initializer_range=init, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2,
+        vocab_size=vocab,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=max_positions,
+        initializer_range=init,
+        tie_word_embeddings=False,
+        bos_token_id=1,
+        eos_token_id=2,
         pad_token_id=2,
-    )  # fmt: skip
+    )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config).eval().requires_grad_(False)
     return model

@@ -23,8 +23,7 @@ def _values() -> tuple[dict[str, dict[str, float]], dict[str, str]]:
 
 def test_the_overall_pick_loses_clearly_where_the_test_separates() -> None:
     values, cats = _values()
-    accuracy = {"a": {k: float(k.startswith("x")) for k in cats},
-                "b": {k: 1.0 for k in cats}}  # fmt: skip
+    accuracy = {"a": {k: float(k.startswith("x")) for k in cats}, "b": {k: 1.0 for k in cats}}
     b = category_breakdown(values, cats, accuracy=accuracy)
     assert b["overall_pick"] == "a"  # mean 2.075 vs 2.525
     rows = {r["category"]: r for r in b["rows"]}
@@ -58,8 +57,10 @@ def test_group_keys_puts_questions_without_a_category_together() -> None:
 
 
 def test_pick_across_samples_counts_votes_and_splits_ties() -> None:
-    values = {"a": {"1": 1.0, "2": 5.0, "3": 1.0, "4": 2.0},
-              "b": {"1": 2.0, "2": 1.0, "3": 1.0, "4": 2.0}}  # fmt: skip
+    values = {
+        "a": {"1": 1.0, "2": 5.0, "3": 1.0, "4": 2.0},
+        "b": {"1": 2.0, "2": 1.0, "3": 1.0, "4": 2.0},
+    }
     got = sample_picks(values, [["1"], ["2"], ["3", "4"]])
     assert got["picks"] == [["a"], ["b"], ["a", "b"]]
     assert got["votes"] == {"a": 1.5, "b": 1.5} and got["share"] == {"a": 0.5, "b": 0.5}

@@ -45,8 +45,9 @@ def test_when_nothing_is_correct_nothing_is_recommendable() -> None:
 def values(means: dict[str, float], n: int = 30) -> dict[str, dict[str, float]]:
     rng = np.random.default_rng(0)
     noise = rng.normal(0, 0.05, size=n)
-    return {s: {str(i): m + noise[i] + 0.01 * rng.random() for i in range(n)}
-            for s, m in means.items()}  # fmt: skip
+    return {
+        s: {str(i): m + noise[i] + 0.01 * rng.random() for i in range(n)} for s, m in means.items()
+    }
 
 
 def test_low_perplexity_strategy_with_no_correct_answer_is_not_recommended() -> None:

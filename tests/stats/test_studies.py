@@ -31,15 +31,30 @@ def _m(scores: dict[str, float], lower: bool = True) -> MetricInput:
     return MetricInput(lower_is_better=lower, samples=[scores])
 
 
-P1 = ProjectInput(1, "P1", {"A": [0.60, 0.62], "B": [0.50], "C": [0.55, 0.57, 0.59]},
-                  {"ppl": _m({"A": 2.0, "B": 3.0, "C": 2.0}),
-                   "sppl": _m({"A": 1.5, "B": 2.5, "C": 2.0})})  # fmt: skip
-P2 = ProjectInput(2, "P2 flat", {"A": [0.4], "B": [0.4]},
-                  {"ppl": _m({"A": 1.0, "B": 2.0}), "sppl": _m({"A": 2.0, "B": 1.0})})  # fmt: skip
-P3 = ProjectInput(3, "P3 single", {"A": [0.7]},
-                  {"ppl": _m({"A": 1.0, "B": 2.0}), "sppl": _m({"A": 1.0, "B": 2.0})})  # fmt: skip
-P4 = ProjectInput(4, "P4 percent", {"A": [80, 70], "B": [60], "C": [66]},
-                  {"ppl": _m({"A": 3.0, "B": 1.0, "C": 2.0})})  # fmt: skip
+P1 = ProjectInput(
+    1,
+    "P1",
+    {"A": [0.60, 0.62], "B": [0.50], "C": [0.55, 0.57, 0.59]},
+    {"ppl": _m({"A": 2.0, "B": 3.0, "C": 2.0}), "sppl": _m({"A": 1.5, "B": 2.5, "C": 2.0})},
+)
+P2 = ProjectInput(
+    2,
+    "P2 flat",
+    {"A": [0.4], "B": [0.4]},
+    {"ppl": _m({"A": 1.0, "B": 2.0}), "sppl": _m({"A": 2.0, "B": 1.0})},
+)
+P3 = ProjectInput(
+    3,
+    "P3 single",
+    {"A": [0.7]},
+    {"ppl": _m({"A": 1.0, "B": 2.0}), "sppl": _m({"A": 1.0, "B": 2.0})},
+)
+P4 = ProjectInput(
+    4,
+    "P4 percent",
+    {"A": [80, 70], "B": [60], "C": [66]},
+    {"ppl": _m({"A": 3.0, "B": 1.0, "C": 2.0})},
+)
 STUDY = [P1, P2, P3, P4]
 S1, S4 = math.sqrt(31), math.sqrt(57)
 RHO1, TAU1 = 1.5 / math.sqrt(3), 2 / math.sqrt(6)  # PPL in P1, ranks with a tie
@@ -103,10 +118,12 @@ def test_summary_unweighted_and_weighted_by_hand() -> None:
 
 def test_weighting_changes_the_answer() -> None:
     """Unweighted, the two projects cancel out; weighted, the wide one wins."""
-    wide = ProjectInput(1, "wide", {"A": [0.9], "B": [0.5], "C": [0.1]},
-                        {"m": _m({"A": 1, "B": 2, "C": 3})})  # fmt: skip
-    narrow = ProjectInput(2, "narrow", {"A": [0.51], "B": [0.50], "C": [0.49]},
-                          {"m": _m({"A": 3, "B": 2, "C": 1})})  # fmt: skip
+    wide = ProjectInput(
+        1, "wide", {"A": [0.9], "B": [0.5], "C": [0.1]}, {"m": _m({"A": 1, "B": 2, "C": 3})}
+    )
+    narrow = ProjectInput(
+        2, "narrow", {"A": [0.51], "B": [0.50], "C": [0.49]}, {"m": _m({"A": 3, "B": 2, "C": 1})}
+    )
     s = compute_study([wide, narrow]).metrics[0].subsets[0]
     assert s.spearman == approx(0.0)
     assert s.weighted_spearman == approx((40 - 1) / (40 + 1))
@@ -114,10 +131,13 @@ def test_weighting_changes_the_answer() -> None:
 
 def test_direction_and_samples() -> None:
     """Higher-is-better metrics are oriented; each sample picks, the project averages."""
-    samples = MetricInput(lower_is_better=False, samples=[
-        {"A": 9.0, "B": 1.0, "C": 5.0},  # picks A (61), ranks like accuracy
-        {"A": 1.0, "B": 9.0, "C": 5.0},  # picks B (50), ranks backwards... except C
-    ])  # fmt: skip
+    samples = MetricInput(
+        lower_is_better=False,
+        samples=[
+            {"A": 9.0, "B": 1.0, "C": 5.0},  # picks A (61), ranks like accuracy
+            {"A": 1.0, "B": 9.0, "C": 5.0},  # picks B (50), ranks backwards... except C
+        ],
+    )
     project = ProjectInput(1, "P1", P1.accuracies, {"reward": samples})
     row = compute_study([project]).rows[0]
     assert row.n_samples == 2 and row.picks == [["A"], ["B"]]

@@ -33,13 +33,21 @@ def examples(n: int = 12) -> list[Example]:
 
 
 def val_examples(n: int = 3) -> list[ValExample]:
-    return [ValExample(str(i), f"what is {i} plus 1?", str(i + 1), f"{i} plus 1 is {i + 1}.")
-            for i in range(n)]  # fmt: skip
+    return [
+        ValExample(str(i), f"what is {i} plus 1?", str(i + 1), f"{i} plus 1 is {i + 1}.")
+        for i in range(n)
+    ]
 
 
 def settings(**kw) -> TrainSettings:
-    base = dict(precision="float32", batch_size=4, epochs=2, learning_rate=1e-2,
-                val_max_new_tokens=4, eval_every=2)  # fmt: skip
+    base = dict(
+        precision="float32",
+        batch_size=4,
+        epochs=2,
+        learning_rate=1e-2,
+        val_max_new_tokens=4,
+        eval_every=2,
+    )
     return TrainSettings(**(base | kw))
 
 

@@ -27,8 +27,16 @@ def main(out_dir: Path) -> None:
         if step.step >= 2:
             time.sleep(0.5)
 
-    train_adapter(tiny_llama(), tiny_tokenizer(), examples(), [], settings(), out_dir,
-                  score=contains, on_step=on_step)  # fmt: skip
+    train_adapter(
+        tiny_llama(),
+        tiny_tokenizer(),
+        examples(),
+        [],
+        settings(),
+        out_dir,
+        score=contains,
+        on_step=on_step,
+    )
 
 
 if __name__ == "__main__":

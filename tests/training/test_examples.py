@@ -62,10 +62,19 @@ def test_missing_target_modules_error_lists_the_modules_the_model_has(model):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("learning_rate", 0), ("learning_rate", 0.5), ("lora_r", 0), ("lora_r", 512),
-     ("lora_dropout", 0.9), ("epochs", 0), ("batch_size", 0), ("precision", "fp8"),
-     ("select_by", "f1"), ("target_modules", [])],
-)  # fmt: skip
+    [
+        ("learning_rate", 0),
+        ("learning_rate", 0.5),
+        ("lora_r", 0),
+        ("lora_r", 512),
+        ("lora_dropout", 0.9),
+        ("epochs", 0),
+        ("batch_size", 0),
+        ("precision", "fp8"),
+        ("select_by", "f1"),
+        ("target_modules", []),
+    ],
+)
 def test_out_of_range_settings_are_refused_naming_the_field(field, value):
     with pytest.raises(TrainingSettingsError, match=rf"^{field}:"):
         TrainSettings(**{field: value})
@@ -74,6 +83,9 @@ def test_out_of_range_settings_are_refused_naming_the_field(field, value):
 def test_research_defaults():
     s = TrainSettings()
     assert (s.lora_r, s.lora_alpha, s.target_modules, s.learning_rate) == (
-        8, 16, ("q_proj", "v_proj"), 2e-5,
-    )  # fmt: skip
+        8,
+        16,
+        ("q_proj", "v_proj"),
+        2e-5,
+    )
     assert s.effective_batch == 8

@@ -36,15 +36,18 @@ def test_a_short_gsm8k_run_lowers_the_loss_and_leaves_the_base_alone(target, tmp
     train = [Example(r["question"], r["answer"]) for r in rows]
     val = [ValExample("0", rows[0]["question"], rows[0]["gold_label"], rows[0]["answer"])]
     before = {k: v.clone() for k, v in target.model.state_dict().items()}
-    s = TrainSettings(epochs=3, batch_size=4, learning_rate=1e-3, val_max_new_tokens=8,
-                      eval_every=6)  # fmt: skip
-    result = train_adapter(target.model, target.tokenizer, train, val, s, tmp_path,
-                           score=lambda out, gold: gold in out)  # fmt: skip
+    s = TrainSettings(
+        epochs=3, batch_size=4, learning_rate=1e-3, val_max_new_tokens=8, eval_every=6
+    )
+    result = train_adapter(
+        target.model, target.tokenizer, train, val, s, tmp_path, score=lambda out, gold: gold in out
+    )
     assert result.dtype == target.dtype and [c.step for c in result.checkpoints] == [6]
     assert result.steps[-1].loss < result.steps[0].loss
     assert all(torch.equal(before[k], v) for k, v in target.model.state_dict().items())
-    ids = torch.tensor([encode_example(target.tokenizer, train[0].question, train[0].response,
-                                       1024).input_ids])  # fmt: skip
+    ids = torch.tensor(
+        [encode_example(target.tokenizer, train[0].question, train[0].response, 1024).input_ids]
+    )
     with torch.no_grad():
         base = target.model(input_ids=ids).logits
         tuned = load_adapter(target.model, result.best.path)

@@ -33,9 +33,13 @@ def _wait_for_step(log: Path, step: int, proc: subprocess.Popen, timeout: float 
 def test_resume_after_kill_9_continues_from_the_checkpoint(tmp_path):
     out = tmp_path / "run"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "tests.training.killed_run", str(out)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.training.killed_run", str(out)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     _wait_for_step(out.with_suffix(".steps"), 3, proc)  # checkpoint-2 is written before step 3
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -44,13 +48,28 @@ def test_resume_after_kill_9_continues_from_the_checkpoint(tmp_path):
     last_before_kill = complete_checkpoints(out)[-1].step
 
     steps = []
-    resumed = train_adapter(tiny_llama(), tiny_tokenizer(), examples(), [], settings(), out,
-                            score=contains, on_step=steps.append)  # fmt: skip
+    resumed = train_adapter(
+        tiny_llama(),
+        tiny_tokenizer(),
+        examples(),
+        [],
+        settings(),
+        out,
+        score=contains,
+        on_step=steps.append,
+    )
     assert resumed.resumed_from == last_before_kill
     assert steps[0].step == last_before_kill + 1 and steps[-1].step == 6
 
-    whole = train_adapter(tiny_llama(), tiny_tokenizer(), examples(), [], settings(),
-                          tmp_path / "whole", score=contains)  # fmt: skip
+    whole = train_adapter(
+        tiny_llama(),
+        tiny_tokenizer(),
+        examples(),
+        [],
+        settings(),
+        tmp_path / "whole",
+        score=contains,
+    )
     a = load_file(resumed.checkpoints[-1].path / "adapter_model.safetensors")
     b = load_file(whole.checkpoints[-1].path / "adapter_model.safetensors")
     assert a.keys() == b.keys()

@@ -27,8 +27,9 @@ def _state(model):
 
 def test_base_weights_unchanged_and_adapter_weights_changed(model, tok, tmp_path):
     before = _state(model)
-    result = train_adapter(model, tok, examples(), val_examples(), settings(), tmp_path,
-                           score=contains)  # fmt: skip
+    result = train_adapter(
+        model, tok, examples(), val_examples(), settings(), tmp_path, score=contains
+    )
     after = _state(model)
     assert before.keys() == after.keys()  # unwrapped: no LoRA module left in the model
     assert all(torch.equal(before[k], after[k]) for k in before)
@@ -54,8 +55,16 @@ def test_first_step_loss_equals_a_plain_forward_with_the_labels(
     train = examples(8)
     steps = []
     # one optimizer step holds all 8 examples, as 2 accumulated micro-batches of 4
-    train_adapter(model, tok, train, [], settings(batch_size=4, grad_accum=2, epochs=1),
-                  tmp_path, score=contains, on_step=steps.append)  # fmt: skip
+    train_adapter(
+        model,
+        tok,
+        train,
+        [],
+        settings(batch_size=4, grad_accum=2, epochs=1),
+        tmp_path,
+        score=contains,
+        on_step=steps.append,
+    )
     total, count = 0.0, 0
     with torch.no_grad():
         for ex in train:
@@ -68,14 +77,16 @@ def test_first_step_loss_equals_a_plain_forward_with_the_labels(
             count += int(keep.sum())
     assert steps[0].step == 1 and steps[0].total_steps == 1
     assert steps[0].loss == pytest.approx(total / count, rel=1e-5)
-    assert steps[0].tokens == sum(len(encode_example(tok, e.question, e.response, 1024)
-                                      .input_ids) for e in train)  # fmt: skip
+    assert steps[0].tokens == sum(
+        len(encode_example(tok, e.question, e.response, 1024).input_ids) for e in train
+    )
 
 
 def test_curves_best_checkpoint_and_budget_then_continue(model, tok, tmp_path):
     s = settings(select_by="loss")  # 12 examples / 4 = 3 steps per epoch, 6 in all
-    first = train_adapter(model, tok, examples(), val_examples(), s, tmp_path,
-                          score=contains, until_step=4)  # fmt: skip
+    first = train_adapter(
+        model, tok, examples(), val_examples(), s, tmp_path, score=contains, until_step=4
+    )
     assert first.stopped_early and [c.step for c in first.checkpoints] == [2, 4]
     assert [st.step for st in first.steps] == [1, 2, 3, 4]
     assert first.total_steps == 6
@@ -96,8 +107,9 @@ def test_best_by_accuracy_uses_the_score_function(model, tok, tmp_path):
         calls.append(gold)
         return len(calls) > 3  # every answer after the first checkpoint's 3 is "correct"
 
-    result = train_adapter(model, tok, examples(), val_examples(), settings(), tmp_path,
-                           score=score)  # fmt: skip
+    result = train_adapter(
+        model, tok, examples(), val_examples(), settings(), tmp_path, score=score
+    )
     accs = [c.val_accuracy for c in result.checkpoints]
     assert accs == [0.0, 1.0, 1.0] and result.best.step == 4  # ties: the earliest
 
@@ -106,15 +118,24 @@ def test_cancel_stops_within_a_step_and_keeps_the_last_checkpoint(model, tok, tm
     before = _state(model)
     seen = []
     with pytest.raises(TrainingCancelled) as err:
-        train_adapter(model, tok, examples(), val_examples(), settings(), tmp_path,
-                      score=contains, on_step=seen.append,
-                      should_stop=lambda: len(seen) >= 3)  # fmt: skip
+        train_adapter(
+            model,
+            tok,
+            examples(),
+            val_examples(),
+            settings(),
+            tmp_path,
+            score=contains,
+            on_step=seen.append,
+            should_stop=lambda: len(seen) >= 3,
+        )
     assert err.value.step == 3 and err.value.last.step == 2
     assert [s.step for s in seen] == [1, 2, 3]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-2", "run.json"]
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
-    resumed = train_adapter(model, tok, examples(), val_examples(), settings(), tmp_path,
-                            score=contains)  # fmt: skip
+    resumed = train_adapter(
+        model, tok, examples(), val_examples(), settings(), tmp_path, score=contains
+    )
     assert resumed.resumed_from == 2 and resumed.steps[0].step == 3
 
 
@@ -127,13 +148,15 @@ def test_an_exception_from_on_step_propagates_and_unwraps(model, tok, tmp_path):
             raise Cancelled
 
     with pytest.raises(Cancelled):
-        train_adapter(model, tok, examples(), [], settings(), tmp_path, score=contains,
-                      on_step=on_step)  # fmt: skip
+        train_adapter(
+            model, tok, examples(), [], settings(), tmp_path, score=contains, on_step=on_step
+        )
     assert not any("lora" in name for name, _ in model.named_modules())
 
 
-def test_full_disk_while_checkpointing_leaves_nothing_half_written(model, tok, tmp_path,
-                                                                   monkeypatch):  # fmt: skip
+def test_full_disk_while_checkpointing_leaves_nothing_half_written(
+    model, tok, tmp_path, monkeypatch
+):
     real_save = torch.save
 
     def save(obj, f, *a, **k):
@@ -150,8 +173,9 @@ def test_full_disk_while_checkpointing_leaves_nothing_half_written(model, tok, t
 def test_another_runs_folder_is_refused(model, tok, tmp_path):
     train_adapter(model, tok, examples(), [], settings(epochs=1), tmp_path, score=contains)
     with pytest.raises(TrainingError, match="another run"):
-        train_adapter(model, tok, examples(), [], settings(epochs=1, seed=1), tmp_path,
-                      score=contains)  # fmt: skip
+        train_adapter(
+            model, tok, examples(), [], settings(epochs=1, seed=1), tmp_path, score=contains
+        )
 
 
 def test_out_of_memory_halves_the_micro_batch_and_keeps_the_effective_batch(
@@ -172,13 +196,15 @@ def test_out_of_memory_halves_the_micro_batch_and_keeps_the_effective_batch(
     assert result.effective_batch == 4 and result.checkpoints[-1].step == 6
     assert any("micro-batch 2 x 2" in n for n in result.notes)
     with pytest.raises(TrainingError, match="micro-batch 3"):
-        train_adapter(model, tok, examples(), [], settings(batch_size=3), tmp_path / "b",
-                      score=contains)  # fmt: skip
+        train_adapter(
+            model, tok, examples(), [], settings(batch_size=3), tmp_path / "b", score=contains
+        )
 
 
 def test_checkpoint_marker_records_the_validation(model, tok, tmp_path):
-    result = train_adapter(model, tok, examples(), val_examples(), settings(epochs=1),
-                           tmp_path, score=contains)  # fmt: skip
+    result = train_adapter(
+        model, tok, examples(), val_examples(), settings(epochs=1), tmp_path, score=contains
+    )
     marker = json.loads((result.best.path / "familiar-checkpoint.json").read_text())
     assert marker["question_ids"] == ["0", "1", "2"] and len(marker["predictions"]) == 3
     assert (result.best.path / "adapter_model.safetensors").is_file()

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.slow
 
 def test_analyze_job_counts_tokens_and_checks_answers(client, celery_worker) -> None:
     pid = client.post("/api/v1/projects", json={"name": "celery"}).json()["id"]
-    files = [("files", (n, (GSM8K_DIR / n).read_bytes(), "application/json"))
-             for n in ("gpt4.json", "mini_gpt4_simple_response.json")]  # fmt: skip
+    files = [
+        ("files", (n, (GSM8K_DIR / n).read_bytes(), "application/json"))
+        for n in ("gpt4.json", "mini_gpt4_simple_response.json")
+    ]
     upload = client.post(f"/api/v1/projects/{pid}/uploads", files=files).json()
     job = wait_for_job(client, upload["job_id"])
     assert job["status"] == "succeeded", (job["error"], worker_log(get_settings().data_dir))

@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from app.config import get_settings
-from app.queue import queue_name, send_job
+from app.queue import queue_name, redis_key_prefix, send_job
 from tests.conftest import _clear_caches
 from tests.workers.conftest import REDIS_URL
 
@@ -25,8 +25,11 @@ def test_prefixed_queues_keep_deployments_apart(
             _clear_caches()
             send_job(job_id, "gpu")
             assert queue_name("gpu") == f"{prefix}.gpu" == f"{get_settings().queue_prefix}.gpu"
-        assert client.llen(f"{a}.gpu") == 1 and client.llen(f"{b}.gpu") == 1
-        assert b"101" in client.lindex(f"{a}.gpu", 0) and b"202" in client.lindex(f"{b}.gpu", 0)
+            assert redis_key_prefix() == f"{prefix}:"
+        assert client.llen(f"{a}:{a}.gpu") == 1 and client.llen(f"{b}:{b}.gpu") == 1
+        assert b"101" in client.lindex(f"{a}:{a}.gpu", 0)
+        assert b"202" in client.lindex(f"{b}:{b}.gpu", 0)
     finally:
         for prefix in (a, b):
-            client.delete(f"{prefix}.gpu")
+            for key in client.scan_iter(f"{prefix}:*"):
+                client.delete(key)

@@ -33,8 +33,13 @@ def _scan(client, pid: int, **settings) -> dict:  # type: ignore[no-untyped-def]
     return r.json()
 
 
-SMALL = {"sample": 4, "pool": 6, "examples": 2, "max_new_tokens": 48,
-         "allow_unfiltered_fallback": True}  # fmt: skip
+SMALL = {
+    "sample": 4,
+    "pool": 6,
+    "examples": 2,
+    "max_new_tokens": 48,
+    "allow_unfiltered_fallback": True,
+}
 
 
 def test_full_scan_then_cached_rescan(client, celery_worker) -> None:
@@ -97,8 +102,12 @@ def test_killed_worker_resumes(client, celery_worker, monkeypatch) -> None:
         pytest.fail(f"the scan never got part-way into scoring: {job}")
     os.kill(celery_worker.pid, signal.SIGKILL)
     celery_worker.wait()
-    second = subprocess.Popen(_worker_cmd("cpu,gpu", 1), env=dict(os.environ),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    second = subprocess.Popen(
+        _worker_cmd("cpu,gpu", 1),
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         job = wait_for_job(client, job_id, timeout=400)
     finally:

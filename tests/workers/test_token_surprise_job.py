@@ -17,9 +17,15 @@ from tests.paths import GSM8K_DIR
 from workers.tasks import execute
 
 pytestmark = pytest.mark.slow
-SETTINGS = {"metrics": ["ppl", "sppl"], "sample": 2, "pool": 2, "examples": 1,
-            "max_new_tokens": 24, "allow_unfiltered_fallback": True,
-            "dtype": "float32"}  # fmt: skip
+SETTINGS = {
+    "metrics": ["ppl", "sppl"],
+    "sample": 2,
+    "pool": 2,
+    "examples": 1,
+    "max_new_tokens": 24,
+    "allow_unfiltered_fallback": True,
+    "dtype": "float32",
+}
 
 
 @pytest.fixture
@@ -60,9 +66,10 @@ def test_surprise_job_agrees_with_the_scan(client, session, _one_thread) -> None
     scan = _run(client, f"/api/v1/projects/{pid}/scans", SETTINGS)
     sid = scan["spec"]["scan_id"]
     values = session.execute(
-        select(ScanValue.question_id, ScanValue.strategy_id, ScanValue.metric, ScanValue.value)
-        .where(ScanValue.scan_id == sid, ScanValue.metric.in_(["ppl", "sppl"]))
-    ).all()  # fmt: skip
+        select(
+            ScanValue.question_id, ScanValue.strategy_id, ScanValue.metric, ScanValue.value
+        ).where(ScanValue.scan_id == sid, ScanValue.metric.in_(["ppl", "sppl"]))
+    ).all()
     qid = values[0][0]
     job = _run(client, f"/api/v1/projects/{pid}/scans/{sid}/questions/{qid}/token-surprise")
     stored_row = session.scalars(

@@ -16,16 +16,27 @@ from app.models import Accuracy, Evaluation, Prediction
 from tests.workers.conftest import worker_log
 
 pytestmark = pytest.mark.slow
-TINY_TRAIN = {"epochs": 1, "batch_size": 4, "max_length": 192, "learning_rate": 1e-4,
-              "val_max_new_tokens": 24, "precision": "float32"}  # fmt: skip
+TINY_TRAIN = {
+    "epochs": 1,
+    "batch_size": 4,
+    "max_length": 192,
+    "learning_rate": 1e-4,
+    "val_max_new_tokens": 24,
+    "precision": "float32",
+}
 
 
 def _project(client) -> int:  # type: ignore[no-untyped-def]
     client.cookies.clear()
     pid = client.post("/api/v1/projects", json={"name": "validate"}).json()["id"]
     problems = generate_problems(10, seed=0)
-    files = [("files", (f"{s}.json", json.dumps(render_strategy(s, problems)).encode(),
-                        "application/json")) for s in ("terse", "step_by_step")]  # fmt: skip
+    files = [
+        (
+            "files",
+            (f"{s}.json", json.dumps(render_strategy(s, problems)).encode(), "application/json"),
+        )
+        for s in ("terse", "step_by_step")
+    ]
     assert client.post(f"/api/v1/projects/{pid}/uploads", files=files).status_code == 201
     test = [{"question": p.question, "gold": p.gold} for p in generate_problems(40, seed=1)[-3:]]
     r = client.post(
@@ -93,8 +104,12 @@ def test_whole_validation_through_the_worker(client, celery_worker) -> None:  # 
     assert page["results"]["base_accuracy"] is not None
     assert {a["strategy"] for a in page["results"]["accuracies"]} == {"terse", "step_by_step"}
     with session_scope() as session:
-        n = (session.query(Prediction).join(Evaluation, Evaluation.id == Prediction.evaluation_id)
-             .filter(Evaluation.validation_id == vid).count())  # fmt: skip
+        n = (
+            session.query(Prediction)
+            .join(Evaluation, Evaluation.id == Prediction.evaluation_id)
+            .filter(Evaluation.validation_id == vid)
+            .count()
+        )
         assert n == 9  # 3 models x 3 test questions
         assert {a.validation_id for a in session.query(Accuracy)} == {vid}
     html = client.get(f"/projects/{pid}/validations/{vid}").text

@@ -18,10 +18,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from app.evaluation.extractors import get_extractor, score_output
-from workers.scoring.generate import generate_greedy
+from workers.backends.transformers import as_backend
 from workers.scoring.prompts import chat_prompt_text, encode
 
 ProgressFn = Callable[[int, int], None]  # (answered questions, total)
@@ -82,12 +83,17 @@ def evaluate_model(
     questions: Sequence[EvalQuestion],
     *,
     extractor: str,
+    adapter: Path | None = None,
     max_new_tokens: int = 320,
     token_budget: int = 32768,
     on_progress: ProgressFn | None = None,
     on_prediction: Callable[[Prediction], None] | None = None,
 ) -> EvalResult:
-    """Answer every question greedily and judge each answer with ``extractor``."""
+    """Answer every question greedily (through ``adapter`` when given) and judge each answer
+    with ``extractor``. ``model``: a model backend (``workers.backends``), or a bare
+    transformers model with its ``tokenizer``."""
+    backend = as_backend(model, tokenizer)
+    tokenizer = backend.tokenizer
     get_extractor(extractor)  # a typo fails before the model runs
     check_questions(questions)
     started = time.perf_counter()
@@ -99,17 +105,27 @@ def evaluate_model(
         q = questions[index]
         scored = score_output(extractor, text, q.gold)
         pred = Prediction(
-            q.question_id, text, scored.extracted, scored.gold, scored.correct,
-            counts.get(index, 0), scored.why,
-        )  # fmt: skip
+            q.question_id,
+            text,
+            scored.extracted,
+            scored.gold,
+            scored.correct,
+            counts.get(index, 0),
+            scored.why,
+        )
         predictions[index] = pred
         if on_prediction is not None:
             on_prediction(pred)
 
-    generate_greedy(
-        model, tokenizer, prompts, max_new_tokens=max_new_tokens, token_budget=token_budget,
-        on_progress=on_progress, on_answer=judge, on_tokens=counts.__setitem__,
-    )  # fmt: skip
+    backend.generate(
+        prompts,
+        max_new_tokens=max_new_tokens,
+        adapter=adapter,
+        token_budget=token_budget,
+        on_progress=on_progress,
+        on_answer=judge,
+        on_tokens=counts.__setitem__,
+    )
     seconds = time.perf_counter() - started
     ordered = [predictions[i] for i in range(len(questions))]
     tokens = sum(p.new_tokens for p in ordered)

@@ -24,6 +24,7 @@ from app.jobs import lifecycle
 from app.jobs.lease import Lease, heartbeat_interval
 from app.jobs.lifecycle import LeaseLost
 from app.jobs.states import JobState
+from app.pipelines import follow_job
 
 PROGRESS_EVERY_S = 0.5
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class JobContext:
     _last: float = field(default=0.0, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     _lost: threading.Event = field(default_factory=threading.Event, repr=False)
+    _phase_started: float = field(default=0.0, repr=False)  # epoch seconds (app.jobs.eta)
+    _phase_done0: int = field(default=0, repr=False)
     saved: bool = False
     phase: str = ""
     done: int = 0
@@ -62,17 +65,29 @@ class JobContext:
             raise JobCancelled(f"cancelled during {self.phase or 'start'}")
 
     def progress(
-        self, phase: str, done: int, total: int, extra: dict[str, Any] | None = None,
-        *, force: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        phase: str,
+        done: int,
+        total: int,
+        extra: dict[str, Any] | None = None,
+        *,
+        force: bool = False,
+    ) -> None:
         """Record progress (at most twice a second unless forced or finished), then stop if
         the job was cancelled or taken over."""
+        if phase != self.phase or done < self.done or total != self.total:  # a new phase
+            self._phase_started, self._phase_done0 = time.time(), done
         self.phase, self.done, self.total = phase, done, total
+        extra = {**(extra or {}), "phase_started": self._phase_started}
+        extra["phase_done0"] = self._phase_done0
         now = time.monotonic()
         if force or done >= total or now - self._last >= PROGRESS_EVERY_S:
             self._last = now
-            self._write(lambda s: lifecycle.report_progress(
-                s, self.lease, phase=phase, done=done, total=total, extra=extra))  # fmt: skip
+            self._write(
+                lambda s: lifecycle.report_progress(
+                    s, self.lease, phase=phase, done=done, total=total, extra=extra
+                )
+            )
         self.check()
 
     def log(self, line: str) -> None:
@@ -86,10 +101,12 @@ class JobContext:
         """Write results and mark the job succeeded in ONE transaction, fenced on the lease:
         a worker that lost the job writes nothing (LeaseLost), so saving is idempotent."""
         with session_scope() as session:
-            if not lifecycle.end(session, self.lease, JobState.SUCCEEDED, result=result,
-                                 commit=False):  # fmt: skip
+            if not lifecycle.end(
+                session, self.lease, JobState.SUCCEEDED, result=result, commit=False
+            ):
                 raise LeaseLost(f"job {self.job_id} is no longer this worker's; not saved")
             write(session)
+            follow_job(session, self.job_id, JobState.SUCCEEDED)  # app.pipelines
         self.saved = True
 
     def _write(self, call: Callable[[Session], str]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.backends import DEFAULT_BACKEND
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Question, Response, Strategy
@@ -24,8 +25,9 @@ CHUNK = 64
 
 
 def llm_judge(ctx: JobContext) -> dict[str, Any]:
+    from workers.backends import load_backend
     from workers.judging.llm import LlmItem, judge_with_llm, model_generate
-    from workers.modeling import ModelLoadError, load_target
+    from workers.modeling import ModelLoadError
 
     model_name = ctx.spec.model.strip()
     if not model_name:
@@ -33,7 +35,7 @@ def llm_judge(ctx: JobContext) -> dict[str, Any]:
     rows = _rows(ctx.project_id, ctx.spec)
     ctx.progress("loading the model", 0, len(rows), force=True)
     try:
-        target = load_target(model_name, cache_dir=get_settings().models_dir)
+        target = load_backend(DEFAULT_BACKEND, model_name, cache_dir=get_settings().models_dir)
     except ModelLoadError as exc:
         raise JobFailure(str(exc)) from exc
     generate = model_generate(target)
@@ -45,13 +47,19 @@ def llm_judge(ctx: JobContext) -> dict[str, Any]:
         correct += sum(1 for j in judged if j["verdict"])
         with session_scope() as session:
             store_judgements(
-                session, judge=judge, set_correct=False,
+                session,
+                judge=judge,
+                set_correct=False,
                 rows=[(rid, qid, j) for (rid, qid, *_), j in zip(chunk, judged, strict=True)],
                 gold={qid: g for _, qid, _, _, g in chunk},
-            )  # fmt: skip
+            )
         ctx.progress(PHASE, start + len(chunk), len(rows))
-    return {"summary": f"{judge} judged {len(rows)} answers, {correct} correct.",
-            "judge": judge, "answers": len(rows), "correct": correct}  # fmt: skip
+    return {
+        "summary": f"{judge} judged {len(rows)} answers, {correct} correct.",
+        "judge": judge,
+        "answers": len(rows),
+        "correct": correct,
+    }
 
 
 def _rows(project_id: int | None, spec: LlmJudgeSpec) -> list[tuple[int, int, str, str, str]]:

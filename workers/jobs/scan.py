@@ -23,7 +23,8 @@ from workers.jobs.score_cache import DbScoreCache
 
 
 def run_scan_job(ctx: JobContext) -> dict[str, Any]:
-    from workers.modeling import ModelLoadError, load_target
+    from workers.backends import load_backend
+    from workers.modeling import ModelLoadError
     from workers.scoring.scan import run_scan
 
     job_spec: ScanJobSpec = ctx.spec
@@ -31,25 +32,45 @@ def run_scan_job(ctx: JobContext) -> dict[str, Any]:
     model_name, questions, responses = _inputs(job_spec.scan_id)
     try:
         ctx.progress("loading the model", 0, 1, force=True)
-        target = load_target(model_name, cache_dir=get_settings().models_dir, dtype=spec.dtype)
-        result = run_scan(spec, target, questions, responses, cache=DbScoreCache(),
-                          on_progress=lambda p, d, t, e: ctx.progress(p, d, t, e))  # fmt: skip
+        target = load_backend(
+            spec.backend, model_name, cache_dir=get_settings().models_dir, dtype=spec.dtype
+        )
+        result = run_scan(
+            spec,
+            target,
+            questions,
+            responses,
+            cache=DbScoreCache(),
+            on_progress=lambda p, d, t, e: ctx.progress(p, d, t, e),
+        )
     except (ScanInputError, ModelLoadError) as exc:
         raise JobFailure(str(exc)) from exc
     ctx.progress("saving results", 1, 1, force=True)
     output = ScanOutput.model_validate(result.to_dict())
     counts = result.counts
-    summary = {"summary": f"Scored {counts.get('scored_items', 0)} items "
-               f"({counts.get('cached_items', 0)} from the cache).", "counts": counts}  # fmt: skip
+    summary = {
+        "summary": f"Scored {counts.get('scored_items', 0)} items "
+        f"({counts.get('cached_items', 0)} from the cache).",
+        "counts": counts,
+    }
     key = own_answers_settings_key(output)
-    ctx.save(lambda session: save_scan_result(
-        session, scan_id=job_spec.scan_id, output=output, model_key=target.model_key,
-        seed=int(spec.seed), own_answers_key=key), summary)  # fmt: skip
+    ctx.save(
+        lambda session: save_scan_result(
+            session,
+            scan_id=job_spec.scan_id,
+            output=output,
+            model_key=target.model_key,
+            seed=int(spec.seed),
+            own_answers_key=key,
+        ),
+        summary,
+    )
     return summary
 
 
-def _inputs(scan_id: int) -> tuple[str, list[tuple[str, str, str | None]],
-                                   dict[str, dict[str, str]]]:  # fmt: skip
+def _inputs(
+    scan_id: int,
+) -> tuple[str, list[tuple[str, str, str | None]], dict[str, dict[str, str]]]:
     """Model, every project question, and the chosen strategies' responses."""
     with session_scope() as session:
         scan = session.get(Scan, scan_id)
@@ -61,14 +82,16 @@ def _inputs(scan_id: int) -> tuple[str, list[tuple[str, str, str | None]],
             (str(qid), text, gold)
             for qid, text, gold in session.execute(
                 select(Question.id, Question.text, Question.gold)
-                .where(Question.project_id == scan.project_id).order_by(Question.position)
+                .where(Question.project_id == scan.project_id)
+                .order_by(Question.position)
             )
-        ]  # fmt: skip
+        ]
         responses: dict[str, dict[str, str]] = {s.name: {} for s in strategies}
         by_id = {s.id: s.name for s in strategies}
         for sid, qid, text in session.execute(
-            select(Response.strategy_id, Response.question_id, Response.text)
-            .where(Response.strategy_id.in_(ids))
-        ):  # fmt: skip
+            select(Response.strategy_id, Response.question_id, Response.text).where(
+                Response.strategy_id.in_(ids)
+            )
+        ):
             responses[by_id[sid]][str(qid)] = text
         return scan.model_name, questions, responses

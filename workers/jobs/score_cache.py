@@ -35,17 +35,23 @@ class DbScoreCache:
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Entry]:
         rows = self._select(ScoreCache, keys)
-        out = {k: (float("nan") if r.value is None else r.value, r.n_tokens, r.truncated)
-               for k, r in rows.items()}  # fmt: skip
+        out = {
+            k: (float("nan") if r.value is None else r.value, r.n_tokens, r.truncated)
+            for k, r in rows.items()
+        }
         self.hits += len(out)
         return out
 
     def put_many(self, values: Mapping[str, Entry]) -> None:
         rows = [
-            {"key": row_key(k), "value": None if v != v else float(v), "n_tokens": int(n),
-             "truncated": bool(t)}
+            {
+                "key": row_key(k),
+                "value": None if v != v else float(v),
+                "n_tokens": int(n),
+                "truncated": bool(t),
+            }
             for k, (v, n, t) in values.items()
-        ]  # fmt: skip
+        ]
         self._insert(ScoreCache, rows)
         self.writes += len(rows)
 

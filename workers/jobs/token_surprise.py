@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.backends import DEFAULT_BACKEND
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Question, Response, Scan
@@ -35,10 +36,12 @@ class SurpriseInputs:
     question: str
     examples: list[str] | None  # None: the scan did not score SPPL
     responses: dict[str, str]  # strategy id (str) -> response text
+    backend: str = DEFAULT_BACKEND  # the scan's
 
 
 def token_surprise(ctx: JobContext) -> dict[str, Any]:
-    from workers.modeling import ModelLoadError, load_target
+    from workers.backends import load_backend
+    from workers.modeling import ModelLoadError
     from workers.scoring.prompts import PromptBuilder, PromptError
     from workers.scoring.token_surprise import compute_token_surprise, context_prompts
 
@@ -46,8 +49,12 @@ def token_surprise(ctx: JobContext) -> dict[str, Any]:
     total = len(inputs.responses) * (2 if inputs.examples is not None else 1)
     ctx.progress("loading the model", 0, total, force=True)
     try:
-        target = load_target(inputs.model_name, cache_dir=get_settings().models_dir,
-                             dtype=inputs.dtype)  # fmt: skip
+        target = load_backend(
+            inputs.backend,
+            inputs.model_name,
+            cache_dir=get_settings().models_dir,
+            dtype=inputs.dtype,
+        )
         builder = PromptBuilder(target.tokenizer, inputs.template)  # type: ignore[arg-type]
     except (ModelLoadError, PromptError) as exc:
         raise JobFailure(str(exc)) from exc
@@ -56,17 +63,31 @@ def token_surprise(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(PHASE, 0, total, force=True)
     prompts = context_prompts(builder, inputs.question, inputs.examples)
     result = compute_token_surprise(
-        target.model, builder, prompts, inputs.responses, max_length=inputs.max_length,
+        target,
+        builder,
+        prompts,
+        inputs.responses,
+        max_length=inputs.max_length,
         on_progress=lambda done, n: ctx.progress(PHASE, done, n),
-    )  # fmt: skip
+    )
     contexts = {c: {k: s.to_json() for k, s in per.items()} for c, per in result.items()}
     model = {"name": target.name, "model_key": target.model_key, "dtype": target.dtype}
-    summary = {"summary": f"Per-token surprise of {len(inputs.responses)} responses "
-               f"({', '.join(c.upper() for c in contexts)})."}  # fmt: skip
+    summary = {
+        "summary": f"Per-token surprise of {len(inputs.responses)} responses "
+        f"({', '.join(c.upper() for c in contexts)})."
+    }
     spec: TokenSurpriseSpec = ctx.spec
-    ctx.save(lambda session: store_token_surprise(
-        session, scan_id=spec.scan_id, question_id=spec.question_id, job_id=ctx.job_id,
-        contexts=contexts, model=model), summary)  # fmt: skip
+    ctx.save(
+        lambda session: store_token_surprise(
+            session,
+            scan_id=spec.scan_id,
+            question_id=spec.question_id,
+            job_id=ctx.job_id,
+            contexts=contexts,
+            model=model,
+        ),
+        summary,
+    )
     return summary
 
 
@@ -82,19 +103,25 @@ def _inputs(ctx: JobContext) -> SurpriseInputs:
         summary, spec = scan.summary or {}, scan.spec or {}
         rows = session.execute(
             select(Response.strategy_id, Response.text)
-            .where(Response.question_id == question_id,
-                   Response.strategy_id.in_(list(spec.get("strategy_ids") or [])))
+            .where(
+                Response.question_id == question_id,
+                Response.strategy_id.in_(list(spec.get("strategy_ids") or [])),
+            )
             .order_by(Response.strategy_id)
-        ).all()  # fmt: skip
+        ).all()
         if not rows:
             raise JobFailure(f"no strategy of scan {scan_id} answered question {question_id}")
         return SurpriseInputs(
-            model_name=scan.model_name, model_key=scan.model_key,
+            model_name=scan.model_name,
+            model_key=scan.model_key,
             dtype=(summary.get("model") or {}).get("dtype") or spec.get("dtype", "auto"),
-            template=spec.get("template", "chat"), max_length=spec.get("max_length"),
-            question=question.text, examples=_examples(spec, summary, question_id),
+            template=spec.get("template", "chat"),
+            max_length=spec.get("max_length"),
+            question=question.text,
+            examples=_examples(spec, summary, question_id),
             responses={str(sid): text for sid, text in rows},
-        )  # fmt: skip
+            backend=spec.get("backend", DEFAULT_BACKEND),
+        )
 
 
 def _examples(spec: dict[str, Any], summary: dict[str, Any], question_id: int) -> list[str] | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.backends import DEFAULT_BACKEND
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Evaluation, Question, Response, TestQuestion, Validation, ValidationRun
@@ -28,12 +29,14 @@ def run_dir(validation_id: int, run_id: int) -> Path:
     return get_settings().artifacts_path / f"validation-{validation_id}" / f"run-{run_id}"
 
 
-def _load(name: str, precision: str) -> Any:
-    from workers.modeling import ModelLoadError, load_target
+def _load(name: str, precision: str, backend: str = DEFAULT_BACKEND) -> Any:
+    """The model backend (``workers.backends``) the validation trains and evaluates with."""
+    from workers.backends import load_backend
+    from workers.modeling import ModelLoadError
 
     dtype = precision if precision in ("float32", "bfloat16") else "auto"
     try:
-        return load_target(name, cache_dir=get_settings().models_dir, dtype=dtype)
+        return load_backend(backend, name, cache_dir=get_settings().models_dir, dtype=dtype)
     except ModelLoadError as exc:
         raise JobFailure(str(exc)) from exc
 
@@ -49,7 +52,12 @@ def _train_inputs(
         if validation is None or run is None:
             raise JobFailure(f"validation {spec.validation_id} run {spec.run_id} no longer exists")
         vspec = ValidationSpec.model_validate(validation.spec)
-        summary = dict(validation.summary)
+        summary = {
+            "train_question_ids": validation.question_ids("train"),
+            "val_question_ids": validation.question_ids("val"),
+            "model": validation.model_name,
+            "extractor": validation.extractor,
+        }
         texts = dict(
             session.execute(
                 select(Response.question_id, Response.text).where(
@@ -109,10 +117,7 @@ class _Points:
 
     def checkpoint(self, log: Any) -> None:
         self.flush([{"step": log.step, "val_loss": log.val_loss, "val_accuracy": log.val_accuracy}])
-        self.ctx.log(
-            f"checkpoint at step {log.step}: val loss {log.val_loss}, "
-            f"val accuracy {log.val_accuracy}"
-        )
+        self.ctx.log(checkpoint_line(log.step, log.val_loss, log.val_accuracy))
         self.ctx.check()
 
     def flush(self, checkpoints: list[dict[str, Any]] | None = None) -> None:
@@ -122,22 +127,26 @@ class _Points:
             write_points(session, run_id=self.run_id, steps=steps, checkpoints=checkpoints or [])
 
 
+def checkpoint_line(step: int, val_loss: float | None, val_accuracy: float | None) -> str:
+    """A checkpoint as the job log says it: loss to 4 digits, accuracy in percent."""
+    loss = "–" if val_loss is None else f"{val_loss:.4f}"
+    accuracy = "–" if val_accuracy is None else f"{100 * val_accuracy:.1f}%"
+    return f"checkpoint at step {step}: val loss {loss}, val accuracy {accuracy}"
+
+
 def train_run(ctx: JobContext) -> dict[str, Any]:
     from app.evaluation.extractors import score_output
-    from workers.training import TrainingCancelled, TrainingError, check_lora_targets, train_adapter
+    from workers.training import TrainingCancelled, TrainingError
 
     spec: ValidationTrainSpec = ctx.spec
     vspec, run, summary, train, val = _train_inputs(spec)
     ctx.progress("loading the model", 0, 1, force=True)
-    target = _load(vspec.model or summary["model"], vspec.train.precision)
+    target = _load(vspec.model or summary["model"], vspec.train.precision, vspec.backend)
     settings = vspec.train.model_copy(update={"seed": run["seed"]})
     extractor = summary["extractor"]
     points = _Points(ctx, spec.run_id)
     try:
-        check_lora_targets(target.model, settings.target_modules)
-        result = train_adapter(
-            target.model,
-            target.tokenizer,
+        result = target.train_adapter(
             train,
             val,
             settings,
@@ -198,7 +207,7 @@ def _eval_inputs(spec: ValidationEvalSpec) -> tuple[dict[str, Any], str | None, 
             adapter = run.adapter_dir if run else None
             if not adapter:
                 raise JobFailure(f"run {evaluation.run_id} has no trained adapter")
-        ids = list(validation.summary["test_question_ids"])
+        ids = validation.question_ids("test")
         rows = session.execute(
             select(TestQuestion.id, TestQuestion.text, TestQuestion.gold).where(
                 TestQuestion.id.in_(ids)
@@ -214,8 +223,8 @@ def _eval_inputs(spec: ValidationEvalSpec) -> tuple[dict[str, Any], str | None, 
             {
                 **validation.spec,
                 **{
-                    "model": validation.summary["model"],
-                    "extractor": validation.summary["extractor"],
+                    "model": validation.model_name,
+                    "extractor": validation.extractor,
                 },
             },
             adapter,
@@ -225,25 +234,21 @@ def _eval_inputs(spec: ValidationEvalSpec) -> tuple[dict[str, Any], str | None, 
 
 def evaluate_run(ctx: JobContext) -> dict[str, Any]:
     from workers.evaluation.run import evaluate_model
-    from workers.training import load_adapter
 
     spec: ValidationEvalSpec = ctx.spec
     vspec, adapter, questions = _eval_inputs(spec)
     ctx.progress("loading the model", 0, 1, force=True)
-    target = _load(vspec["model"], vspec["train"]["precision"])
-    model = load_adapter(target.model, Path(adapter)) if adapter else target.model
-    try:
-        result = evaluate_model(
-            model,
-            target.tokenizer,
-            questions,
-            extractor=vspec["extractor"],
-            max_new_tokens=vspec["max_new_tokens"],
-            on_progress=lambda done, total: ctx.progress("evaluating", done, total),
-        )
-    finally:
-        if adapter:
-            model.unload()  # the cached base model, bare again
+    backend = vspec.get("backend", DEFAULT_BACKEND)
+    target = _load(vspec["model"], vspec["train"]["precision"], backend)
+    result = evaluate_model(
+        target,
+        target.tokenizer,
+        questions,
+        extractor=vspec["extractor"],
+        max_new_tokens=vspec["max_new_tokens"],
+        adapter=Path(adapter) if adapter else None,
+        on_progress=lambda done, total: ctx.progress("evaluating", done, total),
+    )
     preds = [
         {
             "test_question_id": int(p.question_id),

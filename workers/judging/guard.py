@@ -13,11 +13,36 @@ import sys as _sys
 
 def _familiar_guard():
     home = _os.path.realpath(_os.getcwd())
-    refused = ("socket.", "subprocess.", "os.exec", "os.fork", "os.forkpty", "os.posix_spawn",
-               "os.spawn", "os.system", "os.kill", "os.killpg", "ctypes.", "pty.",
-               "resource.setrlimit", "sys.addaudithook", "winreg.")  # fmt: skip
-    path_events = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
-                   "os.link", "os.symlink", "os.truncate", "os.utime", "shutil.rmtree"}  # fmt: skip
+    refused = (
+        "socket.",
+        "subprocess.",
+        "os.exec",
+        "os.fork",
+        "os.forkpty",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.system",
+        "os.kill",
+        "os.killpg",
+        "ctypes.",
+        "pty.",
+        "resource.setrlimit",
+        "sys.addaudithook",
+        "winreg.",
+    )
+    path_events = {
+        "os.remove",
+        "os.rename",
+        "os.rmdir",
+        "os.mkdir",
+        "os.chmod",
+        "os.chown",
+        "os.link",
+        "os.symlink",
+        "os.truncate",
+        "os.utime",
+        "shutil.rmtree",
+    }
 
     def inside(path):
         if isinstance(path, int):

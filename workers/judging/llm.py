@@ -80,20 +80,16 @@ def _judgement(item: LlmItem, predicted: str, reply: str, model: str) -> Judgeme
 
 
 def model_generate(target: object, *, max_new_tokens: int = 48) -> Generate:
-    """``generate`` for a loaded target (``workers.modeling.load_target``): chat template,
-    greedy, batched by length."""
-    from workers.scoring.generate import generate_greedy
+    """``generate`` for a model backend (``workers.backends``; a loaded target is wrapped):
+    chat template, greedy, batched by length."""
+    from workers.backends.transformers import as_backend
     from workers.scoring.prompts import PromptBuilder
 
-    builder = PromptBuilder(target.tokenizer)  # type: ignore[attr-defined]
+    backend = as_backend(target)
+    builder = PromptBuilder(backend.tokenizer)
 
     def generate(texts: list[str]) -> list[str]:
         prompts = [builder.prompt_ids(builder.wrap(t)) for t in texts]
-        return generate_greedy(
-            target.model,
-            target.tokenizer,
-            prompts,
-            max_new_tokens=max_new_tokens,  # type: ignore[attr-defined]
-        )
+        return list(backend.generate(prompts, max_new_tokens=max_new_tokens))
 
     return generate

@@ -101,8 +101,14 @@ def _launcher() -> list[str]:
 
 
 def _command(python: str, limits: Limits, uid: int | None, netns: bool) -> list[str]:
-    cfg = {"netns": netns, "uid": uid, "cpu_s": limits.cpu_s, "memory_mb": limits.memory_mb,
-           "file_mb": limits.file_mb, "processes": limits.processes}  # fmt: skip
+    cfg = {
+        "netns": netns,
+        "uid": uid,
+        "cpu_s": limits.cpu_s,
+        "memory_mb": limits.memory_mb,
+        "file_mb": limits.file_mb,
+        "processes": limits.processes,
+    }
     return [*_launcher(), json.dumps(cfg), python, "-I", "main.py"]
 
 
@@ -118,10 +124,15 @@ def run_python(
         out_path, err_path = Path(host_dir) / "stdout", Path(host_dir) / "stderr"
         with _private(out_path) as out, _private(err_path) as err:
             proc = subprocess.Popen(
-                _command(python, limits, uid, netns), cwd=work, env={"LANG": "C.UTF-8"},
-                stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
+                _command(python, limits, uid, netns),
+                cwd=work,
+                env={"LANG": "C.UTF-8"},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
                 close_fds=True,
-            )  # fmt: skip
+            )
             timed_out = _wait(proc, limits.wall_s)
         isolation = _isolation(uid, netns)
         return _result(proc, timed_out, out_path, err_path, limits, isolation)
@@ -163,9 +174,13 @@ def _read(path: Path, limit: int) -> tuple[str, bool]:
 
 
 def _result(
-    proc: subprocess.Popen[bytes], timed_out: bool, out_path: Path, err_path: Path,
-    limits: Limits, isolation: list[str],
-) -> SandboxResult:  # fmt: skip
+    proc: subprocess.Popen[bytes],
+    timed_out: bool,
+    out_path: Path,
+    err_path: Path,
+    limits: Limits,
+    isolation: list[str],
+) -> SandboxResult:
     stdout, cut_out = _read(out_path, limits.output_chars)
     stderr, cut_err = _read(err_path, limits.output_chars)
     code = proc.returncode

@@ -15,8 +15,11 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from app.backends import DEFAULT_BACKEND, get_backend_kind
+
 CachedScore = tuple[float, int, bool]  # (sum NLL, scored tokens, truncated)
 SCORE_VERSION = "v1"  # bump when the scoring definition changes
+DEFAULT_TAG = get_backend_kind(DEFAULT_BACKEND).tag  # "transformers@1"
 
 
 def text_hash(text: str) -> str:
@@ -31,17 +34,30 @@ def score_key(
     max_length: int,
     prefix_text: str,
     response_text: str,
+    backend: str = DEFAULT_TAG,
 ) -> str:
-    """Key of one scored (prefix, response) under one model/dtype/template/length limit."""
+    """Key of one scored (prefix, response) under one backend (name and version, so values
+    from different backends never mix) and model/dtype/template/length limit."""
     return "|".join(
-        [SCORE_VERSION, component, model_key, dtype, template, str(max_length),
-         text_hash(prefix_text), text_hash(response_text)]
-    )  # fmt: skip
+        [
+            SCORE_VERSION,
+            backend,
+            component,
+            model_key,
+            dtype,
+            template,
+            str(max_length),
+            text_hash(prefix_text),
+            text_hash(response_text),
+        ]
+    )
 
 
-def text_key(model_key: str, dtype: str, max_new_tokens: int, prompt_text: str) -> str:
-    """Key of one greedy generation."""
-    return "|".join(["gen", model_key, dtype, str(max_new_tokens), text_hash(prompt_text)])
+def text_key(
+    model_key: str, dtype: str, max_new_tokens: int, prompt_text: str, backend: str = DEFAULT_TAG
+) -> str:
+    """Key of one greedy generation (by one backend)."""
+    return "|".join(["gen", backend, model_key, dtype, str(max_new_tokens), text_hash(prompt_text)])
 
 
 class MemoryCache:

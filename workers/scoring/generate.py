@@ -2,7 +2,7 @@
 
 Greedy decoding with the KV cache, left padding (prompts are built as ids and left-padded
 here, so the tokenizer's padding side is never touched); a row leaves its batch the step it
-stops (``_generate_batch`` says why this is not ``model.generate``). Prompts are
+stops (why this is not ``model.generate``: below). Prompts are
 sorted by length and batched so that ``rows x (longest prompt + max_new_tokens)`` stays
 under ``token_budget`` (and at most ``max_batch`` rows). Generation stops at the model's
 EOS / end-of-turn ids (generation config plus tokenizer EOS). Texts are decoded without
@@ -11,6 +11,16 @@ special tokens and stripped; results come back in input order.
 Each answer is handed to ``on_answer(index, text)`` the step it ends (the decoding loop
 watches every row), not when its whole batch ends: progress is per answer, and a caller
 that stores each answer as it comes keeps it when the job is killed mid-batch.
+
+Why not ``model.generate``: greedy decoding with the model's KV cache (``DynamicCache``) is
+written out rather than ``model.generate``, which keeps every finished row in the batch until the
+longest one ends: on a CPU a decoding step reads all weights whatever the rows, so that costs
+less than it seems per row, but the LM head and attention still scale with them. Here a row
+leaves the batch (and its cache rows) the step it stops. Measured on the demo's 100 test
+questions (2-core EPYC, float32, answers ~40 tokens against a 160-token cap): ``generate``
+19-25 new tokens/s in the validation jobs; on 64 of them alone, ``generate`` 30 and this loop
+53 new tokens/s, with identical answers. The answers are those of one plain ``generate``
+call per prompt (``tests/evaluation/test_run.py``).
 """
 
 from __future__ import annotations
@@ -108,9 +118,15 @@ def generate_greedy(
     for n, batch in enumerate(batches):
         rows = [prompts[i] for i in batch]
         clock = _Clock(max_new_tokens, len(batches) - n - 1, on_eta)
-        outputs = _generate_batch(model, rows, pad, stops, max_new_tokens,
-                                  lambda row, tokens, b=batch: done(b[row], tokens),
-                                  clock.step)  # fmt: skip
+        outputs = _generate_batch(
+            model,
+            rows,
+            pad,
+            stops,
+            max_new_tokens,
+            lambda row, tokens, b=batch: done(b[row], tokens),
+            clock.step,
+        )
         for i, out in zip(batch, outputs, strict=True):
             done(i, out)  # the rows that ran to max_new_tokens
     return texts
@@ -132,23 +148,17 @@ class _Clock:
 
 
 def _generate_batch(
-    model: Any, rows: Sequence[Sequence[int]], pad: int, stops: list[int], max_new: int,
+    model: Any,
+    rows: Sequence[Sequence[int]],
+    pad: int,
+    stops: list[int],
+    max_new: int,
     on_row: Callable[[int, list[int]], None] | None = None,
     on_step: Callable[[int], None] | None = None,
-) -> list[list[int]]:  # fmt: skip
+) -> list[list[int]]:
     """New token ids per row (stop token excluded); ``on_row(row, tokens)`` the step a row
-    emits its stop token.
-
-    Greedy decoding with the model's KV cache (``DynamicCache``), written out rather than
-    ``model.generate``, which keeps every finished row in the batch until the longest one
-    ends: on a CPU a decoding step reads all weights whatever the rows, so that costs less
-    than it seems per row, but the LM head and attention still scale with them. Here a row
-    leaves the batch (and its cache rows) the step it stops. Measured on the demo's 100 test
-    questions (2-core EPYC, float32, answers ~40 tokens against a 160-token cap):
-    ``generate`` 19-25 new tokens/s in the validation jobs; on 64 of them alone,
-    ``generate`` 30 and this loop 53 new tokens/s, with identical answers. The answers are
-    those of one plain ``generate`` call per prompt (``tests/evaluation/test_run.py``).
-    """
+    emits its stop token. Greedy decoding with the KV cache, each row leaving the batch the
+    step it stops (the module docstring says why)."""
     from transformers import DynamicCache
 
     device = next(model.parameters()).device
@@ -163,18 +173,16 @@ def _generate_batch(
     keep_last = {"logits_to_keep": 1} if _takes_logits_to_keep(type(base)) else {}
     with torch.inference_mode():
         logits = model(
-            input_ids=ids, attention_mask=mask, position_ids=_positions(mask),
-            **with_cache, **keep_last,
-        ).logits[:, -1]  # fmt: skip
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=_positions(mask),
+            **with_cache,
+            **keep_last,
+        ).logits[:, -1]
         for step in range(1, max_new + 1):
             nxt = logits.argmax(-1)
             ended = torch.isin(nxt, stop_set)
-            for row, (token, stop) in enumerate(zip(nxt.tolist(), ended.tolist(), strict=True)):
-                if stop:
-                    if on_row is not None:
-                        on_row(alive[row], out[alive[row]])
-                else:
-                    out[alive[row]].append(token)
+            _emit(nxt.tolist(), ended.tolist(), alive, out, on_row)
             if on_step is not None:
                 on_step(step)
             if step == max_new or bool(ended.all()):
@@ -186,10 +194,27 @@ def _generate_batch(
                 alive = [alive[i] for i in kept.tolist()]
             mask = torch.cat([mask, mask.new_ones(mask.shape[0], 1)], dim=1)
             logits = model(
-                input_ids=nxt[:, None], attention_mask=mask, position_ids=_positions(mask)[:, -1:],
+                input_ids=nxt[:, None],
+                attention_mask=mask,
+                position_ids=_positions(mask)[:, -1:],
                 **with_cache,
-            ).logits[:, -1]  # fmt: skip
+            ).logits[:, -1]
     return out
+
+
+def _emit(
+    tokens: list[int],
+    ended: list[bool],
+    alive: list[int],
+    out: list[list[int]],
+    on_row: Callable[[int, list[int]], None] | None,
+) -> None:
+    """One decoding step's tokens to their rows; a row that emitted its stop is reported."""
+    for row, (token, stop) in enumerate(zip(tokens, ended, strict=True)):
+        if not stop:
+            out[alive[row]].append(token)
+        elif on_row is not None:
+            on_row(alive[row], out[alive[row]])
 
 
 def _positions(mask: torch.Tensor) -> torch.Tensor:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from workers.backends.transformers import as_backend
 from workers.scoring.answers import check_answer
 from workers.scoring.cache import text_key
 from workers.scoring.exemplars import OwnAnswer
-from workers.scoring.generate import generate_greedy
 from workers.scoring.prompts import PromptBuilder
 
 Question = tuple[str, str, str | None]  # (question key, question text, gold or None)
@@ -41,9 +41,14 @@ def generate_own_answers(
     on_progress: Callable[[int, int], None] | None = None,
     on_eta: Callable[[float], None] | None = None,
 ) -> tuple[list[str], int]:
-    """Own answer texts in pool order and how many were generated (not cached)."""
+    """Own answer texts in pool order and how many were generated (not cached).
+
+    ``target``: a model backend (``workers.backends``; a loaded ``Target`` is wrapped)."""
+    target = as_backend(target)
     prompts = [builder.generation_prompt(text) for _, text, _ in pool]
-    keys = [text_key(target.model_key, target.dtype, max_new_tokens, p) for p in prompts]
+    keys = [
+        text_key(target.model_key, target.dtype, max_new_tokens, p, target.tag) for p in prompts
+    ]
     known = cache.get_texts(keys) if hasattr(cache, "get_texts") else {}
     todo = [i for i, k in enumerate(keys) if k not in known]
     if todo:
@@ -58,10 +63,13 @@ def generate_own_answers(
                 on_progress(done + n, len(keys))
 
         progress(0, len(todo))  # what the cache already had (an ETA counts only new work)
-        texts = generate_greedy(
-            target.model, target.tokenizer, [builder.prompt_ids(prompts[i]) for i in todo],
-            max_new_tokens=max_new_tokens, on_progress=progress, on_answer=keep, on_eta=on_eta,
-        )  # fmt: skip
+        texts = target.generate(
+            [builder.prompt_ids(prompts[i]) for i in todo],
+            max_new_tokens=max_new_tokens,
+            on_progress=progress,
+            on_answer=keep,
+            on_eta=on_eta,
+        )
         known = {**known, **{keys[i]: text for i, text in zip(todo, texts, strict=True)}}
     return [known[k] for k in keys], len(todo)
 
@@ -74,6 +82,6 @@ def check_answers(pool: Sequence[Question], texts: Sequence[str], judge: str) ->
             text,
             gold,
             check_answer(judge, question, text, str(gold)) if has_gold(gold) else None,
-        )  # fmt: skip
+        )
         for (key, question, gold), text in zip(pool, texts, strict=True)
     ]

@@ -17,20 +17,22 @@ most familiar).
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from app.metrics.registry import SCORING_PHASE, all_metrics, get_metric
 from app.specs.scan import ScanInputError, ScanSpec
-from workers.modeling.loader import Target, describe_target
+from workers.backends.base import ModelBackend
+from workers.backends.transformers import as_backend
+from workers.modeling.loader import Target
 from workers.scoring.answers import UnknownJudgeError, check_answer, check_judge_name
-from workers.scoring.batched import score_items
 from workers.scoring.cache import score_key
 from workers.scoring.exemplars import ExemplarPlan, NoExemplarsError, select_exemplars
-from workers.scoring.items import ScoreItem, ScoreResult, effective_max_length
-from workers.scoring.metrics import RANKED, aggregate, example_rows, rank_strategies
+from workers.scoring.grace import gradient_needs
+from workers.scoring.items import ScoreItem, ScoreResult
+from workers.scoring.metrics import Example, aggregate, computable, compute, rank_strategies
 from workers.scoring.own_answers import (
     Question,
     check_answers,
@@ -39,41 +41,20 @@ from workers.scoring.own_answers import (
     pool_questions,
 )
 from workers.scoring.prompts import PromptBuilder
+from workers.scoring.result import ScanResult
+from workers.scoring.sampling import (  # sample_questions: the scan's public helpers too
+    sample_questions,
+    sample_sets,
+    shared_questions,
+)
+
+__all__ = ["ScanResult", "run_scan", "sample_questions", "sample_sets", "shared_questions"]
 
 ScanProgress = Callable[[str, int, int, dict[str, Any]], None]
-COMPONENT_PHASE = {"ppl": "scoring ppl", "sppl": "scoring sppl", "alone": "scoring ifd"}
-
-
-@dataclass
-class ScanResult:
-    """Everything a scan produced; ``to_dict()`` is plain JSON (NaN -> null)."""
-
-    settings: dict[str, Any]
-    model: dict[str, Any]
-    sample: list[str]
-    samples: list[list[str]] = field(default_factory=list)  # K disjoint samples (K > 1)
-    exemplars: dict[str, list[str]] = field(default_factory=dict)
-    exemplar_sources: dict[str, list[str]] = field(default_factory=dict)
-    own_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    values: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
-    aggregates: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    correct_share: dict[str, dict[str, Any]] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return _json_safe(dict(self.__dict__))
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
+# The scored prompt each need of the metric registry stands for (app.metrics.registry.NEEDS).
+COMPONENT_OF_NEED = {"ppl_prompt": "ppl", "sppl_prompt": "sppl", "alone": "alone"}
+NEED_OF_COMPONENT = {c: n for n, c in COMPONENT_OF_NEED.items()}
+COMPONENT_PHASE = {c: SCORING_PHASE[n] for n, c in COMPONENT_OF_NEED.items()}
 
 
 @dataclass
@@ -81,7 +62,7 @@ class _Context:
     """State shared by the steps of one scan."""
 
     spec: ScanSpec
-    target: Target
+    target: ModelBackend
     builder: PromptBuilder
     texts: dict[str, str]
     golds: dict[str, str | None]
@@ -94,7 +75,7 @@ class _Context:
 
 def run_scan(
     spec: ScanSpec,
-    target: Target,
+    target: ModelBackend | Target,
     questions: Sequence[Question],
     responses: Mapping[str, Mapping[str, str]],
     *,
@@ -103,29 +84,43 @@ def run_scan(
 ) -> ScanResult:
     """Run a familiarity scan (see the module docstring)."""
     started = time.perf_counter()
-    ctx = _prepare(spec, target, questions, responses, on_progress, cache)
-    plan = _exemplars(ctx, questions) if "sppl" in spec.metrics else None
+    ctx = _prepare(spec, as_backend(target), questions, responses, on_progress, cache)
+    plan = _exemplars(ctx, questions) if "own_answers" in _needs(spec) else None
     scored = {c: _score_component(ctx, c, responses, plan) for c in _components(spec)}
-    _collect(ctx, responses, scored)
+    computed = gradient_needs(ctx, responses) if "gradients" in _needs(spec) else {}
+    _collect(ctx, responses, scored, computed)
     ctx.result.timings["total"] = time.perf_counter() - started
     ctx.report("done", 1, 1, {})
     return ctx.result
 
 
+def _needs(spec: ScanSpec) -> set[str]:
+    """What the asked metrics need from the model (``app.metrics.registry.NEEDS``)."""
+    return {n for m in spec.metrics for n in get_metric(m).needs}
+
+
 def _components(spec: ScanSpec) -> list[str]:
-    wanted = []
-    if {"ppl", "ifd"} & set(spec.metrics):
-        wanted.append("ppl")
-    if "sppl" in spec.metrics:
-        wanted.append("sppl")
-    if "ifd" in spec.metrics:
-        wanted.append("alone")
-    return wanted
+    """The prompts to score, in a fixed order (ppl, sppl, alone)."""
+    needs = _needs(spec)
+    return [c for n, c in COMPONENT_OF_NEED.items() if n in needs]
+
+
+def computed_metrics(spec: ScanSpec, components: set[str]) -> list[str]:
+    """The asked metrics, then every descriptive one the scored prompts already cover."""
+    scored = {NEED_OF_COMPONENT[c] for c in components}
+    extra = [
+        m.name
+        for m in all_metrics()
+        if m.role == "descriptive"
+        and m.name not in spec.metrics
+        and all(n in scored for n in m.needs)
+    ]
+    return [*spec.metrics, *extra]
 
 
 def _prepare(
     spec: ScanSpec,
-    target: Target,
+    target: ModelBackend,
     questions: Sequence[Question],
     responses: Mapping[str, Mapping[str, str]],
     on_progress: ScanProgress | None,
@@ -147,16 +142,18 @@ def _prepare(
     chosen = {k for s in sets for k in s}
     result = ScanResult(
         settings={**spec.to_dict(), "judge_resolved": judge},
-        model=describe_target(target),
+        model=target.describe(),
         sample=[k for k in shared if k in chosen],
         samples=sets if spec.samples > 1 else [],
     )
     report = on_progress or (lambda *_: None)
-    limit = effective_max_length(target.model, spec.max_length)
+    limit = target.max_length(spec.max_length)
+    if "gradients" in _needs(spec) and not hasattr(target, "projected_gradients"):
+        raise ScanInputError(f"metrics: the {target.kind} backend cannot compute gradients")
     return _Context(spec, target, builder, texts, golds, judge, limit, cache, report, result)
 
 
-def _builder(spec: ScanSpec, target: Target) -> PromptBuilder:
+def _builder(spec: ScanSpec, target: ModelBackend) -> PromptBuilder:
     if spec.dtype != "auto" and spec.dtype != target.dtype:
         raise ScanInputError(f"dtype: the scan asks for {spec.dtype}, the target is {target.dtype}")
     if spec.template == "chat" and not target.has_chat_template:
@@ -179,39 +176,15 @@ def _question_maps(
     return texts, golds
 
 
-def shared_questions(order: Sequence[str], responses: Mapping[str, Mapping[str, str]]) -> list[str]:
-    """Question keys (in ``order``) answered by every strategy; errors when there are none."""
-    if not responses:
-        raise ScanInputError("responses: no strategy given")
-    shared = [k for k in order if all(k in answers for answers in responses.values())]
-    if not shared:
-        raise ScanInputError(
-            f"no question is answered by all {len(responses)} strategies "
-            f"({', '.join(sorted(responses))}); check that the files hold the same questions"
-        )
-    return shared
-
-
-def sample_questions(shared: Sequence[str], n: int, seed: int) -> list[str]:
-    """A seeded sample of ``n`` keys, kept in the stable question order."""
-    return sample_sets(shared, n, 1, seed)[0]
-
-
-def sample_sets(shared: Sequence[str], n: int, k: int, seed: int) -> list[list[str]]:
-    """``k`` disjoint seeded samples of ``n`` keys, each in the stable question order; one
-    draw of ``n * k`` keys cut in order, so ``k = 1`` is the single sample of the same seed."""
-    drawn = random.Random(seed).sample(list(shared), n * k)
-    position = {key: i for i, key in enumerate(shared)}
-    return [sorted(drawn[i * n : (i + 1) * n], key=position.__getitem__) for i in range(k)]
-
-
 def _resolve_judge(spec: ScanSpec, questions: Sequence[Question]) -> str:
     judge = spec.judge  # "auto": each question by its own answer type (workers.judging)
     try:
         check_judge_name(judge)
     except UnknownJudgeError as exc:
         raise ScanInputError(f"judge: {exc}") from None
-    strict = "sppl" in spec.metrics and spec.filter_correct and not spec.allow_unfiltered_fallback
+    strict = (
+        "own_answers" in _needs(spec) and spec.filter_correct and not spec.allow_unfiltered_fallback
+    )
     if strict and not any(has_gold(q[2]) for q in questions):
         raise ScanInputError(
             "SPPL's correctness filter needs gold answers and no question has one; "
@@ -230,11 +203,17 @@ def _exemplars(ctx: _Context, questions: Sequence[Question]) -> ExemplarPlan:
     start = time.perf_counter()
     ctx.report("generating", 0, len(pool), {})
     texts, generated = generate_own_answers(
-        ctx.target, ctx.builder, pool, max_new_tokens=spec.max_new_tokens, cache=ctx.cache,
+        ctx.target,
+        ctx.builder,
+        pool,
+        max_new_tokens=spec.max_new_tokens,
+        cache=ctx.cache,
         on_progress=lambda done, total: ctx.report("generating", done, total, {}),
-    )  # fmt: skip
+    )
     ctx.result.timings["generating"] = time.perf_counter() - start
     ctx.result.counts["generated"] = generated
+    ctx.result.counts["generating items"] = len(pool)
+    ctx.result.counts["generating cached"] = len(pool) - generated
     return _plan_exemplars(ctx, pool, texts, need_gold)
 
 
@@ -245,10 +224,12 @@ def _plan_exemplars(
     ctx.result.own_answers = {a.key: {"text": a.text, "correct": a.correct} for a in own}
     try:
         plan = select_exemplars(
-            ctx.result.sample, own, ctx.spec.examples,
+            ctx.result.sample,
+            own,
+            ctx.spec.examples,
             filter_correct=ctx.spec.filter_correct and need_gold,
             allow_unfiltered_fallback=ctx.spec.allow_unfiltered_fallback,
-        )  # fmt: skip
+        )
     except NoExemplarsError as exc:
         raise ScanInputError(str(exc)) from None
     if ctx.spec.filter_correct and not need_gold:
@@ -289,9 +270,15 @@ def _jobs(
             text = answers[key]
             ids = b.alone_response_ids(text) if component == "alone" else b.response_ids(text)
             cache_key = score_key(
-                component, ctx.target.model_key, ctx.target.dtype, spec.template, ctx.limit,
-                prefix_text, text,
-            )  # fmt: skip
+                component,
+                ctx.target.model_key,
+                ctx.target.dtype,
+                spec.template,
+                ctx.limit,
+                prefix_text,
+                text,
+                ctx.target.tag,
+            )
             jobs.append(_Job(strategy, key, cache_key, ScoreItem(prefix_ids, ids)))
     return jobs
 
@@ -320,10 +307,6 @@ def _score_component(
     return {(job.strategy, job.key): known[job.cache_key] for job in jobs}
 
 
-def _count(result: ScanResult, name: str, n: int) -> None:
-    result.counts[name] = result.counts.get(name, 0) + n
-
-
 def _score_missing(
     ctx: _Context, component: str, todo: list[str], unique: dict[str, ScoreItem], cached: int
 ) -> dict[str, ScoreResult]:
@@ -342,11 +325,16 @@ def _score_missing(
                 {todo[i]: (r.sum_nll, r.n_tokens, r.truncated) for i, r in batch.items()}
             )
 
-    results = score_items(
-        ctx.target.model, [unique[k] for k in todo], max_length=ctx.limit,
-        token_budget=ctx.spec.token_budget, on_progress=progress, on_batch=store,
-    )  # fmt: skip
+    results = ctx.target.score(
+        [unique[k] for k in todo],
+        max_length=ctx.limit,
+        token_budget=ctx.spec.token_budget,
+        on_progress=progress,
+        on_batch=store,
+    )
     ctx.result.timings[phase] = time.perf_counter() - start
+    ctx.result.counts[f"{phase} items"] = total  # what a selector's model time is made of
+    ctx.result.counts[f"{phase} cached"] = cached
     return dict(zip(todo, results, strict=True))
 
 
@@ -354,41 +342,44 @@ def _collect(
     ctx: _Context,
     responses: Mapping[str, Mapping[str, str]],
     scored: Mapping[str, Mapping[tuple[str, str], ScoreResult]],
+    computed: Mapping[tuple[str, str], Mapping[str, Any]],
 ) -> None:
     """Per-question values, aggregates, ranks, correct shares, truncation warnings."""
-    metrics = (
-        [*ctx.spec.metrics, "logprob", "length"]
-        if "ppl" in scored
-        else [*ctx.spec.metrics, "length"]
-    )
+    metrics = computed_metrics(ctx.spec, set(scored))
     for strategy, answers in responses.items():
-        rows = [_rows(ctx, scored, strategy, key, answers[key]) for key in ctx.result.sample]
+        rows = [
+            _rows(ctx, scored, computed.get((strategy, k), {}), metrics, strategy, k, answers[k])
+            for k in ctx.result.sample
+        ]
         ctx.result.values[strategy] = {m: [r[m] for r in rows] for m in metrics}
         ctx.result.aggregates[strategy] = {
             m: aggregate(ctx.result.values[strategy][m], m, seed=ctx.spec.seed) for m in metrics
         }
         ctx.result.correct_share[strategy] = _correct_share(ctx, answers)
-    _rank(ctx.result, [m for m in metrics if m in RANKED])
+    _rank(ctx.result, [m for m in metrics if get_metric(m).role == "familiarity"])
     _truncation_warnings(ctx.result)
 
 
 def _rows(
-    ctx: _Context, scored: Mapping[str, Mapping], strategy: str, key: str, text: str
+    ctx: _Context,
+    scored: Mapping[str, Mapping],
+    computed: Mapping[str, Any],
+    metrics: Sequence[str],
+    strategy: str,
+    key: str,
+    text: str,
 ) -> dict[str, dict[str, Any]]:
-    got = {c: scored[c][(strategy, key)] for c in scored}
-    rows = example_rows(
-        key, ppl=got.get("ppl"), sppl=got.get("sppl"), alone=got.get("alone"),
-        length=len(ctx.builder.alone_response_ids(text)),
-    )  # fmt: skip
-    if "ppl" not in ctx.spec.metrics:
-        rows.pop("ppl", None)
-    return rows
+    """Every metric's value row of one (strategy, question), by its registered compute."""
+    scores = {NEED_OF_COMPONENT[c]: scored[c][(strategy, key)] for c in scored}
+    example = Example(key, text, len(ctx.builder.alone_response_ids(text)), scores, computed)
+    return {m: compute(m, example) for m in metrics if computable(m, scores, computed)}
 
 
 def _rank(result: ScanResult, metrics: Sequence[str]) -> None:
     for metric in metrics:
         means = {s: agg[metric]["mean"] for s, agg in result.aggregates.items()}
-        for strategy, rank in rank_strategies(means).items():
+        lower = get_metric(metric).lower_is_better
+        for strategy, rank in rank_strategies(means, lower_is_better=lower).items():
             result.aggregates[strategy][metric]["rank"] = rank
 
 
@@ -404,5 +395,5 @@ def _truncation_warnings(result: ScanResult) -> None:
     for strategy, metrics in result.values.items():
         for metric, rows in metrics.items():
             cut = sum(1 for r in rows if r.get("truncated"))
-            if cut and metric in RANKED:
+            if cut and get_metric(metric).role == "familiarity":
                 result.warnings.append(f"{strategy} / {metric}: {cut} responses were truncated")

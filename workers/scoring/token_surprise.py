@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workers.scoring.batched import DEFAULT_LOGIT_BUDGET, score_items
+from workers.backends.transformers import as_backend
+from workers.scoring.batched import DEFAULT_LOGIT_BUDGET
 from workers.scoring.items import ScoreItem
 from workers.scoring.prompts import PromptBuilder
 
@@ -70,8 +71,8 @@ def token_logprobs(
     logit_budget: int = DEFAULT_LOGIT_BUDGET,
 ) -> tuple[list[float], bool]:
     """Log-probability of each scored response token, and truncation (the scan's scorer)."""
-    result = score_items(
-        model, [item], max_length=max_length, logit_budget=logit_budget, token_logprobs=True
+    result = as_backend(model).score(
+        [item], max_length=max_length, logit_budget=logit_budget, token_logprobs=True
     )[0]
     return list(result.token_logprobs or []), result.truncated
 
@@ -160,8 +161,8 @@ def compute_token_surprise(
             reported += 1
             on_progress(reported, total)
 
-    results = score_items(
-        model, items, max_length=max_length, token_logprobs=True, on_progress=progress
+    results = as_backend(model).score(
+        items, max_length=max_length, token_logprobs=True, on_progress=progress
     )
     out: dict[str, dict[str, ResponseSurprise]] = {c: {} for c in prompts}
     for (context, key), item, result in zip(keys, items, results, strict=True):

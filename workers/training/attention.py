@@ -57,8 +57,17 @@ def attention_forward(
     from transformers.integrations.sdpa_attention import repeat_kv, sdpa_attention_forward
 
     if not _plain_fits(query, key, dropout, kwargs):
-        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
-                                      scaling=scaling, is_causal=is_causal, **kwargs)  # fmt: skip
+        return sdpa_attention_forward(
+            module,
+            query,
+            key,
+            value,
+            attention_mask,
+            dropout=dropout,
+            scaling=scaling,
+            is_causal=is_causal,
+            **kwargs,
+        )
     groups = getattr(module, "num_key_value_groups", 1)
     key, value = repeat_kv(key, groups), repeat_kv(value, groups)
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
@@ -71,9 +80,13 @@ def attention_forward(
 
 
 def _mask(
-    mask: torch.Tensor | None, is_causal: bool | None, module: torch.nn.Module,
-    q_len: int, k_len: int, device: torch.device,
-) -> torch.Tensor | None:  # fmt: skip
+    mask: torch.Tensor | None,
+    is_causal: bool | None,
+    module: torch.nn.Module,
+    q_len: int,
+    k_len: int,
+    device: torch.device,
+) -> torch.Tensor | None:
     """SDPA's boolean mask (True: attend), or the causal one SDPA would infer from None."""
     if mask is not None:
         return mask if mask.dtype == torch.bool else mask == 0

@@ -35,9 +35,10 @@ def response_head_loss(model: Any, inputs: dict[str, torch.Tensor], num_items: A
     labels = inputs["labels"][:, 1:]
     keep = labels != -100
     hidden = model.get_decoder()(
-        input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"),
+        input_ids=inputs["input_ids"],
+        attention_mask=inputs.get("attention_mask"),
         use_cache=False,
-    ).last_hidden_state[:, :-1]  # fmt: skip
+    ).last_hidden_state[:, :-1]
     logits = model.get_output_embeddings()(hidden[keep]).float()
     total = F.cross_entropy(logits, labels[keep], reduction="sum")
     count = num_items if num_items is not None else keep.sum()

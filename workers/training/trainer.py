@@ -34,37 +34,32 @@ Decisions:
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import PrinterCallback, Trainer, TrainerCallback
+from transformers import PrinterCallback
 
 from app.specs.training import TrainSettings
 from workers.training import checkpoints as ckpt
 from workers.training.attention import plain_attention
 from workers.training.batching import LengthGroupedOrder, PadCollator
 from workers.training.examples import check_lora_targets, encode_example, end_of_turn_id
-from workers.training.loss import response_head_loss, supports_response_head
+from workers.training.hooks import ScoreFn, _FamiliarTrainer, _Progress, _Run
+from workers.training.loss import supports_response_head
 from workers.training.types import (
     CheckpointLog,
-    CheckpointWriteError,
     Example,
     StepLog,
-    TrainingCancelled,
     TrainingError,
     TrainingInputError,
     TrainResult,
     ValExample,
 )
-from workers.training.validation import validation_accuracy, validation_loss
 
-ScoreFn = Callable[[str, str], bool]  # (model output, gold) -> correct
 RESPONSE_HEAD = True  # LM head on response positions only (``loss``); measured in the bench
 AUTOCAST = True  # bf16 runs: LoRA matmuls under autocast instead of casting activations up
 TORCH_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -90,38 +85,6 @@ def steps_between_checkpoints(n_examples: int, settings: TrainSettings) -> int:
     return settings.eval_every or math.ceil(n_examples / settings.effective_batch)
 
 
-@dataclass
-class _Run:
-    """What one call shares with the Trainer hooks."""
-
-    settings: TrainSettings
-    out_dir: Path
-    tokenizer: Any
-    val: Sequence[ValExample]
-    score: ScoreFn
-    eot: int
-    pad_id: int
-    total: int
-    on_step: Callable[[StepLog], None] | None
-    on_checkpoint: Callable[[CheckpointLog], None] | None
-    should_stop: Callable[[], bool] | None
-    until_step: int | None
-    step_loss: float = 0.0
-    step_tokens: int = 0
-    step_started: float = 0.0
-    step_lr: float = 0.0
-    response_head: bool = False
-    autocast: torch.dtype | None = None
-    step_seconds: list[float] = field(default_factory=list)
-    steps: list[StepLog] = field(default_factory=list)
-    new_checkpoints: list[CheckpointLog] = field(default_factory=list)
-
-    def check(self, step: int) -> None:
-        if self.should_stop is not None and self.should_stop():
-            done = ckpt.complete_checkpoints(self.out_dir)
-            raise TrainingCancelled(step, done[-1] if done else None)
-
-
 def train_adapter(
     model: Any,
     tokenizer: Any,
@@ -145,50 +108,89 @@ def train_adapter(
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
+    _check_inputs(model, train, settings, until_step)
+    dtype = resolve_precision(settings.precision, str(next(model.parameters()).device))
+    eot = end_of_turn_id(tokenizer)
+    encoded, notes = _encode(tokenizer, train, settings, eot)
+    total = total_steps(len(encoded), settings)
+    _claim(out_dir, settings, encoded, val, total)
+    if _cast(model, TORCH_DTYPES[dtype]):
+        notes.append(
+            f"the model was cast to {dtype} for training (load it in {dtype} to avoid the copy)"
+        )
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
+    hooks = (on_step, on_checkpoint, should_stop, until_step)
+    run = _Run(settings, out_dir, tokenizer, val, score, eot, pad_id, total, *hooks)
+    done = ckpt.complete_checkpoints(out_dir)
+    resumed_from = done[-1].step if done else None
+    if resumed_from is None or resumed_from < min(total, until_step or total):
+        _train_with_oom_retry(model, run, encoded, dtype, settings, notes)
+    found = ckpt.complete_checkpoints(out_dir)
+    best, note = ckpt.best_checkpoint(found, settings.select_by)
+    return TrainResult(
+        best=best,
+        checkpoints=found,
+        steps=run.steps,
+        train_tokens=sum(s.tokens for s in run.steps),
+        seconds=time.perf_counter() - started,
+        stopped_early=found[-1].step < total,
+        dtype=dtype,
+        effective_batch=settings.effective_batch,
+        total_steps=total,
+        resumed_from=resumed_from,
+        notes=notes + ([note] if note else []),
+    )
+
+
+def _check_inputs(
+    model: Any, train: Sequence[Example], settings: TrainSettings, until_step: int | None
+) -> None:
     if not train:
         raise TrainingInputError("no training examples")
     if until_step is not None and until_step < 1:
         raise TrainingInputError("until_step: must be at least 1")
     check_lora_targets(model, settings.target_modules)
-    device = next(model.parameters()).device
-    dtype = resolve_precision(settings.precision, str(device))
-    notes: list[str] = []
-    eot = end_of_turn_id(tokenizer)
-    encoded = [encode_example(tokenizer, ex.question, ex.response, settings.max_length, eot=eot)
-               for ex in train]  # fmt: skip
+
+
+def _encode(
+    tokenizer: Any, train: Sequence[Example], settings: TrainSettings, eot: int
+) -> tuple[list[Any], list[str]]:
+    """The encoded examples, and a note when some were cut to ``max_length``."""
+    encoded = [
+        encode_example(tokenizer, ex.question, ex.response, settings.max_length, eot=eot)
+        for ex in train
+    ]
     cut = sum(e.truncated for e in encoded)
-    if cut:
-        notes.append(f"{cut} of {len(encoded)} training examples were cut to max_length "
-                     f"{settings.max_length} tokens")  # fmt: skip
-    total = total_steps(len(encoded), settings)
-    ckpt.claim_run(out_dir, {
-        "fingerprint": ckpt.fingerprint(settings.to_dict(), [e.input_ids for e in encoded],
-                                        [(v.question_id, v.question, v.gold, v.response)
-                                         for v in val]),
-        "settings": settings.to_dict(), "examples": len(encoded), "total_steps": total,
-    })  # fmt: skip
+    notes = [
+        f"{cut} of {len(encoded)} training examples were cut to max_length "
+        f"{settings.max_length} tokens"
+    ]
+    return encoded, notes if cut else []
+
+
+def _claim(
+    out_dir: Path,
+    settings: TrainSettings,
+    encoded: list[Any],
+    val: Sequence[ValExample],
+    total: int,
+) -> None:
+    """The run folder for this exact run (``checkpoints.claim_run``), staging cleared."""
+    fingerprint = ckpt.fingerprint(
+        settings.to_dict(),
+        [e.input_ids for e in encoded],
+        [(v.question_id, v.question, v.gold, v.response) for v in val],
+    )
+    ckpt.claim_run(
+        out_dir,
+        {
+            "fingerprint": fingerprint,
+            "settings": settings.to_dict(),
+            "examples": len(encoded),
+            "total_steps": total,
+        },
+    )
     ckpt.clear_staging(out_dir)
-    if _cast(model, TORCH_DTYPES[dtype]):
-        notes.append(f"the model was cast to {dtype} for training (load it in {dtype} to "
-                     "avoid the copy)")  # fmt: skip
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
-    run = _Run(settings, out_dir, tokenizer, val, score, eot, pad_id, total, on_step,
-               on_checkpoint, should_stop, until_step)  # fmt: skip
-    goal = min(total, until_step or total)
-    done = ckpt.complete_checkpoints(out_dir)
-    resumed_from = done[-1].step if done else None
-    if resumed_from is None or resumed_from < goal:
-        _train_with_oom_retry(model, run, encoded, dtype, settings, notes)
-    found = ckpt.complete_checkpoints(out_dir)
-    best, note = ckpt.best_checkpoint(found, settings.select_by)
-    notes += [note] if note else []
-    return TrainResult(
-        best=best, checkpoints=found, steps=run.steps,
-        train_tokens=sum(s.tokens for s in run.steps),
-        seconds=time.perf_counter() - started, stopped_early=found[-1].step < total,
-        dtype=dtype, effective_batch=settings.effective_batch, total_steps=total,
-        resumed_from=resumed_from, notes=notes,
-    )  # fmt: skip
 
 
 def _cast(model: Any, dtype: torch.dtype) -> bool:
@@ -228,9 +230,11 @@ def _train_with_oom_retry(model, run, encoded, dtype, settings, notes) -> None:
             micro, accum = micro // 2, accum * 2
             done = ckpt.complete_checkpoints(run.out_dir)  # the retry resumes from here
             run.steps = [st for st in run.steps if done and st.step <= done[-1].step]
-            notes.append(f"out of memory with micro-batch {tried[-1]}: continued with "
-                         f"micro-batch {micro} x {accum} accumulation steps (same effective "
-                         f"batch {settings.effective_batch})")  # fmt: skip
+            notes.append(
+                f"out of memory with micro-batch {tried[-1]}: continued with "
+                f"micro-batch {micro} x {accum} accumulation steps (same effective "
+                f"batch {settings.effective_batch})"
+            )
 
 
 def _train_once(model, run: _Run, encoded, dtype: str, micro: int, accum: int) -> None:
@@ -240,9 +244,13 @@ def _train_once(model, run: _Run, encoded, dtype: str, micro: int, accum: int) -
     settings = run.settings
     set_seed(settings.seed)
     config = LoraConfig(
-        r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
-        target_modules=list(settings.target_modules), bias="none", task_type="CAUSAL_LM",
-    )  # fmt: skip
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=settings.lora_dropout,
+        target_modules=list(settings.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
     was_training, use_cache = model.training, getattr(model.config, "use_cache", None)
     run.response_head = RESPONSE_HEAD and supports_response_head(model)
     run.autocast = torch.bfloat16 if AUTOCAST and dtype == "bfloat16" else None
@@ -267,20 +275,36 @@ def _make_trainer(peft_model, run: _Run, encoded, dtype: str, micro: int, accum:
     settings = run.settings
     on_cpu = next(peft_model.parameters()).device.type == "cpu"
     args = TrainingArguments(
-        output_dir=str(run.out_dir), per_device_train_batch_size=micro,
-        gradient_accumulation_steps=accum, learning_rate=settings.learning_rate,
-        lr_scheduler_type="linear", warmup_steps=int(settings.warmup_ratio * run.total),
-        weight_decay=0.0, max_grad_norm=1.0, max_steps=run.total, optim="adamw_torch",
-        logging_steps=1, save_strategy="steps",
+        output_dir=str(run.out_dir),
+        per_device_train_batch_size=micro,
+        gradient_accumulation_steps=accum,
+        learning_rate=settings.learning_rate,
+        lr_scheduler_type="linear",
+        warmup_steps=int(settings.warmup_ratio * run.total),
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        max_steps=run.total,
+        optim="adamw_torch",
+        logging_steps=1,
+        save_strategy="steps",
         save_steps=steps_between_checkpoints(len(encoded), settings),
-        seed=settings.seed, data_seed=settings.seed, use_cpu=on_cpu, report_to=[],
-        disable_tqdm=True, remove_unused_columns=False, dataloader_num_workers=0,
-        fp16=dtype == "float16", bf16=False,
-    )  # fmt: skip
+        seed=settings.seed,
+        data_seed=settings.seed,
+        use_cpu=on_cpu,
+        report_to=[],
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        fp16=dtype == "float16",
+        bf16=False,
+    )
     rows = [{"input_ids": e.input_ids, "labels": e.labels} for e in encoded]
     trainer = _FamiliarTrainer(
-        model=peft_model, args=args, train_dataset=rows, data_collator=PadCollator(run.pad_id),
-    )  # fmt: skip
+        model=peft_model,
+        args=args,
+        train_dataset=rows,
+        data_collator=PadCollator(run.pad_id),
+    )
     trainer.familiar = run
     trainer.familiar_order = LengthGroupedOrder(
         [e.length for e in encoded], settings.effective_batch, settings.seed
@@ -288,135 +312,3 @@ def _make_trainer(peft_model, run: _Run, encoded, dtype: str, micro: int, accum:
     trainer.remove_callback(PrinterCallback)  # progress goes to on_step, not stdout
     trainer.add_callback(_Progress(trainer))
     return trainer
-
-
-class _FamiliarTrainer(Trainer):
-    familiar: _Run
-    familiar_order: LengthGroupedOrder
-    _staging = False
-
-    def _get_train_sampler(self, train_dataset=None):
-        return self.familiar_order
-
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        run = self.familiar
-        run.check(self.state.global_step)
-        base = model.get_base_model()
-        with _autocast(run, model, inputs["input_ids"].device.type):
-            if run.response_head and not return_outputs:
-                loss = response_head_loss(base, inputs, num_items_in_batch)
-            else:
-                loss = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        value = loss[0] if return_outputs else loss
-        share = 1.0 if num_items_in_batch is not None else 1 / self.args.gradient_accumulation_steps
-        run.step_loss += float(value.detach()) * share
-        run.step_tokens += int(inputs["attention_mask"].sum())
-        return loss
-
-    def _get_output_dir(self, trial):
-        if self._staging:
-            return str(self.familiar.out_dir / ckpt.STAGING)
-        return super()._get_output_dir(trial)
-
-    def _save_checkpoint(self, model, trial):
-        _save_staged(self, model, trial, super()._save_checkpoint)
-
-
-@contextlib.contextmanager
-def _autocast(run: _Run, model, device_type: str):
-    """bf16: autocast, and peft's cast of every LoRA input to float32 switched off (the LoRA
-    weights stay float32; autocast runs their matmuls in bf16 and keeps their gradients)."""
-    if run.autocast is None:
-        yield
-        return
-    from peft.helpers import disable_input_dtype_casting
-
-    with torch.autocast(device_type, dtype=run.autocast), disable_input_dtype_casting(model):
-        yield
-
-
-def _save_staged(trainer, model, trial, save) -> None:
-    """Validate, write the checkpoint under ``.staging``, rename it into place."""
-    run, step = trainer.familiar, trainer.state.global_step
-    final = run.out_dir / f"checkpoint-{step}"
-    if (final / ckpt.MARKER).is_file():
-        return
-    val_loss, val_acc, predictions = _validate(trainer.model, run, step)
-    staged = run.out_dir / ckpt.STAGING / f"checkpoint-{step}"
-    try:
-        ckpt.clear_staging(run.out_dir)
-        trainer._staging = True
-        try:
-            save(model, trial)
-        finally:
-            trainer._staging = False
-        ckpt.write_json_atomic(staged / ckpt.MARKER, {
-            "step": step, "val_loss": val_loss, "val_accuracy": val_acc,
-            "predictions": predictions, "question_ids": [v.question_id for v in run.val],
-        })  # fmt: skip
-        staged.rename(final)
-    except OSError as exc:
-        ckpt.clear_staging(run.out_dir)
-        done = ckpt.complete_checkpoints(run.out_dir)
-        last = f"the last complete checkpoint is step {done[-1].step}" if done else "none yet"
-        raise CheckpointWriteError(
-            f"could not write the checkpoint of step {step} to {run.out_dir}: "
-            f"{exc.strerror or exc} ({last}; nothing half-written was left)"
-        ) from exc
-    log = ckpt.read_checkpoint(final)
-    run.new_checkpoints.append(log)
-    if run.on_checkpoint is not None:
-        run.on_checkpoint(log)
-
-
-def _validate(model, run: _Run, step: int) -> tuple[float | None, float | None, list[str]]:
-    settings = run.settings
-    was_training, config = model.training, model.get_base_model().config
-    use_cache, config.use_cache = config.use_cache, True  # the Trainer turns it off
-    model.eval()
-    try:
-        check = lambda: run.check(step)  # noqa: E731
-        loss = validation_loss(model, run.tokenizer, run.val, max_length=settings.max_length,
-                               batch_size=settings.batch_size, eot=run.eot, pad_id=run.pad_id,
-                               check=check)  # fmt: skip
-        acc, predictions = validation_accuracy(
-            model, run.tokenizer, run.val, max_new_tokens=settings.val_max_new_tokens,
-            score=run.score, check=check,
-        )  # fmt: skip
-    finally:
-        model.train(was_training)
-        config.use_cache = use_cache
-    return loss, acc, predictions
-
-
-class _Progress(TrainerCallback):
-    """Trainer callback: one StepLog per optimizer step; stop at ``until_step``."""
-
-    def __init__(self, trainer) -> None:
-        self.trainer = trainer
-
-    def on_step_begin(self, args, state, control, **kwargs):
-        run = self.trainer.familiar
-        run.step_loss, run.step_tokens, run.step_started = 0.0, 0, time.perf_counter()
-        scheduler = self.trainer.lr_scheduler  # before its step: the rate this step uses
-        run.step_lr = float(scheduler.get_last_lr()[0]) if scheduler is not None else 0.0
-
-    def on_step_end(self, args, state, control, **kwargs):
-        run = self.trainer.familiar
-        seconds = time.perf_counter() - run.step_started
-        run.step_seconds.append(seconds)
-        mean = sum(run.step_seconds) / len(run.step_seconds)
-        goal = min(run.total, run.until_step or run.total)
-        log = StepLog(
-            step=state.global_step, total_steps=run.total, loss=run.step_loss,
-            tokens=run.step_tokens, tokens_per_s=run.step_tokens / max(seconds, 1e-9),
-            seconds_left=mean * max(0, goal - state.global_step),
-            learning_rate=run.step_lr,
-        )  # fmt: skip
-        run.steps.append(log)
-        if run.on_step is not None:
-            run.on_step(log)
-        if run.until_step is not None and state.global_step >= run.until_step:
-            control.should_save = True
-            control.should_training_stop = True
-        return control

@@ -18,9 +18,16 @@ StopCheck = Callable[[], None]  # raises when the run must stop
 
 
 def validation_loss(
-    model: Any, tokenizer: Any, val: Sequence[ValExample], *, max_length: int, batch_size: int,
-    eot: int, pad_id: int, check: StopCheck,
-) -> float | None:  # fmt: skip
+    model: Any,
+    tokenizer: Any,
+    val: Sequence[ValExample],
+    *,
+    max_length: int,
+    batch_size: int,
+    eot: int,
+    pad_id: int,
+    check: StopCheck,
+) -> float | None:
     """Mean NLL per response token (end-of-turn included) of the validation responses."""
     rows = [
         encode_example(tokenizer, v.question, v.response, max_length, eot=eot)
@@ -35,8 +42,12 @@ def validation_loss(
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             check()
-            batch = collate([{"input_ids": r.input_ids, "labels": r.labels}
-                             for r in rows[start : start + batch_size]])  # fmt: skip
+            batch = collate(
+                [
+                    {"input_ids": r.input_ids, "labels": r.labels}
+                    for r in rows[start : start + batch_size]
+                ]
+            )
             batch = {k: v.to(device) for k, v in batch.items()}
             n = int((batch["labels"][:, 1:] != -100).sum())
             total += float(model(**batch).loss) * n
@@ -45,16 +56,24 @@ def validation_loss(
 
 
 def validation_accuracy(
-    model: Any, tokenizer: Any, val: Sequence[ValExample], *, max_new_tokens: int,
-    score: Callable[[str, str], bool], check: StopCheck,
-) -> tuple[float | None, list[str]]:  # fmt: skip
+    model: Any,
+    tokenizer: Any,
+    val: Sequence[ValExample],
+    *,
+    max_new_tokens: int,
+    score: Callable[[str, str], bool],
+    check: StopCheck,
+) -> tuple[float | None, list[str]]:
     """Share of validation questions whose greedy answer ``score`` accepts, and the answers."""
     if not val:
         return None, []
     prompts = [encode(tokenizer, chat_prompt_text(tokenizer, v.question)) for v in val]
     outputs = generate_greedy(
-        model, tokenizer, prompts, max_new_tokens=max_new_tokens,
+        model,
+        tokenizer,
+        prompts,
+        max_new_tokens=max_new_tokens,
         on_progress=lambda done, total: check(),
-    )  # fmt: skip
+    )
     correct = sum(bool(score(out, v.gold)) for out, v in zip(outputs, val, strict=True))
     return correct / len(val), outputs

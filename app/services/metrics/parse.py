@@ -20,11 +20,25 @@ from typing import Any
 from app.ingest.formats import decode_rows
 from app.ingest.matching import question_key
 from app.ingest.records import UploadError
+from app.metrics import registry
 
-BUILT_IN = ("ppl", "sppl", "ifd", "length", "logprob", "accuracy", "correct")
+NOT_METRICS = ("accuracy", "correct")  # names of other columns, never a metric's
+
+
+def reserved_names() -> tuple[str, ...]:
+    """Names an imported metric cannot take: the registry's metrics and ``NOT_METRICS``."""
+    return (*registry.names(), *NOT_METRICS)
+
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]{0,39}$")
-DIRECTIONS = {"lower": True, "higher": False, "min": True, "max": False,
-              "lower_is_better": True, "higher_is_better": False}  # fmt: skip
+DIRECTIONS = {
+    "lower": True,
+    "higher": False,
+    "min": True,
+    "max": False,
+    "lower_is_better": True,
+    "higher_is_better": False,
+}
 QUESTION_FIELDS = ("question_id", "id", "qid")
 
 
@@ -60,13 +74,16 @@ def check_name(filename: str, raw: Any, line: int | None, where: str) -> str:
     name = str(raw).strip().lower() if raw is not None else ""
     if not name:
         raise UploadError(filename, "a metric name is required", line=line, field=where)
-    if name in BUILT_IN:
-        message = (f"'{name}' is a built-in metric ({', '.join(BUILT_IN)}); "
-                   "give the imported one another name")  # fmt: skip
+    if name in reserved_names():
+        message = (
+            f"'{name}' is a built-in metric ({', '.join(reserved_names())}); "
+            "give the imported one another name"
+        )
         raise UploadError(filename, message, line=line, field=where)
     if not NAME_RE.match(name):
-        message = (f"metric name {raw!r}: use 1-40 letters, digits, '_' or '-', starting "
-                   "with a letter")  # fmt: skip
+        message = (
+            f"metric name {raw!r}: use 1-40 letters, digits, '_' or '-', starting with a letter"
+        )
         raise UploadError(filename, message, line=line, field=where)
     return name
 
@@ -140,9 +157,13 @@ class Defaults:
 
 
 def parse_metric_file(
-    filename: str, data: bytes, *, strategies: set[str], lookup: QuestionLookup,
+    filename: str,
+    data: bytes,
+    *,
+    strategies: set[str],
+    lookup: QuestionLookup,
     defaults: Defaults = Defaults(),
-) -> dict[str, ParsedMetric]:  # fmt: skip
+) -> dict[str, ParsedMetric]:
     """Every metric of the file, checked; raises UploadError at the first bad row."""
     _, rows = decode_rows(filename, data)
     metrics: dict[str, ParsedMetric] = {}
@@ -152,9 +173,14 @@ def parse_metric_file(
 
 
 def _add_row(
-    filename: str, line: int, row: dict[str, Any], metrics: dict[str, ParsedMetric],
-    strategies: set[str], lookup: QuestionLookup, defaults: Defaults,
-) -> None:  # fmt: skip
+    filename: str,
+    line: int,
+    row: dict[str, Any],
+    metrics: dict[str, ParsedMetric],
+    strategies: set[str],
+    lookup: QuestionLookup,
+    defaults: Defaults,
+) -> None:
     has_name = row.get("metric") not in (None, "")
     if not has_name and defaults.name is None:
         message = "a metric name is required: a 'metric' field, or the upload's name"
@@ -162,8 +188,11 @@ def _add_row(
     name = check_name(filename, row.get("metric"), line, "metric") if has_name else defaults.name
     assert name is not None
     has_dir = row.get("direction") not in (None, "")
-    lower = (check_direction(filename, row.get("direction"), line, "direction") if has_dir
-             else defaults.lower_is_better)  # fmt: skip
+    lower = (
+        check_direction(filename, row.get("direction"), line, "direction")
+        if has_dir
+        else defaults.lower_is_better
+    )
     if lower is None:
         message = "say whether lower or higher is better: a 'direction' field, or the upload's"
         raise UploadError(filename, message, line=line, field="direction")
@@ -178,8 +207,10 @@ def _add_row(
     key = (strategy, qid, sample)
     if key in metric.values:
         what = "question" if qid is not None else "strategy"
-        message = (f"'{name}' already has a value for this {what} of '{strategy}' "
-                   f"(sample {sample}) on line {metric.lines[key]}")  # fmt: skip
+        message = (
+            f"'{name}' already has a value for this {what} of '{strategy}' "
+            f"(sample {sample}) on line {metric.lines[key]}"
+        )
         raise UploadError(filename, message, line=line, field="value")
     metric.values[key], metric.lines[key] = value, line
 
@@ -189,11 +220,15 @@ def _check_consistent(
 ) -> None:
     if lower != metric.lower_is_better:
         said = "lower" if metric.lower_is_better else "higher"
-        message = (f"mixed directions for '{metric.name}': line {metric.first_line} says "
-                   f"{said} is better; one direction per metric")  # fmt: skip
+        message = (
+            f"mixed directions for '{metric.name}': line {metric.first_line} says "
+            f"{said} is better; one direction per metric"
+        )
         raise UploadError(filename, message, line=line, field="direction")
     per = "strategy" if qid is None else "question"
     if per != metric.per:
-        message = (f"'{metric.name}' is per {metric.per} (line {metric.first_line}) but this "
-                   f"row is per {per}: give every row a question id, or none")  # fmt: skip
+        message = (
+            f"'{metric.name}' is per {metric.per} (line {metric.first_line}) but this "
+            f"row is per {per}: give every row a question id, or none"
+        )
         raise UploadError(filename, message, line=line, field="question_id")

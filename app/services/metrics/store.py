@@ -15,13 +15,13 @@ from app.models import ImportedMetric, ImportedMetricValue, Question, Strategy
 from app.schemas.metrics import ImportedMetricRead, MetricsPage, MetricUploadResult
 from app.services.errors import NotFound
 from app.services.metrics.parse import (
-    BUILT_IN,
     Defaults,
     ParsedMetric,
     QuestionLookup,
     check_direction,
     check_name,
     parse_metric_file,
+    reserved_names,
 )
 from app.services.projects import get_project_row, project_read
 
@@ -29,8 +29,9 @@ from app.services.projects import get_project_row, project_read
 def question_lookup(session: Session, *, project_id: int) -> QuestionLookup:
     rows = session.execute(
         select(Question.id, Question.external_id, Question.text_key)
-        .where(Question.project_id == project_id).order_by(Question.position)
-    ).all()  # fmt: skip
+        .where(Question.project_id == project_id)
+        .order_by(Question.position)
+    ).all()
     by_text: dict[str, int] = {}
     for qid, _, key in rows:
         by_text.setdefault(key, qid)
@@ -45,25 +46,36 @@ def _defaults(filename: str, name: str | None, direction: str | None) -> Default
     return Defaults(
         name=check_name(filename, name, None, "name") if name else None,
         lower_is_better=check_direction(filename, direction, None, "direction")
-        if direction else None,
-    )  # fmt: skip
+        if direction
+        else None,
+    )
 
 
 def store_metrics(
-    session: Session, *, project_id: int, filename: str, data: bytes,
-    name: str | None = None, direction: str | None = None,
-) -> MetricUploadResult:  # fmt: skip
+    session: Session,
+    *,
+    project_id: int,
+    filename: str,
+    data: bytes,
+    name: str | None = None,
+    direction: str | None = None,
+) -> MetricUploadResult:
     """Parse the whole file first, then replace the project's metrics of the same names."""
     get_project_row(session, project_id=project_id)
     check_size(filename, len(data), get_settings().max_upload_bytes)
     ids = strategy_ids(session, project_id=project_id)
     parsed = parse_metric_file(
-        filename, data, strategies=set(ids), lookup=question_lookup(session, project_id=project_id),
+        filename,
+        data,
+        strategies=set(ids),
+        lookup=question_lookup(session, project_id=project_id),
         defaults=_defaults(filename, name, direction),
-    )  # fmt: skip
-    old = session.scalars(select(ImportedMetric).where(
-        ImportedMetric.project_id == project_id, ImportedMetric.name.in_(list(parsed))
-    )).all()  # fmt: skip
+    )
+    old = session.scalars(
+        select(ImportedMetric).where(
+            ImportedMetric.project_id == project_id, ImportedMetric.name.in_(list(parsed))
+        )
+    ).all()
     replaced = sorted(m.name for m in old)
     for m in old:
         session.execute(delete(ImportedMetricValue).where(ImportedMetricValue.metric_id == m.id))
@@ -72,33 +84,48 @@ def store_metrics(
     rows = [_store_one(session, project_id, filename, m, ids) for m in parsed.values()]
     session.flush()
     names = {v: k for k, v in ids.items()}
-    return MetricUploadResult(filename=filename, replaced=replaced,
-                              metrics=[metric_read(session, r, names) for r in rows])  # fmt: skip
+    return MetricUploadResult(
+        filename=filename, replaced=replaced, metrics=[metric_read(session, r, names) for r in rows]
+    )
 
 
 def _store_one(
     session: Session, project_id: int, filename: str, parsed: ParsedMetric, ids: dict[str, int]
 ) -> ImportedMetric:
     row = ImportedMetric(
-        project_id=project_id, name=parsed.name, lower_is_better=parsed.lower_is_better,
-        per=parsed.per, source_filename=filename[:500], n_values=len(parsed.values),
+        project_id=project_id,
+        name=parsed.name,
+        lower_is_better=parsed.lower_is_better,
+        per=parsed.per,
+        source_filename=filename[:500],
+        n_values=len(parsed.values),
         n_samples=len(parsed.samples),
-    )  # fmt: skip
+    )
     session.add(row)
     session.flush()
     index = {s: i for i, s in enumerate(parsed.samples)}  # samples renumbered 0..K-1
-    session.execute(insert(ImportedMetricValue), [
-        {"metric_id": row.id, "strategy_id": ids[s], "question_id": q, "sample": index[k],
-         "value": v}
-        for (s, q, k), v in parsed.values.items()
-    ])  # fmt: skip
+    session.execute(
+        insert(ImportedMetricValue),
+        [
+            {
+                "metric_id": row.id,
+                "strategy_id": ids[s],
+                "question_id": q,
+                "sample": index[k],
+                "value": v,
+            }
+            for (s, q, k), v in parsed.values.items()
+        ],
+    )
     return row
 
 
 def strategy_ids(session: Session, *, project_id: int) -> dict[str, int]:
-    return dict(session.execute(
-        select(Strategy.name, Strategy.id).where(Strategy.project_id == project_id)
-    ).all())  # fmt: skip
+    return dict(
+        session.execute(
+            select(Strategy.name, Strategy.id).where(Strategy.project_id == project_id)
+        ).all()
+    )
 
 
 @dataclass
@@ -115,18 +142,23 @@ class MetricValues:
         return {s: sum(v.values()) / len(v) for s, v in self.values.items() if v}
 
     def sample_means(self) -> list[dict[str, float]]:
-        return [{s: sum(v.values()) / len(v) for s, v in sample.items() if v}
-                for sample in self.by_sample]  # fmt: skip
+        return [
+            {s: sum(v.values()) / len(v) for s, v in sample.items() if v}
+            for sample in self.by_sample
+        ]
 
 
 def metric_values(session: Session, row: ImportedMetric, names: dict[int, str]) -> MetricValues:
     out = MetricValues(row, by_sample=[defaultdict(dict) for _ in range(max(row.n_samples, 1))])
     values: dict[str, dict[str, float]] = defaultdict(dict)
     for sid, qid, sample, value in session.execute(
-        select(ImportedMetricValue.strategy_id, ImportedMetricValue.question_id,
-               ImportedMetricValue.sample, ImportedMetricValue.value)
-        .where(ImportedMetricValue.metric_id == row.id)
-    ):  # fmt: skip
+        select(
+            ImportedMetricValue.strategy_id,
+            ImportedMetricValue.question_id,
+            ImportedMetricValue.sample,
+            ImportedMetricValue.value,
+        ).where(ImportedMetricValue.metric_id == row.id)
+    ):
         name, key = names[sid], "" if qid is None else str(qid)
         values[name][key if qid is not None else f"s{sample}"] = value
         out.by_sample[sample][name][key] = value
@@ -138,8 +170,11 @@ def metric_values(session: Session, row: ImportedMetric, names: dict[int, str]) 
 
 def project_metric_values(session: Session, *, project_id: int) -> list[MetricValues]:
     names = {v: k for k, v in strategy_ids(session, project_id=project_id).items()}
-    rows = session.scalars(select(ImportedMetric).where(ImportedMetric.project_id == project_id)
-                           .order_by(ImportedMetric.name)).all()  # fmt: skip
+    rows = session.scalars(
+        select(ImportedMetric)
+        .where(ImportedMetric.project_id == project_id)
+        .order_by(ImportedMetric.name)
+    ).all()
     return [metric_values(session, r, names) for r in rows]
 
 
@@ -150,23 +185,31 @@ def metric_read(session: Session, row: ImportedMetric, names: dict[int, str]) ->
 def _read(mv: MetricValues) -> ImportedMetricRead:
     r = mv.row
     return ImportedMetricRead(
-        name=r.name, lower_is_better=r.lower_is_better, per=r.per,  # type: ignore[arg-type]
-        source_filename=r.source_filename, created_at=r.created_at, n_values=r.n_values,
-        n_samples=r.n_samples, means=mv.means(),
-    )  # fmt: skip
+        name=r.name,
+        lower_is_better=r.lower_is_better,
+        per=r.per,  # type: ignore[arg-type]
+        source_filename=r.source_filename,
+        created_at=r.created_at,
+        n_values=r.n_values,
+        n_samples=r.n_samples,
+        means=mv.means(),
+    )
 
 
 def get_metrics_page(session: Session, *, project_id: int) -> MetricsPage:
     project = project_read(session, get_project_row(session, project_id=project_id))
     metrics = [_read(mv) for mv in project_metric_values(session, project_id=project_id)]
-    return MetricsPage(project=project, metrics=metrics, built_in=list(BUILT_IN))
+    return MetricsPage(project=project, metrics=metrics, built_in=list(reserved_names()))
 
 
 def delete_metric(session: Session, *, project_id: int, name: str) -> int:
     """Delete one imported metric with its values; returns how many values went."""
     get_project_row(session, project_id=project_id)
-    row = session.scalar(select(ImportedMetric).where(
-        ImportedMetric.project_id == project_id, ImportedMetric.name == name))  # fmt: skip
+    row = session.scalar(
+        select(ImportedMetric).where(
+            ImportedMetric.project_id == project_id, ImportedMetric.name == name
+        )
+    )
     if row is None:
         raise NotFound(f"no imported metric '{name}' in project {project_id}")
     n = row.n_values

@@ -22,11 +22,13 @@ from app.config import get_settings
 from app.ingest.formats import decode_rows
 from app.ingest.read import check_size
 from app.ingest.records import UploadError
-from app.models import Accuracy, Strategy
+from app.models import Accuracy, Scan, Strategy
 from app.scans.report import ScanReport
 from app.schemas.results import AccuracyRow, AccuracySection, AccuracyUploadResult, SeedAccuracy
 from app.services.projects import get_project_row
+from app.services.selectors import Trained, evidence_note, mix_rows, scan_model_time, with_costs
 from app.stats.agreement import evaluate_top_picks
+from app.stats.recommendation import RECOMMENDATION, report_ranking
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,9 @@ def _seed(filename: str, line: int, value: Any, default: int) -> int:
     except ValueError:
         seed = -1
     if isinstance(value, bool) or seed < 0:
-        raise UploadError(filename, f"seed must be a whole number >= 0, got {value!r}",
-                          line=line, field="seed")  # fmt: skip
+        raise UploadError(
+            filename, f"seed must be a whole number >= 0, got {value!r}", line=line, field="seed"
+        )
     return seed
 
 
@@ -126,10 +129,14 @@ def store_accuracies(
     names = sorted({e.strategy for e in entries})
     session.execute(delete(Accuracy).where(Accuracy.strategy_id.in_([ids[n] for n in names])))
     session.add_all(
-        Accuracy(project_id=project_id, strategy_id=ids[e.strategy], seed=e.seed,
-                 accuracy=e.value / 100 if percent else e.value)
+        Accuracy(
+            project_id=project_id,
+            strategy_id=ids[e.strategy],
+            seed=e.seed,
+            accuracy=e.value / 100 if percent else e.value,
+        )
         for e in entries
-    )  # fmt: skip
+    )
     session.flush()
     note = (
         "Some accuracy is above 1, so all were read as percentages and divided by 100."
@@ -169,8 +176,11 @@ def accuracy_rows(session: Session, *, project_id: int) -> list[AccuracyRow]:
         values = [s.accuracy for s in items]
         mean = sum(values) / len(values)
         std = _std(values, mean)
-        out.append(AccuracyRow(strategy=name, strategy_id=sid, mean=mean, std=std,
-                               n_seeds=len(values), seeds=items))  # fmt: skip
+        out.append(
+            AccuracyRow(
+                strategy=name, strategy_id=sid, mean=mean, std=std, n_seeds=len(values), seeds=items
+            )
+        )
     return sorted(out, key=lambda r: (-r.mean, r.strategy))
 
 
@@ -181,25 +191,58 @@ def _std(values: list[float], mean: float) -> float | None:
 
 
 def accuracy_section(
-    session: Session, *, project_id: int, report: ScanReport | None,
-    extra_scores: dict[str, dict[str, float]] | None = None, extra_higher: set[str] = frozenset(),
-) -> AccuracySection | None:  # fmt: skip
-    """The stored accuracies and, per metric of the report (and per imported metric in
-    ``extra_scores``, marked ``imported``), the fate of its top pick."""
+    session: Session,
+    *,
+    project_id: int,
+    report: ScanReport | None,
+    extra_scores: dict[str, dict[str, float]] | None = None,
+    extra_higher: set[str] = frozenset(),
+    scan: Scan | None = None,
+) -> AccuracySection | None:
+    """The stored accuracies and, per selector (the report's metrics, its recommendation,
+    the imported metrics in ``extra_scores`` marked ``imported``, the project's trained
+    per-question mixes), the fate of its pick and its model time in ``scan``."""
     rows = accuracy_rows(session, project_id=project_id)
     if not rows:
         return None
+    trained = [Trained(r.strategy, r.mean) for r in rows]
+    picks = _report_picks(report, rows, extra_scores, extra_higher)
+    time = scan_model_time(session, scan)
+    picks = with_costs(picks, time, report.primary if report else None)
+    accuracies = {r.strategy: [s.accuracy for s in r.seeds] for r in rows}
+    picks += mix_rows(session, project_id=project_id, accuracies=accuracies)
+    return AccuracySection(rows=rows, top_picks=picks, evidence_note=evidence_note(trained, picks))
+
+
+def _report_picks(
+    report: ScanReport | None,
+    rows: list[AccuracyRow],
+    extra_scores: dict[str, dict[str, float]] | None,
+    extra_higher: set[str],
+) -> list[dict[str, Any]]:
     picks: list[dict[str, Any]] = []
     if report:
         per_metric = report.per_metric
         scores = {
             m: {r["name"]: r["mean"] for r in per_metric[m].strategies if r["mean"] is not None}
             for m in report.metrics
-        }  # fmt: skip
+        }
         higher = {m for m in scores if not per_metric[m].lower_is_better}
         accuracies = {r.strategy: [s.accuracy for s in r.seeds] for r in rows}
         picks = evaluate_top_picks(scores, accuracies, higher_is_better=higher)["metrics"]
+        picks = _recommendation_pick(report, accuracies) + picks
         if extra_scores:
             more = evaluate_top_picks(extra_scores, accuracies, higher_is_better=extra_higher)
             picks += [row | {"imported": True} for row in more["metrics"]]
-    return AccuracySection(rows=rows, top_picks=picks)
+    return picks
+
+
+def _recommendation_pick(report: ScanReport, accuracies: dict[str, list[float]]) -> list[dict]:
+    """The product's own pick (the primary metric with the correctness rule) as the first
+    row of the agreement table, scored like a metric by ``product_ranking``; none without a
+    recommendation."""
+    ranking = report_ranking(report.model_dump())
+    if not ranking:
+        return []
+    row = evaluate_top_picks({RECOMMENDATION: ranking}, accuracies)["metrics"][0]
+    return [row | {"recommendation": True, "top": (report.recommendation or {}).get("top")}]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.metrics import registry
 from app.schemas.results import PairedPage, ResultPage
 
 
@@ -29,6 +30,7 @@ def result_chart(page: ResultPage) -> dict[str, Any] | None:
         "label": data.label,
         "lower_is_better": data.lower_is_better,
         "scale": page.scale,
+        "flag": _flag(page.metric, data.label),
         "order": data.order,
         "colors": page.colors,
         "box": dist["box"],
@@ -39,6 +41,14 @@ def result_chart(page: ResultPage) -> dict[str, Any] | None:
         "snippets": {k: page.snippets[k] for k in keys if k in page.snippets},
         "urls": {"question": f"{base}/questions/", "paired": f"{base}/paired"},
     }
+
+
+def _flag(metric: str, label: str) -> dict[str, Any] | None:
+    """The metric's flag threshold, drawn as a line (IFD = 1)."""
+    info = registry.info(metric)
+    if info is None or info.flag is None:
+        return None
+    return {"threshold": info.flag.threshold, "label": label}
 
 
 def paired_chart(page: PairedPage) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.ids import bounded_id
+from app.metrics import registry
 from app.models import Scan, Strategy
 from app.scans.report import ScanReport
 from app.schemas.results import (
@@ -21,11 +22,20 @@ from app.schemas.results import (
 from app.services.errors import BadInput
 from app.services.projects import get_project_row, project_read
 from app.services.results.page import finished_report, finished_scans, scan_ref
-from app.services.scan_report import DESCRIPTIVE, FAMILIARITY, LABELS
 from app.stats.agreement import rank_correlation
 
-SPEC_SETTINGS = ("metrics", "sample", "examples", "pool", "template", "dtype", "seed",
-                 "filter_correct", "allow_unfiltered_fallback", "max_new_tokens")  # fmt: skip
+SPEC_SETTINGS = (
+    "metrics",
+    "sample",
+    "examples",
+    "pool",
+    "template",
+    "dtype",
+    "seed",
+    "filter_correct",
+    "allow_unfiltered_fallback",
+    "max_new_tokens",
+)
 
 
 def parse_scan_ids(values: list[str]) -> list[int]:
@@ -47,29 +57,36 @@ def get_compare_page(session: Session, *, project_id: int, scan_ids: list[int]) 
     project = project_read(session, get_project_row(session, project_id=project_id))
     available = finished_scans(session, project_id=project_id)
     if not scan_ids:
-        return ComparePage(project=project, available=available, scans=[], metrics=[],
-                           settings_diff=[], same_settings=[])  # fmt: skip
+        return ComparePage(
+            project=project,
+            available=available,
+            scans=[],
+            metrics=[],
+            settings_diff=[],
+            same_settings=[],
+        )
     if len(scan_ids) < 2:
         raise BadInput("choose at least two finished scans to compare")
     loaded = [finished_report(session, project_id=project_id, scan_id=i) for i in scan_ids]
     reports = [r for _, r in loaded]
     diff, same = _settings(session, [s for s, _ in loaded])
     return ComparePage(
-        project=project, available=available,
+        project=project,
+        available=available,
         scans=scan_refs([s for s, _ in loaded]),
         metrics=[_metric(m, reports) for m in _metrics(reports)],
-        settings_diff=diff, same_settings=same,
-    )  # fmt: skip
+        settings_diff=diff,
+        same_settings=same,
+    )
 
 
 def _metrics(reports: list[ScanReport]) -> list[str]:
     present = {m for r in reports for m in r.metrics}
-    return [m for m in (*FAMILIARITY, *DESCRIPTIVE) if m in present]
+    return registry.ordered(present)
 
 
 def _metric(metric: str, reports: list[ScanReport]) -> CompareMetric:
-    rankings = [r.per_metric[metric].ranking if metric in r.per_metric else None
-                for r in reports]  # fmt: skip
+    rankings = [r.per_metric[metric].ranking if metric in r.per_metric else None for r in reports]
     rows_by_scan = [
         {row["name"]: row for row in ranking["strategies"]} if ranking else {}
         for ranking in rankings
@@ -83,7 +100,7 @@ def _metric(metric: str, reports: list[ScanReport]) -> CompareMetric:
     tops = [r["recommendation"]["top"] if r else None for r in rankings]
     agreement = [None] + [_agreement(rows_by_scan[0], other) for other in rows_by_scan[1:]]
     return CompareMetric(
-        metric=metric, label=LABELS[metric], rows=rows, tops=tops, agreement=agreement
+        metric=metric, label=registry.label_of(metric), rows=rows, tops=tops, agreement=agreement
     )
 
 
@@ -106,8 +123,9 @@ def _cells(name: str, rows_by_scan: list[dict[str, dict]]) -> list[CompareCell |
             cells.append(None)
             continue
         change = row["rank"] - base if row["rank"] is not None and base is not None else None
-        cells.append(CompareCell(rank=row["rank"], mean=row["mean"], n=row["n"] or 0,
-                                 rank_change=change))  # fmt: skip
+        cells.append(
+            CompareCell(rank=row["rank"], mean=row["mean"], n=row["n"] or 0, rank_change=change)
+        )
     return cells
 
 
@@ -131,8 +149,9 @@ def _settings(session: Session, scans: list[Scan]) -> tuple[list[SettingDiff], l
 def _strategy_names(session: Session, ids: list[int] | None) -> list[str]:
     if not ids:
         return []
-    return list(session.scalars(select(Strategy.name).where(Strategy.id.in_(ids))
-                                .order_by(Strategy.id)))  # fmt: skip
+    return list(
+        session.scalars(select(Strategy.name).where(Strategy.id.in_(ids)).order_by(Strategy.id))
+    )
 
 
 def scan_refs(scans: list[Scan]) -> list[ScanRef]:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
+from app.metrics import registry
 from app.models import Strategy
 from app.services.errors import BadInput, NotFound
 from app.services.exports import (
@@ -24,8 +25,8 @@ from app.services.exports import (
     stream_strategy,
     stream_values_csv,
 )
+from app.services.results.imported import imported_metrics, imported_section
 from app.services.results.page import finished_report, get_result_page
-from app.services.scan_report import FAMILIARITY
 
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
@@ -58,13 +59,20 @@ def report_json(session: Session, *, project_id: int, scan_id: int) -> Download:
 
 
 def rankings_csv(session: Session, *, project_id: int, scan_id: int) -> Download:
+    """The scan's rankings, then the project's imported metrics ranked over its strategies."""
     _, report = finished_report(session, project_id=project_id, scan_id=scan_id)
-    return Download(f"scan-{scan_id}-rankings.csv", CSV, aggregates_csv(report))
+    section = imported_section(session, project_id=project_id, report=report)
+    imported = [(r.name, r.ranking) for r in section.metrics] if section else []
+    return Download(f"scan-{scan_id}-rankings.csv", CSV, aggregates_csv(report, imported))
 
 
 def values_csv(session: Session, *, project_id: int, scan_id: int) -> Download:
-    finished_report(session, project_id=project_id, scan_id=scan_id)
-    body = _streamed(stream_values_csv, scan_id=scan_id)
+    """The scan's per-question values, then the imported metrics' of its strategies."""
+    _, report = finished_report(session, project_id=project_id, scan_id=scan_id)
+    strategies = report.per_metric[report.metrics[0]].order if report.metrics else []
+    found = imported_metrics(session, project_id=project_id, strategies=strategies)
+    imported = [(mv.row.name, mv.values) for mv in found if mv.row.per == "question"]
+    body = _streamed(stream_values_csv, scan_id=scan_id, imported=imported)
     return Download(f"scan-{scan_id}-values.csv", CSV, body)
 
 
@@ -84,8 +92,8 @@ def mix_jsonl(
 ) -> Download:
     """Per scanned question, the most familiar acceptable response by ``metric``."""
     _, report = finished_report(session, project_id=project_id, scan_id=scan_id)
-    if metric not in FAMILIARITY or metric not in report.metrics:
-        have = ", ".join(m for m in report.metrics if m in FAMILIARITY)
+    if metric not in registry.familiarity(report.metrics):
+        have = ", ".join(registry.familiarity(report.metrics))
         raise BadInput(f"the mix is chosen by a familiarity metric of the scan ({have})")
     body = _streamed(stream_mix, scan_id=scan_id, metric=metric, form=form)
     return Download(f"scan-{scan_id}-mix-{metric}-{form}.jsonl", JSONL, body)

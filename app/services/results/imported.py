@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from app.metrics import registry
 from app.scans.report import ScanReport
 from app.schemas.metrics import ImportedRanking, ImportedSection
 from app.services.metrics.store import MetricValues, project_metric_values, source_text
-from app.services.scan_report import FAMILIARITY
 from app.stats.agreement import metric_agreement
 from app.stats.ranking import rank_strategies
 from app.stats.samples import picks_from_means
@@ -33,11 +33,16 @@ def imported_ranking(mv: MetricValues, *, seed: int = 0) -> ImportedRanking:
     if r.n_samples > 1:
         samples = picks_from_means(mv.sample_means(), lower_is_better=r.lower_is_better)
     return ImportedRanking(
-        name=r.name, label=f"{r.name} (imported)", lower_is_better=r.lower_is_better,
-        per=r.per, source=source_text(r.source_filename, r.created_at),  # type: ignore[arg-type]
-        source_filename=r.source_filename, created_at=r.created_at, ranking=ranking,
+        name=r.name,
+        label=f"{r.name} (imported)",
+        lower_is_better=r.lower_is_better,
+        per=r.per,
+        source=source_text(r.source_filename, r.created_at),  # type: ignore[arg-type]
+        source_filename=r.source_filename,
+        created_at=r.created_at,
+        ranking=ranking,
         samples=samples,
-    )  # fmt: skip
+    )
 
 
 def imported_section(
@@ -53,8 +58,9 @@ def imported_section(
         return None
     means = {
         m: {r["name"]: r["mean"] for r in report.per_metric[m].strategies if r["mean"] is not None}
-        for m in report.metrics if m in FAMILIARITY
-    }  # fmt: skip
+        for m in report.metrics
+        if m in registry.familiarity(report.metrics)
+    }
     means |= {mv.row.name: mv.means() for mv in found}
     higher = {mv.row.name for mv in found if not mv.row.lower_is_better}
     agreement = metric_agreement(means, higher_is_better=higher) if len(means) > 1 else None

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.metrics import registry
 from app.models import Scan, Strategy
 from app.scans.report import ScanReport
 from app.schemas.categories import CategoryNote
@@ -20,17 +21,33 @@ from app.services.errors import BadInput
 from app.services.results.accuracy import accuracy_section
 from app.services.results.imported import imported_scores, imported_section
 from app.services.results.samples import sample_section
-from app.services.scan_report import LOWER_IS_BETTER, current_report, question_snippets
+from app.services.scan_report import current_report, question_snippets
 from app.services.scans import get_scan_page, get_scan_row
 
 # 20 colours that stay apart from each other on white (Trubetskoy's list, pale ones last).
 PALETTE = (
-    "#4363d8", "#e6194b", "#3cb44b", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-    "#9a6324", "#469990", "#800000", "#808000", "#000075", "#bfef45", "#e0b000",
-    "#a9a9a9", "#dcbeff", "#fabed4", "#ffd8b1", "#aaffc3", "#fffac8",
-)  # fmt: skip
+    "#4363d8",
+    "#e6194b",
+    "#3cb44b",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#9a6324",
+    "#469990",
+    "#800000",
+    "#808000",
+    "#000075",
+    "#bfef45",
+    "#e0b000",
+    "#a9a9a9",
+    "#dcbeff",
+    "#fabed4",
+    "#ffd8b1",
+    "#aaffc3",
+    "#fffac8",
+)
 HEAVY_SUMMARY_KEYS = ("exemplars", "exemplar_sources")  # per question: see the drill-down
-POSITIVE = {"ppl", "sppl", "ifd", "length"}  # metrics that can be drawn on a log axis
 
 
 def get_result_page(
@@ -58,34 +75,49 @@ def get_result_page(
         report=report,
         metric=chosen,
         scale=pick_scale(report, chosen, scale),
-        colors=strategy_colors(ids),
+        colors=project_colors(session, project_id=base.project.id),
         strategy_ids=ids,
         snippets=question_snippets(session, keys=report.charted_keys()) if report else {},
-        accuracy=accuracy_section(session, project_id=project_id, report=report,
-                                  extra_scores=extra, extra_higher=higher),
+        accuracy=accuracy_section(
+            session,
+            project_id=project_id,
+            report=report,
+            extra_scores=extra,
+            extra_higher=higher,
+            scan=scan,
+        ),
         other_scans=finished_scans(session, project_id=project_id, exclude=scan_id),
         imported=imported,
         samples=sample_section(session, scan=scan, report=report),
         categories=_category_note(session, project_id, scan_id, report, scan.spec),
         source=(scan.summary or {}).get("imported"),
-    )  # fmt: skip
+    )
 
 
 def _category_note(
-    session: Session, project_id: int, scan_id: int, report: ScanReport | None,
+    session: Session,
+    project_id: int,
+    scan_id: int,
+    report: ScanReport | None,
     spec: dict[str, Any],
-) -> CategoryNote | None:  # fmt: skip
+) -> CategoryNote | None:
     from app.services.results.categories import category_note  # it imports this module
 
-    return category_note(session, project_id=project_id, scan_id=scan_id, report=report,
-                         seed=int(spec.get("seed", 0)))  # fmt: skip
+    return category_note(
+        session,
+        project_id=project_id,
+        scan_id=scan_id,
+        report=report,
+        seed=int(spec.get("seed", 0)),
+    )
 
 
 def stored_report(session: Session, scan: Scan) -> ScanReport | None:
     """The scan's report, typed; None until its results are stored. A report stored before
     the correctness rule existed is rebuilt with it (nothing is written)."""
-    report = current_report(session, scan_id=scan.id, report=scan.report,
-                            summary=scan.summary or {})  # fmt: skip
+    report = current_report(
+        session, scan_id=scan.id, report=scan.report, summary=scan.summary or {}
+    )
     return ScanReport.model_validate(report) if report else None
 
 
@@ -103,7 +135,8 @@ def pick_metric(report: ScanReport | None, metric: str | None) -> str | None:
 
 def pick_scale(report: ScanReport | None, metric: str | None, scale: str | None) -> str:
     """Log for perplexities unless asked otherwise; linear where a log axis cannot work."""
-    if not report or metric is None or metric not in POSITIVE:
+    info = registry.get_metric(metric) if metric and registry.is_metric(metric) else None
+    if not report or metric is None or info is None or not info.positive:
         return "linear"
     if scale in ("log", "linear"):
         return scale
@@ -116,6 +149,12 @@ def strategy_ids(session: Session, *, project_id: int, ids: list[int] | None) ->
     if ids:
         query = query.where(Strategy.id.in_(ids))
     return dict(session.execute(query.order_by(Strategy.id)).all())
+
+
+def project_colors(session: Session, *, project_id: int) -> dict[str, str]:
+    """A colour per strategy by its place among all the project's strategies, so a scan of
+    some of them, another scan and a validation all draw a strategy in the same colour."""
+    return strategy_colors(strategy_ids(session, project_id=project_id, ids=None))
 
 
 def strategy_colors(ids: dict[str, int]) -> dict[str, str]:
@@ -138,9 +177,12 @@ def finished_scans(
 
 def scan_ref(scan_id: int, model_name: str, created_at: Any, spec: dict[str, Any]) -> ScanRef:
     return ScanRef(
-        id=scan_id, model_name=model_name, created_at=created_at,
-        metrics=list(spec.get("metrics", [])), sample=spec.get("sample"),
-    )  # fmt: skip
+        id=scan_id,
+        model_name=model_name,
+        created_at=created_at,
+        metrics=list(spec.get("metrics", [])),
+        sample=spec.get("sample"),
+    )
 
 
 def finished_report(session: Session, *, project_id: int, scan_id: int) -> tuple[Scan, ScanReport]:
@@ -155,4 +197,4 @@ def finished_report(session: Session, *, project_id: int, scan_id: int) -> tuple
 
 def lower_is_better(report: ScanReport, metric: str) -> bool:
     data = report.per_metric.get(metric)
-    return data.lower_is_better if data else LOWER_IS_BETTER.get(metric, True)
+    return data.lower_is_better if data else registry.lower_is_better(metric)

@@ -47,13 +47,20 @@ def get_paired_page(
     largest = _largest(keys, va, vb)
     return PairedPage(
         project=project_read(session, get_project_row(session, project_id=project_id)),
-        scan=scan_read(session, scan), metric=chosen, label=report.labels[chosen],
+        scan=scan_read(session, scan),
+        metric=chosen,
+        label=report.labels[chosen],
         labels=report.labels,
-        lower_is_better=lower, scale=pick_scale(report, chosen, scale), strategies=order,
-        a=name_a, b=name_b, comparison=comparison.to_dict(), points=points,
+        lower_is_better=lower,
+        scale=pick_scale(report, chosen, scale),
+        strategies=order,
+        a=name_a,
+        b=name_b,
+        comparison=comparison.to_dict(),
+        points=points,
         largest_differences=largest,
         snippets=question_snippets(session, keys={*points.keys, *(r["key"] for r in largest)}),
-    )  # fmt: skip
+    )
 
 
 def _pair(order: list[str], a: str | None, b: str | None) -> tuple[str, str]:
@@ -75,10 +82,9 @@ def _values(
     rows = session.execute(
         select(Strategy.name, ScanValue.question_id, ScanValue.value)
         .join(Strategy, Strategy.id == ScanValue.strategy_id)
-        .where(ScanValue.scan_id == scan_id, ScanValue.metric == metric,
-               Strategy.name.in_(names))
+        .where(ScanValue.scan_id == scan_id, ScanValue.metric == metric, Strategy.name.in_(names))
         .order_by(ScanValue.question_id)
-    ).all()  # fmt: skip
+    ).all()
     out: dict[str, dict[str, float]] = {n: {} for n in names}
     for name, qid, value in rows:
         out[name][str(qid)] = float("nan") if value is None else value
@@ -91,9 +97,12 @@ def _points(keys: list[str], a: np.ndarray, b: np.ndarray, seed: int) -> PairedP
     if len(keys) > MAX_POINTS:
         idx = np.sort(np.random.default_rng(seed).choice(len(keys), MAX_POINTS, replace=False))
     return PairedPoints(
-        keys=[keys[i] for i in idx], a=a[idx].tolist(), b=b[idx].tolist(),
-        n_total=len(keys), sampled=len(idx) < len(keys),
-    )  # fmt: skip
+        keys=[keys[i] for i in idx],
+        a=a[idx].tolist(),
+        b=b[idx].tolist(),
+        n_total=len(keys),
+        sampled=len(idx) < len(keys),
+    )
 
 
 def _largest(keys: list[str], a: np.ndarray, b: np.ndarray) -> list[dict]:

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.metrics import registry
 from app.models import OwnAnswer, Question, Response, ScanValue, Strategy
 from app.schemas.browse import QuestionRead
 from app.schemas.results import MetricScore, OwnAnswerRead, ScanQuestionPage, StrategyAnswer
 from app.services.errors import NotFound
 from app.services.projects import get_project_row, project_read
-from app.services.scan_report import DESCRIPTIVE, FAMILIARITY, LABELS, LOWER_IS_BETTER
 from app.services.scans import get_scan_row, scan_read
 from app.services.token_surprise import surprise_section
 
@@ -23,9 +23,13 @@ ValueRow = tuple[float | None, bool]  # value, truncated
 
 
 def get_scan_question_page(
-    session: Session, *, project_id: int, scan_id: int, question_id: int,
+    session: Session,
+    *,
+    project_id: int,
+    scan_id: int,
+    question_id: int,
     surprise: str | None = None,
-) -> ScanQuestionPage:  # fmt: skip
+) -> ScanQuestionPage:
     """The drill-down; ``surprise`` is the per-token surprise context shown (ppl or sppl)."""
     scan = get_scan_row(session, project_id=project_id, scan_id=scan_id)
     question = session.get(Question, question_id)
@@ -33,39 +37,55 @@ def get_scan_question_page(
         raise NotFound(f"question {question_id} not found in project {project_id}")
     summary = scan.summary or {}
     values = _values(session, scan_id=scan_id, question_id=question_id)
-    metrics = [m for m in (*FAMILIARITY, *DESCRIPTIVE) if m in values]
-    primary = next((m for m in FAMILIARITY if m in values), None)
+    names = registry.ordered(values)
+    primary = registry.primary(values)
     answers = _answers(session, scan.spec.get("strategy_ids") or [], question_id, values)
     answers.sort(key=lambda a: _sort_key(a, primary))
     sample = [int(k) for k in summary.get("sample", [])]
     pos = sample.index(question_id) if question_id in sample else None
     view, job = surprise_section(
-        session, project_id=project_id, scan_id=scan_id, question_id=question_id,
-        answers=answers, context=surprise,
-    )  # fmt: skip
+        session,
+        project_id=project_id,
+        scan_id=scan_id,
+        question_id=question_id,
+        answers=answers,
+        context=surprise,
+    )
     return ScanQuestionPage(
         project=project_read(session, get_project_row(session, project_id=project_id)),
         scan=scan_read(session, scan),
-        question=QuestionRead(id=question.id, external_id=question.external_id,
-                              text=question.text, gold=question.gold, position=question.position),
-        metrics=metrics, labels={m: LABELS[m] for m in metrics}, primary=primary,
-        in_sample=pos is not None, sample_position=pos, n_sample=len(sample),
+        question=QuestionRead(
+            id=question.id,
+            external_id=question.external_id,
+            text=question.text,
+            gold=question.gold,
+            position=question.position,
+        ),
+        metrics=names,
+        labels={m: registry.label_of(m) for m in names},
+        primary=primary,
+        in_sample=pos is not None,
+        sample_position=pos,
+        n_sample=len(sample),
         prev_id=sample[pos - 1] if pos else None,
         next_id=sample[pos + 1] if pos is not None and pos + 1 < len(sample) else None,
-        answers=answers, own_answer=_own_answer(session, question_id, scan.model_key),
+        answers=answers,
+        own_answer=_own_answer(session, question_id, scan.model_key),
         exemplars=[str(e) for e in (summary.get("exemplars") or {}).get(str(question_id), [])],
         exemplars_filtered=(summary.get("settings") or {}).get("exemplars_filtered"),
-        surprise=view, surprise_job=job,
-    )  # fmt: skip
+        surprise=view,
+        surprise_job=job,
+    )
 
 
 def _values(session: Session, *, scan_id: int, question_id: int) -> dict[str, dict[int, ValueRow]]:
     """metric -> strategy id -> (value, truncated) for this question."""
     out: dict[str, dict[int, ValueRow]] = defaultdict(dict)
     rows = session.execute(
-        select(ScanValue.metric, ScanValue.strategy_id, ScanValue.value, ScanValue.truncated)
-        .where(ScanValue.scan_id == scan_id, ScanValue.question_id == question_id)
-    )  # fmt: skip
+        select(ScanValue.metric, ScanValue.strategy_id, ScanValue.value, ScanValue.truncated).where(
+            ScanValue.scan_id == scan_id, ScanValue.question_id == question_id
+        )
+    )
     for metric, sid, value, truncated in rows:
         ok = value is not None and math.isfinite(value)
         out[metric][sid] = (value if ok else None, bool(truncated))
@@ -88,11 +108,14 @@ def _answers(
     responses = {
         r.strategy_id: r
         for r in session.scalars(
-            select(Response).where(Response.question_id == question_id,
-                                   Response.strategy_id.in_(ids))
+            select(Response).where(
+                Response.question_id == question_id, Response.strategy_id.in_(ids)
+            )
         )
-    }  # fmt: skip
-    ranks = {m: question_ranks(v, lower_is_better=LOWER_IS_BETTER[m]) for m, v in values.items()}
+    }
+    ranks = {
+        m: question_ranks(v, lower_is_better=registry.lower_is_better(m)) for m, v in values.items()
+    }
     return [_answer(s, responses.get(s.id), values, ranks) for s in strategies]
 
 
@@ -106,12 +129,18 @@ def _answer(
     for metric, per in values.items():
         value, truncated = per.get(s.id, (None, False))
         n_ranked = len(ranks[metric])
-        scores[metric] = MetricScore(value=value, rank=ranks[metric].get(s.id),
-                                     n_ranked=n_ranked, truncated=truncated)  # fmt: skip
+        scores[metric] = MetricScore(
+            value=value, rank=ranks[metric].get(s.id), n_ranked=n_ranked, truncated=truncated
+        )
     return StrategyAnswer(
-        strategy=s.name, strategy_id=s.id, origin=s.origin, text=r.text if r else None,
-        correct=r.correct if r else None, n_tokens=r.n_tokens if r else None, scores=scores,
-    )  # fmt: skip
+        strategy=s.name,
+        strategy_id=s.id,
+        origin=s.origin,
+        text=r.text if r else None,
+        correct=r.correct if r else None,
+        n_tokens=r.n_tokens if r else None,
+        scores=scores,
+    )
 
 
 def _sort_key(answer: StrategyAnswer, primary: str | None) -> tuple[Any, ...]:
@@ -131,5 +160,6 @@ def _own_answer(session: Session, question_id: int, model_key: str) -> OwnAnswer
     ).first()
     if row is None:
         return None
-    return OwnAnswerRead(text=row.text, correct=row.correct, settings_key=row.settings_key,
-                         created_at=row.created_at)  # fmt: skip
+    return OwnAnswerRead(
+        text=row.text, correct=row.correct, settings_key=row.settings_key, created_at=row.created_at
+    )

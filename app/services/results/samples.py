@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.metrics import registry
 from app.models import Scan
 from app.scans.report import ScanReport
-from app.services.scan_report import FAMILIARITY, load_values
-from app.stats.samples import sample_picks
+from app.services.scan_report import load_values, load_vectors, sample_scores
+from app.stats.samples import picks_from_means
 
 
 def scan_samples(scan: Scan) -> list[list[str]]:
@@ -26,14 +27,16 @@ def sample_section(
     if report is None or not samples:
         return None
     values, _ = load_values(session, scan_id=scan.id)
-    metrics = [m for m in report.metrics if m in FAMILIARITY]
+    vectors = load_vectors(session, scan_id=scan.id)
+    names = registry.familiarity(report.metrics)
     return {
         "n_samples": len(samples),
         "sample_size": len(samples[0]),
         "metrics": {
-            m: sample_picks(
-                values[m], samples, lower_is_better=report.per_metric[m].lower_is_better
+            m: picks_from_means(
+                sample_scores(m, values[m], vectors.get(m, {}), samples),
+                lower_is_better=report.per_metric[m].lower_is_better,
             )
-            for m in metrics
+            for m in names
         },
     }

@@ -29,21 +29,27 @@ def get_study_row(session: Session, *, study_id: int) -> Study:
 
 
 def study_project_ids(session: Session, *, study_id: int) -> list[int]:
-    return list(session.scalars(
-        select(StudyProject.project_id).where(StudyProject.study_id == study_id)
-        .order_by(StudyProject.position, StudyProject.id)
-    ))  # fmt: skip
+    return list(
+        session.scalars(
+            select(StudyProject.project_id)
+            .where(StudyProject.study_id == study_id)
+            .order_by(StudyProject.position, StudyProject.id)
+        )
+    )
 
 
 def study_read(session: Session, study: Study) -> StudyRead:
     creator = session.get(User, study.created_by_id) if study.created_by_id else None
     return StudyRead(
-        id=study.id, name=study.name, description=study.description,
+        id=study.id,
+        name=study.name,
+        description=study.description,
         thresholds=[float(t) for t in study.thresholds or []],
         project_ids=study_project_ids(session, study_id=study.id),
         created_by=creator.username if creator else None,
-        created_at=study.created_at, updated_at=study.updated_at,
-    )  # fmt: skip
+        created_at=study.created_at,
+        updated_at=study.updated_at,
+    )
 
 
 def _set_projects(
@@ -62,11 +68,18 @@ def _set_projects(
 
 
 def create_study(
-    session: Session, *, data: StudyCreate, created_by_id: int | None,
+    session: Session,
+    *,
+    data: StudyCreate,
+    created_by_id: int | None,
     allowed: set[int] | None = None,
-) -> Study:  # fmt: skip
-    study = Study(name=data.name, description=data.description.strip(),
-                  thresholds=list(data.thresholds), created_by_id=created_by_id)  # fmt: skip
+) -> Study:
+    study = Study(
+        name=data.name,
+        description=data.description.strip(),
+        thresholds=list(data.thresholds),
+        created_by_id=created_by_id,
+    )
     session.add(study)
     session.flush()
     _set_projects(session, study, data.project_ids, allowed)
@@ -114,10 +127,13 @@ def study_form(
     accuracies and what its scan measured."""
     study = study_read(session, get_study_row(session, study_id=study_id)) if study_id else None
     chosen = set(study.project_ids) if study else set()
-    with_acc = dict(session.execute(
-        select(Accuracy.project_id, func.count(func.distinct(Accuracy.strategy_id)))
-        .group_by(Accuracy.project_id)
-    ).all())  # fmt: skip
+    with_acc = dict(
+        session.execute(
+            select(Accuracy.project_id, func.count(func.distinct(Accuracy.strategy_id))).group_by(
+                Accuracy.project_id
+            )
+        ).all()
+    )
     projects = session.execute(
         select(Project.id, Project.name, Project.target_model).order_by(Project.id.desc())
     ).all()
@@ -125,11 +141,15 @@ def study_form(
         study=study,
         projects=[
             CandidateProject(
-                id=pid, name=name, target_model=model, n_with_accuracy=with_acc.get(pid, 0),
-                metrics=sorted(project_metric_scores(session, pid)), selected=pid in chosen,
+                id=pid,
+                name=name,
+                target_model=model,
+                n_with_accuracy=with_acc.get(pid, 0),
+                metrics=sorted(project_metric_scores(session, pid)),
+                selected=pid in chosen,
             )
             for pid, name, model in projects
             if allowed is None or pid in allowed
         ],
         default_thresholds=list(DEFAULT_THRESHOLDS),
-    )  # fmt: skip
+    )

@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
-
 from sqlalchemy.orm import Session
 
+from app.services.csv_cells import csv_table
 from app.services.results.exports import CSV, JSON, Download, slug
 from app.services.studies.page import get_study_page
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    """User text as a CSV cell that a spreadsheet shows and never runs as a formula."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def _csv(header: list[str], rows: Iterable[list[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow("" if v is None else v for v in row)
-    return out.getvalue()
 
 
 def _name(page_name: str, study_id: int, what: str) -> str:
@@ -39,29 +20,67 @@ def study_json(session: Session, *, study_id: int, thresholds: str | None = None
 
 
 SUMMARY_HEADER = [
-    "metric", "label", "source", "threshold", "n_projects", "pick_accuracy", "oracle", "random",
-    "n_correlated", "spearman", "weighted_spearman", "kendall", "weighted_kendall",
-]  # fmt: skip
+    "metric",
+    "label",
+    "source",
+    "threshold",
+    "n_projects",
+    "pick_accuracy",
+    "oracle",
+    "random",
+    "n_correlated",
+    "spearman",
+    "weighted_spearman",
+    "kendall",
+    "weighted_kendall",
+]
 
 
 def summary_csv(session: Session, *, study_id: int, thresholds: str | None = None) -> Download:
     """Per metric and spread threshold (empty: every project) the summary row."""
     page = get_study_page(session, study_id=study_id, thresholds=thresholds)
     rows = (
-        [_text(m.metric), _text(page.labels[m.metric]), page.sources.get(m.metric, ""),
-         s.threshold, s.n_projects, s.pick_accuracy, s.oracle, s.random, s.n_correlated,
-         s.spearman, s.weighted_spearman, s.kendall, s.weighted_kendall]
-        for m in page.summary for s in m.subsets
-    )  # fmt: skip
-    return Download(_name(page.study.name, study_id, "summary.csv"), CSV,
-                    _csv(SUMMARY_HEADER, rows))  # fmt: skip
+        [
+            m.metric,
+            page.labels[m.metric],
+            page.sources.get(m.metric, ""),
+            s.threshold,
+            s.n_projects,
+            s.pick_accuracy,
+            s.oracle,
+            s.random,
+            s.n_correlated,
+            s.spearman,
+            s.weighted_spearman,
+            s.kendall,
+            s.weighted_kendall,
+        ]
+        for m in page.summary
+        for s in m.subsets
+    )
+    return Download(
+        _name(page.study.name, study_id, "summary.csv"), CSV, csv_table(SUMMARY_HEADER, rows)
+    )
 
 
 ROWS_HEADER = [
-    "project_id", "project", "metric", "status", "n_strategies", "picks", "pick_accuracy",
-    "oracle", "random", "regret", "best", "spread", "spearman", "kendall", "n_samples",
+    "project_id",
+    "project",
+    "metric",
+    "status",
+    "n_strategies",
+    "picks",
+    "pick_accuracy",
+    "oracle",
+    "random",
+    "regret",
+    "best",
+    "spread",
+    "spearman",
+    "kendall",
+    "n_samples",
     "missing_strategies",
-]  # fmt: skip
+]
 
 
 def projects_csv(session: Session, *, study_id: int, thresholds: str | None = None) -> Download:
@@ -69,11 +88,26 @@ def projects_csv(session: Session, *, study_id: int, thresholds: str | None = No
     samples by ' / ')."""
     page = get_study_page(session, study_id=study_id, thresholds=thresholds)
     rows = (
-        [r.project_id, _text(r.project), _text(r.metric), r.status, r.n_strategies,
-         _text(" / ".join(" | ".join(p) for p in r.picks)), r.pick_accuracy, r.oracle,
-         r.random, r.regret, _text(" | ".join(r.best)), r.spread, r.spearman, r.kendall,
-         r.n_samples, _text(" | ".join(r.missing_strategies))]
+        [
+            r.project_id,
+            r.project,
+            r.metric,
+            r.status,
+            r.n_strategies,
+            " / ".join(" | ".join(p) for p in r.picks),
+            r.pick_accuracy,
+            r.oracle,
+            r.random,
+            r.regret,
+            " | ".join(r.best),
+            r.spread,
+            r.spearman,
+            r.kendall,
+            r.n_samples,
+            " | ".join(r.missing_strategies),
+        ]
         for r in page.rows
-    )  # fmt: skip
-    return Download(_name(page.study.name, study_id, "projects.csv"), CSV,
-                    _csv(ROWS_HEADER, rows))  # fmt: skip
+    )
+    return Download(
+        _name(page.study.name, study_id, "projects.csv"), CSV, csv_table(ROWS_HEADER, rows)
+    )

@@ -8,16 +8,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.metrics import registry
 from app.models import Project
 from app.schemas.studies import StudyPage, StudyProjectInfo, StudyRule
 from app.services.errors import BadInput
-from app.services.scan_report import DESCRIPTIVE, FAMILIARITY, LABELS
 from app.services.studies.crud import get_study_row, study_read
 from app.services.studies.sources import (
     MetricScores,
     project_accuracies,
     project_metric_scores,
 )
+from app.stats.recommendation import MIX, RECOMMENDATION
 from app.stats.studies import (
     RULES,
     MetricInput,
@@ -43,24 +44,33 @@ def parse_thresholds(raw: str | None) -> list[float] | None:
 
 
 def _metric_order(names: set[str]) -> list[str]:
-    known = [m for m in FAMILIARITY if m in names]
-    tail = [m for m in DESCRIPTIVE if m in names]
-    return known + sorted(names - set(known) - set(tail)) + tail
+    """The recommendation and the per-question mix first, familiarity metrics, imported ones
+    by name, descriptive ones."""
+    first = [m for m in (RECOMMENDATION, MIX) if m in names]
+    names = names - set(first)
+    known = registry.familiarity(names)
+    tail = [m for m in registry.ordered(names) if m not in known]
+    return first + known + sorted(names - set(known) - set(tail)) + tail
 
 
 def gather(session: Session, project_ids: list[int]) -> tuple[list[ProjectInput], list[Any]]:
     """The study's inputs through the sources seam, and each project's row."""
-    projects = {p.id: p for p in session.scalars(
-        select(Project).where(Project.id.in_(project_ids)))}  # fmt: skip
+    projects = {
+        p.id: p for p in session.scalars(select(Project).where(Project.id.in_(project_ids)))
+    }
     inputs, infos = [], []
     for pid in project_ids:
         if pid not in projects:
             continue
         scores = project_metric_scores(session, pid)
-        inputs.append(ProjectInput(
-            project_id=pid, name=projects[pid].name, accuracies=project_accuracies(session, pid),
-            metrics={m: _metric_input(s) for m, s in scores.items()},
-        ))  # fmt: skip
+        inputs.append(
+            ProjectInput(
+                project_id=pid,
+                name=projects[pid].name,
+                accuracies=project_accuracies(session, pid),
+                metrics={m: _metric_input(s) for m, s in scores.items()},
+            )
+        )
         infos.append((projects[pid], scores))
     return inputs, infos
 
@@ -70,17 +80,22 @@ def _metric_input(scores: MetricScores) -> MetricInput:
     return MetricInput(lower_is_better=scores.lower_is_better, samples=samples)
 
 
-def _project_info(project: Project, scores: dict[str, MetricScores],
-                  given: ProjectInput) -> StudyProjectInfo:  # fmt: skip
+def _project_info(
+    project: Project, scores: dict[str, MetricScores], given: ProjectInput
+) -> StudyProjectInfo:
     acc = mean_accuracies(given.accuracies)
     return StudyProjectInfo(
-        id=project.id, name=project.name, target_model=project.target_model,
-        n_strategies=len(acc), accuracy=acc, spread=spread_of(list(acc.values())),
+        id=project.id,
+        name=project.name,
+        target_model=project.target_model,
+        n_strategies=len(acc),
+        accuracy=acc,
+        spread=spread_of(list(acc.values())),
         oracle=max(acc.values()) if acc else None,
         random=sum(acc.values()) / len(acc) if acc else None,
         n_seeds={s: len(v) for s, v in given.accuracies.items()},
         sources={m: f"{s.source}: {s.detail}" for m, s in scores.items()},
-    )  # fmt: skip
+    )
 
 
 def get_study_page(session: Session, *, study_id: int, thresholds: str | None = None) -> StudyPage:
@@ -96,18 +111,34 @@ def get_study_page(session: Session, *, study_id: int, thresholds: str | None = 
     for _, scores in infos:
         for m, s in scores.items():
             sources.setdefault(m, set()).add(s.source)
+    labels = {m: _label(m, sources.get(m, set())) for m in metrics}
     return StudyPage(
-        study=study, thresholds=result.thresholds, metrics=metrics,
-        labels={m: LABELS.get(m, m) for m in metrics},
+        study=study,
+        thresholds=result.thresholds,
+        metrics=metrics,
+        labels=labels,
         sources={m: " + ".join(sorted(v)) for m, v in sources.items()},
-        summary=result.metrics, rows=result.rows,
+        summary=result.metrics,
+        rows=result.rows,
         projects=[_project_info(p, s, i) for (p, s), i in zip(infos, inputs, strict=True)],
         rules=[StudyRule(name=n, text=t) for n, t in RULES],
-        compute_s=round(time.perf_counter() - t0, 4), chart=study_chart(result),
-    )  # fmt: skip
+        compute_s=round(time.perf_counter() - t0, 4),
+        chart=study_chart(result, labels),
+    )
 
 
-def study_chart(result: StudyResult) -> dict[str, Any] | None:
+def _label(metric: str, sources: set[str]) -> str:
+    """The registry's label; an imported metric's name says so (as on the result page)."""
+    if metric == RECOMMENDATION:
+        return "Recommendation"
+    if metric == MIX:
+        return "Per-question mix"
+    if registry.is_metric(metric) or "imported" not in sources:
+        return registry.label_of(metric)
+    return f"{metric} (imported)"
+
+
+def study_chart(result: StudyResult, labels: dict[str, str]) -> dict[str, Any] | None:
     """What the page draws: per metric pick/oracle/random over all projects, and per
     project the spread against the metric's Spearman rho."""
     if not result.metrics:
@@ -116,13 +147,16 @@ def study_chart(result: StudyResult) -> dict[str, Any] | None:
     return {
         "kind": "study",
         "metrics": [m.metric for m in result.metrics],
-        "labels": {m.metric: LABELS.get(m.metric, m.metric) for m in result.metrics},
+        "labels": {m.metric: labels.get(m.metric, m.metric) for m in result.metrics},
         "pick": [everything[m].pick_accuracy for m in everything],
         "oracle": [everything[m].oracle for m in everything],
         "random": [everything[m].random for m in everything],
         "points": {
-            m.metric: [[r.spread, r.spearman, r.project] for r in result.rows
-                       if r.metric == m.metric and r.spearman is not None]
+            m.metric: [
+                [r.spread, r.spearman, r.project]
+                for r in result.rows
+                if r.metric == m.metric and r.spearman is not None
+            ]
             for m in result.metrics
         },
-    }  # fmt: skip
+    }

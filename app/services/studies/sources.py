@@ -20,18 +20,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.metrics import registry
 from app.models import Accuracy, Scan, ScanAggregate, Strategy
 from app.services.metrics.store import project_metric_values, source_text
 from app.services.results.samples import scan_samples
-from app.services.scan_report import LOWER_IS_BETTER, load_values
-from app.stats.samples import sample_means
+from app.services.scan_report import current_report, load_values, load_vectors, sample_scores
+from app.services.selectors import mix_label, mix_ranking, trained_mixes
+from app.stats.recommendation import MIX, RECOMMENDATION, report_ranking
 
 
 @dataclass(frozen=True)
 class MetricScores:
     """One metric's strategy-level scores in one project."""
 
-    name: str  # metric key: "sppl", "ppl", "ifd", "length", "logprob", or an imported name
+    name: str  # a registry metric, "recommendation", "per_question_mix" or an imported name
     lower_is_better: bool
     per_strategy: dict[str, float]  # strategy name -> score (finite values only)
     source: str  # "scan" | "imported"
@@ -68,7 +70,7 @@ def project_metric_scores(session: Session, project_id: int) -> dict[str, Metric
     out = {
         metric: MetricScores(
             name=metric,
-            lower_is_better=LOWER_IS_BETTER.get(metric, True),
+            lower_is_better=registry.lower_is_better(metric),
             per_strategy=scores,
             source="scan",
             detail=detail,
@@ -76,7 +78,58 @@ def project_metric_scores(session: Session, project_id: int) -> dict[str, Metric
         )
         for metric, scores in by_metric.items()
     }
-    return out | imported_metric_scores(session, project_id=project_id)
+    return (
+        out
+        | _recommendation_scores(session, scan, detail)
+        | _mix_scores(session, project_id)
+        | imported_metric_scores(session, project_id=project_id)
+    )
+
+
+def _mix_scores(session: Session, project_id: int) -> dict[str, MetricScores]:
+    """The project's newest trained per-question mix as a selector of its own, scored by
+    rank (app.services.selectors.mix_ranking: the mix first, then its metric's order)."""
+    trained = session.scalars(
+        select(Strategy.name)
+        .join(Accuracy, Accuracy.strategy_id == Strategy.id)
+        .where(Strategy.project_id == project_id)
+    ).all()
+    mixes = trained_mixes(session, project_id=project_id, names=set(trained))
+    if not mixes:
+        return {}
+    name, record = mixes[0]
+    detail = f"{mix_label(record)} '{name}' of scan {record.get('scan_id')}, then its order"
+    return {
+        MIX: MetricScores(
+            name=MIX,
+            lower_is_better=True,
+            per_strategy=mix_ranking(session, name, record),
+            source="scan",
+            detail=detail,
+        )
+    }
+
+
+def _recommendation_scores(session: Session, scan: Scan, detail: str) -> dict[str, MetricScores]:
+    """The scan's recommendation (its primary metric with the correctness rule) as a
+    selector of its own, scored by rank (``app.stats.recommendation.product_ranking``), so a
+    study shows how the product's own pick trained beside each metric's."""
+    report = current_report(
+        session, scan_id=scan.id, report=scan.report, summary=scan.summary or {}
+    )
+    ranking = report_ranking(report or {})
+    if not ranking:
+        return {}
+    primary = registry.label_of(str((report or {}).get("primary")))
+    return {
+        RECOMMENDATION: MetricScores(
+            name=RECOMMENDATION,
+            lower_is_better=True,
+            per_strategy=ranking,
+            source="scan",
+            detail=f"{detail}: {primary} with the correctness rule",
+        )
+    }
 
 
 def _scan_sample_scores(
@@ -88,7 +141,10 @@ def _scan_sample_scores(
     if not samples:
         return {}
     values, _ = load_values(session, scan_id=scan.id)
-    return {m: sample_means(values[m], samples) for m in metrics if m in values}
+    vectors = load_vectors(session, scan_id=scan.id)
+    return {
+        m: sample_scores(m, values[m], vectors.get(m, {}), samples) for m in metrics if m in values
+    }
 
 
 def imported_metric_scores(session: Session, *, project_id: int) -> dict[str, MetricScores]:
@@ -98,10 +154,13 @@ def imported_metric_scores(session: Session, *, project_id: int) -> dict[str, Me
     for mv in project_metric_values(session, project_id=project_id):
         r = mv.row
         out[r.name] = MetricScores(
-            name=r.name, lower_is_better=r.lower_is_better, per_strategy=mv.means(),
-            source="imported", detail=source_text(r.source_filename, r.created_at),
+            name=r.name,
+            lower_is_better=r.lower_is_better,
+            per_strategy=mv.means(),
+            source="imported",
+            detail=source_text(r.source_filename, r.created_at),
             samples=mv.sample_means() if r.n_samples > 1 else None,
-        )  # fmt: skip
+        )
     return out
 
 

@@ -12,21 +12,26 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.jobs.lifecycle import now, request_cancel
+from app.jobs.lifecycle import request_cancel
 from app.jobs.states import TERMINAL
 from app.models import Evaluation, Job, Validation, ValidationRun
 from app.services.errors import BadInput
 from app.services.validations.page import get_validation_row
 from app.services.validations.record import lock_validation
-
-UNFINISHED_RUNS = ("training", "waiting")
+from app.services.validations.states import (
+    UNFINISHED_RUNS,
+    RunState,
+    ValidationState,
+    move_run,
+    move_validation,
+)
 
 
 def cancel_validation(session: Session, *, project_id: int, validation_id: int) -> Validation:
     """Cancel every unfinished job of the validation; BadInput when it has already ended."""
     get_validation_row(session, project_id=project_id, validation_id=validation_id)
     validation = lock_validation(session, validation_id)
-    if validation.status != "running":
+    if validation.status != ValidationState.RUNNING:
         raise BadInput(f"validation {validation_id} has already ended ({validation.status})")
     runs = session.scalars(
         select(ValidationRun).where(ValidationRun.validation_id == validation_id)
@@ -43,9 +48,9 @@ def cancel_validation(session: Session, *, project_id: int, validation_id: int) 
             cancelled += 1
     for run in runs:
         if run.status in UNFINISHED_RUNS:
-            run.status = "cancelled"
-            run.stopped_reason = f"cancelled with the validation after step {run.steps}"
-    validation.status, validation.finished_at = "cancelled", now()
-    validation.summary = {**validation.summary, "cancelled_jobs": cancelled}
+            why = f"cancelled with the validation after step {run.steps}"
+            move_run(session, run, RunState.CANCELLED, stopped_reason=why)
+    move_validation(session, validation, ValidationState.CANCELLED, cancelled_jobs=cancelled)
     session.flush()
+    session.refresh(validation)
     return validation

@@ -19,6 +19,7 @@ from app.models import (
     Validation,
     ValidationRun,
 )
+from app.schemas.jobs import JobRead
 from app.schemas.validations import (
     CurvePoint,
     EvaluationRead,
@@ -32,6 +33,7 @@ from app.schemas.validations import (
 from app.services.errors import NotFound
 from app.services.jobs import job_read
 from app.services.projects import get_project_row, project_read
+from app.services.results.page import project_colors
 from app.services.validations.results import correctness, results
 from app.services.validations.testsets import test_set_read
 
@@ -53,6 +55,7 @@ def validation_read(validation: Validation) -> ValidationRead:
         test_set_id=validation.test_set_id,
         label=validation.label,
         status=validation.status,
+        error=validation.error,
         spec=validation.spec,
         summary=_public_summary(validation.summary),
         created_at=validation.created_at,
@@ -198,11 +201,7 @@ def get_validation_page(
     evals = _evaluations(session, validation, runs)
     test_set = session.get(TestSet, validation.test_set_id) if validation.test_set_id else None
     jobs = [r.job for r in runs if r.job] + [e.job for e in evals if e.job]
-    left = [
-        float(j.progress_extra.get("seconds_left") or 0)
-        for j in jobs
-        if j.status == "running" and j.kind == "validation_train"
-    ]
+    training = [j for j in jobs if j.kind == "validation_train"]
     log = [
         {
             **e,
@@ -213,8 +212,6 @@ def get_validation_page(
     ]
     active = any(j.active for j in jobs)
     read = validation_read(validation)
-    if read.status == "running" and not active:  # a job failed or was cancelled: no end
-        read.status = "failed"
     return ValidationPage(
         project=project,
         validation=read,
@@ -223,9 +220,33 @@ def get_validation_page(
         evaluations=evals,
         results=results(session, validation, runs, evals, a=a, b=b),
         halving_log=log,
-        seconds_left=max(left) if left else None,
+        seconds_left=training_left(training),
         active=active,
     )
+
+
+def training_left(jobs: list[JobRead]) -> float | None:
+    """Training time left: the running runs' own estimates plus every waiting run at the
+    time a run takes here (finished runs' durations, else the running run's projected
+    total). Runs go one at a time per worker, so waiting runs add up; None while nothing
+    has measured a run yet."""
+    running = [j for j in jobs if j.status == "running"]
+    waiting = [j for j in jobs if j.status == "queued"]
+    if not running and not waiting:
+        return None
+    left = [float(j.progress_extra.get("seconds_left") or 0) for j in running]
+    took = [
+        (j.finished_at - j.started_at).total_seconds()
+        for j in jobs
+        if j.status == "succeeded" and j.started_at and j.finished_at
+    ]
+    took += [(j.elapsed_s or 0) + s for j, s in zip(running, left, strict=True) if s]
+    if waiting and not took:
+        return None
+    per_run = sum(took) / len(took) if took else 0.0
+    parallel = max(1, len(running))  # as many workers as runs running now
+    total = max(left, default=0.0) + per_run * len(waiting) / parallel
+    return total if total > 0 else None
 
 
 def get_validations_index(
@@ -260,12 +281,14 @@ def get_validations_index(
     )
 
 
-def validation_charts(page: ValidationPage) -> dict[str, Any]:
+def validation_charts(session: Session, page: ValidationPage) -> dict[str, Any]:
     """What static/js/validation.js draws: loss and validation curves per run, and accuracy
-    against each metric (one point per strategy)."""
+    against each metric (one point per strategy), each strategy in its scan-page colour."""
+    colors = project_colors(session, project_id=page.project.id)
     runs = [
         {
             "name": f"{r.strategy} · seed {r.seed}",
+            "color": colors.get(r.strategy),
             "status": r.status,
             "loss": [[p.step, p.loss] for p in r.curve if p.loss is not None],
             "val_loss": [[p.step, p.val_loss] for p in r.checkpoints if p.val_loss is not None],
@@ -275,10 +298,14 @@ def validation_charts(page: ValidationPage) -> dict[str, Any]:
         }
         for r in page.runs
     ]
-    scatter = {t["metric"]: t["points"] for t in page.results.top_picks}
+    ranked = [t for t in page.results.top_picks if "points" in t]  # a mix ranks nothing
+    scatter = {t["metric"]: t["points"] for t in ranked}
     return {
         "kind": "validation",
+        "colors": colors,
         "runs": runs,
         "scatter": scatter,
+        "scatter_labels": {t["metric"]: t["label"] for t in ranked},
+        "scatter_lower": {t["metric"]: t["lower_is_better"] for t in ranked},
         "base_accuracy": page.results.base_accuracy,
     }

@@ -4,7 +4,6 @@ run), and the downloads: predictions JSONL, the accuracy table CSV, an adapter z
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -15,8 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.metrics import registry
 from app.models import Evaluation, Prediction, TestQuestion, ValidationRun
 from app.schemas.validations import PredictionRow, PredictionsPage
+from app.services.csv_cells import csv_table
 from app.services.errors import BadInput, NotFound
 from app.services.projects import get_project_row, project_read
 from app.services.validations.page import get_validation_page, get_validation_row, validation_read
@@ -154,47 +155,44 @@ def predictions_jsonl(
             )
 
 
+ACCURACY_HEADER = [
+    "strategy",
+    "mean_accuracy",
+    "std_over_seeds",
+    "n_seeds",
+    "ci95_low",
+    "ci95_high",
+    "n_questions",
+    "seeds",
+]
+
+
 def accuracy_csv(session: Session, *, project_id: int, validation_id: int) -> str:
+    """One row per strategy (then the untuned target), with a column for every familiarity
+    metric a scan can compute (empty where the compared scan has none) and for each
+    imported metric."""
     page = get_validation_page(session, project_id=project_id, validation_id=validation_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    columns = list(registry.familiarity(registry.selectable()))
+    ordered = sorted(columns, key=registry.selectable().index)
+    metrics = ordered + [m for m in page.results.metric_labels if m not in ordered]
+    rows: list[list[object]] = [
         [
-            "strategy",
-            "mean_accuracy",
-            "std_over_seeds",
-            "n_seeds",
-            "ci95_low",
-            "ci95_high",
-            "n_questions",
-            "seeds",
-            "ppl",
-            "sppl",
-            "ifd",
+            r.strategy,
+            r.mean,
+            r.std,
+            r.n_seeds,
+            r.ci_low,
+            r.ci_high,
+            r.n_questions,
+            ";".join(f"{s}:{v:.4f}" for s, v in sorted(r.seeds.items())),
+            *(r.metrics.get(m) for m in metrics),
         ]
-    )
-    for r in page.results.accuracies:
-        seeds = ";".join(f"{s}:{v:.4f}" for s, v in sorted(r.seeds.items()))
-        writer.writerow(
-            [
-                r.strategy,
-                r.mean,
-                r.std,
-                r.n_seeds,
-                r.ci_low,
-                r.ci_high,
-                r.n_questions,
-                seeds,
-                r.ppl,
-                r.sppl,
-                r.ifd,
-            ]
-        )
+        for r in page.results.accuracies
+    ]
+    header = [*ACCURACY_HEADER, *metrics]
     if page.results.base_accuracy is not None:
-        writer.writerow(
-            ["(untuned target)", page.results.base_accuracy, "", "", "", "", "", "", "", "", ""]
-        )
-    return out.getvalue()
+        rows.append(["(untuned target)", page.results.base_accuracy, *[None] * (len(header) - 2)])
+    return csv_table(header, rows)
 
 
 def adapter_zip(session: Session, *, project_id: int, validation_id: int, run_id: int) -> bytes:

@@ -1,6 +1,7 @@
 """What the workers write, each in the transaction that ends their job (``JobContext.save``)
-or as live progress: curve points, a run's training result (with the successive-halving
-decision), an evaluation's predictions, and the accuracies the accuracy sections read.
+or as live progress: curve points, a run's training result, an evaluation's predictions,
+and the accuracies the accuracy sections read. What follows each (an evaluation, a halving
+decision, the end) is the validation pipeline's (``app.pipelines.validation.advance``).
 
 Every writer first locks the validation row (``SELECT ... FOR UPDATE`` on Postgres; on
 SQLite the fenced job update before it already holds the database's write lock), so two
@@ -12,15 +13,15 @@ new job.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.jobs.lifecycle import create_job, now
+from app.jobs.lifecycle import now
 from app.models import Accuracy, Evaluation, Prediction, TrainingPoint, Validation, ValidationRun
-from app.specs.validation import ValidationSpec, ValidationTrainSpec
+from app.pipelines.validation import advance
+from app.services.validations.states import RunState, ValidationState, move_run
 
 
 def lock_validation(session: Session, validation_id: int) -> Validation:
@@ -70,10 +71,8 @@ def _finite(point: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_train_result(session: Session, *, run_id: int, result: dict[str, Any]) -> None:
-    """Store a run's result; a finished run gets its evaluation job, a run that reached its
-    halving budget waits for the round to end, and the last one of the round decides."""
-    from app.services.validations.start import add_evaluation
-
+    """Store a run's result, then the validation pipeline decides what follows (its
+    evaluation, or the end of its halving round: ``app.pipelines.validation``)."""
     run = session.get(ValidationRun, run_id, populate_existing=True)
     if run is None:
         return
@@ -84,92 +83,17 @@ def record_train_result(session: Session, *, run_id: int, result: dict[str, Any]
     run.best_val_loss = _none_if_nan(result.get("best_val_loss"))
     run.adapter_dir = result.get("adapter_dir")
     run.result = result
-    if validation.status != "running":  # cancelled while this run's save was on its way
-        run.status = "trained" if result.get("finished") else "cancelled"
-    elif result.get("finished"):
-        run.status = "trained"
-        add_evaluation(session, validation, run_id=run.id)
+    finished = bool(result.get("finished"))
+    if validation.status != ValidationState.RUNNING:  # cancelled while this save was on its way
+        move_run(session, run, RunState.TRAINED if finished else RunState.CANCELLED)
     else:
-        run.status = "waiting"
-        session.flush()
-        _maybe_end_round(session, validation, run.rung, int(result.get("total_steps") or 0))
+        move_run(session, run, RunState.TRAINED if finished else RunState.WAITING)
     session.flush()
+    advance(session, validation)
 
 
 def _none_if_nan(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
-def _maybe_end_round(session: Session, validation: Validation, rung: int, total: int) -> None:
-    runs = session.scalars(
-        select(ValidationRun).where(
-            ValidationRun.validation_id == validation.id,
-            ValidationRun.rung == rung,
-            ValidationRun.status.in_(("training", "waiting")),
-        )
-    ).all()
-    if any(r.status == "training" for r in runs):
-        return
-    keep, drop = halve(runs)
-    spec = ValidationSpec.model_validate(validation.spec)
-    until = spec.halving_first_steps * 2 ** (rung + 1)
-    last = len({r.strategy_id for r in keep}) <= 1 or (total and until >= total)
-    step = max((r.steps for r in runs), default=0)
-    scores = _strategy_scores(runs)
-    for r in drop:
-        r.status = "stopped"
-        r.stopped_reason = (
-            f"stopped after step {r.steps} (round {rung + 1}): validation "
-            f"accuracy {_pct(scores[r.strategy_id])}, in the worse half"
-        )
-    for r in keep:
-        r.rung, r.status, r.until_step = rung + 1, "training", None if last else until
-        r.job_id = create_job(
-            session,
-            kind="validation_train",
-            project_id=validation.project_id,
-            spec=ValidationTrainSpec(
-                validation_id=validation.id, run_id=r.id, until_step=r.until_step
-            ),
-        ).id
-    entry = {
-        "round": rung + 1,
-        "at_step": step,
-        "at": now().isoformat(),
-        "scores": {str(k): v for k, v in scores.items()},
-        "kept": sorted({r.strategy_id for r in keep}),
-        "stopped": sorted({r.strategy_id for r in drop}),
-        "next_until_step": None if last else until,
-    }
-    validation.summary = {
-        **validation.summary,
-        "halving_log": [*validation.summary.get("halving_log", []), entry],
-    }
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
-
-
-def _strategy_scores(runs: list[ValidationRun]) -> dict[int, float | None]:
-    by: dict[int, list[float]] = defaultdict(list)
-    for r in runs:
-        by[r.strategy_id].extend([r.best_val_accuracy] if r.best_val_accuracy is not None else [])
-    return {
-        sid: (sum(v) / len(v) if v else None)
-        for sid, v in ((r.strategy_id, by[r.strategy_id]) for r in runs)
-    }
-
-
-def halve(runs: list[ValidationRun]) -> tuple[list[ValidationRun], list[ValidationRun]]:
-    """Keep the better half of the strategies (at least one) by mean validation accuracy
-    over their seeds; a strategy without a score ranks last. Ties keep the lower id."""
-    scores = _strategy_scores(runs)
-    order = sorted(scores, key=lambda sid: (scores[sid] is None, -(scores[sid] or 0.0), sid))
-    kept = set(order[: max(1, math.ceil(len(order) / 2))])
-    return [r for r in runs if r.strategy_id in kept], [
-        r for r in runs if r.strategy_id not in kept
-    ]
 
 
 def record_evaluation(
@@ -202,7 +126,7 @@ def record_evaluation(
     if evaluation.run_id is not None and accuracy is not None:
         _write_accuracy(session, validation, evaluation.run_id, accuracy)
     session.flush()
-    maybe_finish(session, validation)
+    advance(session, validation)
 
 
 def _write_accuracy(session: Session, validation: Validation, run_id: int, value: float) -> None:
@@ -220,20 +144,3 @@ def _write_accuracy(session: Session, validation: Validation, run_id: int, value
             validation_id=validation.id,
         )
     )
-
-
-def maybe_finish(session: Session, validation: Validation) -> None:
-    """Done when no run trains any more and every evaluation it asked for has finished
-    (a cancelled validation stays cancelled)."""
-    if validation.status != "running":
-        return
-    runs = session.scalars(
-        select(ValidationRun).where(ValidationRun.validation_id == validation.id)
-    ).all()
-    if any(r.status in ("training", "waiting") for r in runs):
-        return
-    evals = session.scalars(
-        select(Evaluation).where(Evaluation.validation_id == validation.id)
-    ).all()
-    if all(e.finished_at is not None for e in evals):
-        validation.status, validation.finished_at = "done", now()

@@ -4,10 +4,12 @@ the paired McNemar comparison, and each metric against accuracy (app.stats.valid
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.metrics import registry
 from app.models import ScanAggregate, Strategy, TestQuestion, Validation
 from app.schemas.validations import (
     EvaluationRead,
@@ -17,8 +19,22 @@ from app.schemas.validations import (
     StrategyAccuracy,
     ValidationResults,
 )
+from app.services.metrics.store import project_metric_values, source_text
+from app.services.selectors import Trained, evidence_note, mix_rows, scan_model_time, with_costs
 
-METRICS = {"ppl": True, "sppl": True, "ifd": True}  # metric -> lower is better
+MV_FIELDS = (
+    "picks",
+    "best_trained",
+    "top_pick_is_best",
+    "pick_accuracy",
+    "best_accuracy",
+    "regret",
+    "spearman",
+    "spearman_p",
+    "kendall",
+    "kendall_p",
+    "n_strategies",
+)
 
 
 def correctness(session: Session, evaluation_ids: list[int]) -> dict[int, dict[int, bool]]:
@@ -35,26 +51,37 @@ def correctness(session: Session, evaluation_ids: list[int]) -> dict[int, dict[i
     return out
 
 
-def metric_scores(session: Session, scan_id: int | None) -> dict[str, dict[str, float]]:
-    """metric -> {strategy name: mean} from the scan's aggregates."""
+def metric_scores(
+    session: Session, scan_id: int | None, project_id: int
+) -> list[tuple[registry.Metric, dict[str, float]]]:
+    """Each selector's strategy means: the compared scan's familiarity metrics (from its
+    aggregates) and the project's imported metrics, in display order."""
     if scan_id is None:
-        return {}
-    out: dict[str, dict[str, float]] = defaultdict(dict)
+        return []
+    means: dict[str, dict[str, float]] = defaultdict(dict)
     for metric, name, mean in session.execute(
         select(ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
         .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
-        .where(ScanAggregate.scan_id == scan_id, ScanAggregate.metric.in_(list(METRICS)))
+        .where(ScanAggregate.scan_id == scan_id)
     ):
-        if mean is not None:
-            out[metric][name] = float(mean)
-    return dict(out)
+        if mean is not None and registry.is_metric(metric):
+            means[metric][name] = float(mean)
+    out = [(registry.get_metric(m), means[m]) for m in registry.familiarity(means)]
+    for mv in project_metric_values(session, project_id=project_id):
+        info = registry.imported(
+            mv.row.name,
+            lower_is_better=mv.row.lower_is_better,
+            source=source_text(mv.row.source_filename, mv.row.created_at),
+        )
+        out.append((info, mv.means()))
+    return out
 
 
 def per_run_correct(
     session: Session, validation: Validation, runs: list[RunRead], evals: list[EvaluationRead]
 ) -> dict[str, dict[int, list[bool]]]:
     """strategy -> seed -> correctness in test-question order (finished evaluations only)."""
-    order = list(validation.summary.get("test_question_ids", []))
+    order = validation.question_ids("test")
     right = correctness(session, [e.id for e in evals if e.finished and e.run_id])
     by_run = {r.id: r for r in runs}
     out: dict[str, dict[int, list[bool]]] = defaultdict(dict)
@@ -74,11 +101,11 @@ def results(
     a: str | None = None,
     b: str | None = None,
 ) -> ValidationResults:
-    from app.stats.validation import metric_vs_accuracy, strategy_accuracy_table
+    from app.stats.validation import strategy_accuracy_table
 
     per_run = per_run_correct(session, validation, runs, evals)
     table = strategy_accuracy_table(per_run) if per_run else []
-    scores = metric_scores(session, validation.scan_id)
+    scores = metric_scores(session, validation.scan_id, validation.project_id)
     ids = {r.strategy: r.strategy_id for r in runs}
     rows = [
         StrategyAccuracy(
@@ -91,46 +118,51 @@ def results(
             ci_low=t.interval_lo,
             ci_high=t.interval_hi,
             n_questions=t.n_questions,
-            **{m: scores.get(m, {}).get(t.strategy) for m in METRICS},
+            metrics={info.name: means.get(t.strategy) for info, means in scores},
         )
         for t in table
     ]
     accuracies = {t.strategy: list(t.seeds.values()) for t in table}
-    picks = []
-    for metric, lower in METRICS.items():
-        if scores.get(metric) and len(accuracies) >= 1:
-            mv = metric_vs_accuracy(scores[metric], lower, accuracies)
-            picks.append(
-                {
-                    "metric": metric,
-                    **{
-                        k: getattr(mv, k)
-                        for k in (
-                            "picks",
-                            "best_trained",
-                            "top_pick_is_best",
-                            "pick_accuracy",
-                            "best_accuracy",
-                            "regret",
-                            "spearman",
-                            "spearman_p",
-                            "kendall",
-                            "kendall_p",
-                            "n_strategies",
-                        )
-                    },
-                    "points": [list(p) for p in mv.points],
-                }
-            )
+    picks = [_top_pick(info, means, accuracies) for info, means in scores if means]
+    time = scan_model_time(session, validation.scan_id)
+    check = recommendation_vs_accuracy(session, validation.scan_id, rows)
+    trained = [Trained(r.strategy, r.mean, r.ci_low, r.ci_high) for r in rows]
+    top_picks = with_costs([p for p in picks if p is not None], time, None)
+    top_picks += mix_rows(session, project_id=validation.project_id, accuracies=accuracies)
+    if check is not None:
+        check.cost_s = time.seconds(check.metric)
     base = next((e.accuracy for e in evals if e.run_id is None and e.finished), None)
     return ValidationResults(
         base_accuracy=base,
         accuracies=rows,
         best=rows[0].strategy if rows else None,
-        top_picks=picks,
-        recommendation=recommendation_vs_accuracy(session, validation.scan_id, rows),
+        metric_labels={info.name: info.label for info, _ in scores},
+        top_picks=top_picks,
+        recommendation=check,
+        evidence_note=evidence_note(
+            trained, top_picks + ([{"picks": [check.pick]}] if check and check.trained else [])
+        ),
         paired=paired(session, validation, per_run, a=a, b=b),
     )
+
+
+def _top_pick(
+    info: registry.Metric, means: dict[str, float], accuracies: dict[str, list[float]]
+) -> dict[str, Any] | None:
+    """One selector against the trained accuracies: its pick, regret, rank agreement."""
+    from app.stats.validation import metric_vs_accuracy
+
+    if not accuracies:
+        return None
+    mv = metric_vs_accuracy(means, info.lower_is_better, accuracies)
+    return {
+        "metric": info.name,
+        "label": info.label,
+        "lower_is_better": info.lower_is_better,
+        "origin": info.origin,
+        **{k: getattr(mv, k) for k in MV_FIELDS},
+        "points": [list(p) for p in mv.points],
+    }
 
 
 def recommendation_vs_accuracy(
@@ -144,8 +176,10 @@ def recommendation_vs_accuracy(
     scan = session.get(Scan, scan_id) if rows and scan_id is not None else None
     if scan is None:  # nothing evaluated yet (the page polls): no report is read
         return None
-    report = current_report(session, scan_id=scan.id, report=scan.report,
-                            summary=scan.summary or {}) or {}  # fmt: skip
+    report = (
+        current_report(session, scan_id=scan.id, report=scan.report, summary=scan.summary or {})
+        or {}
+    )
     recommendation = report.get("recommendation") or {}
     top = recommendation.get("top")
     if top is None:
@@ -187,7 +221,7 @@ def paired(
         return None
     seed = common[0]
     test = exact_mcnemar(per_run[a][seed], per_run[b][seed])
-    order = list(validation.summary.get("test_question_ids", []))
+    order = validation.question_ids("test")
     ids = [order[i] for i in test.differing[:200]]
     texts = dict(
         session.execute(

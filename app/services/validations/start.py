@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.jobs.lifecycle import create_job
+from app.metrics import registry
 from app.models import (
-    Evaluation,
     Question,
     Response,
     Scan,
@@ -20,17 +20,19 @@ from app.models import (
     Strategy,
     TestQuestion,
     Validation,
+    ValidationQuestion,
     ValidationRun,
 )
+from app.pipelines.validation import add_evaluation
 from app.services.errors import BadInput, NotFound
 from app.services.models import check_model_ref
 from app.services.projects import get_project_row
 from app.services.scans import selected_strategies, shared_question_ids
+from app.services.validations.states import RunState, ValidationState
 from app.services.validations.testsets import current_test_set, leaking_question_ids
 from app.specs.validation import (
     DEFAULT_TRAIN_EXAMPLES,
     DEFAULT_VAL_EXAMPLES,
-    ValidationEvalSpec,
     ValidationSpec,
     ValidationTrainSpec,
 )
@@ -65,10 +67,13 @@ def _scan(session: Session, project_id: int, scan_id: int | None) -> Scan | None
 
 
 def quick_top3(session: Session, *, project_id: int, scan: Scan | None) -> list[int]:
-    """The scan's three most familiar strategies (SPPL, else PPL) plus the ground truth."""
+    """The scan's three most familiar strategies by its primary metric (SPPL, else PPL...;
+    the registry's order) plus the ground truth."""
     if scan is None or scan.finished_at is None:
-        raise BadInput("the quick choice (top 3) needs a finished scan of this project")
-    for metric in ("sppl", "ppl", "ifd"):
+        raise BadInput(
+            "the quick choice (top 3) needs a finished scan of this project", field="quick"
+        )
+    for metric in registry.names("familiarity"):
         ranked = session.scalars(
             select(ScanAggregate.strategy_id)
             .where(
@@ -116,7 +121,8 @@ def draw_split(
     if spec.val_examples is not None and n_val > len(with_gold):
         raise BadInput(
             f"val_examples: {n_val} asked, but only {len(with_gold)} shared questions "
-            "with a gold answer remain after the training draw"
+            "with a gold answer remain after the training draw",
+            field="val_examples",
         )
     test = session.scalars(
         select(TestQuestion.id)
@@ -165,7 +171,8 @@ def _check_enough(
     )
     raise BadInput(
         f"train_examples: {asked} training examples per strategy asked, but {detail} "
-        f"(test questions excluded; {len(available)} usable questions are shared by all)"
+        f"(test questions excluded; {len(available)} usable questions are shared by all)",
+        field="train_examples",
     )
 
 
@@ -179,7 +186,8 @@ def resolve_extractor(session: Session, spec: ValidationSpec, test_ids: list[int
             raise BadInput(
                 f"extractor: unknown {spec.extractor!r}"
                 f"{suggest(spec.extractor, list(EXTRACTORS))} "
-                f"(one of {', '.join(EXTRACTORS)})"
+                f"(one of {', '.join(EXTRACTORS)})",
+                field="extractor",
             )
         return spec.extractor
     golds = session.scalars(select(TestQuestion.gold).where(TestQuestion.id.in_(test_ids))).all()
@@ -225,22 +233,30 @@ def start_validation(session: Session, *, project_id: int, data: ValidationSpec)
         test_set_id=test_set.id,
         label=data.label,
         spec=resolved.to_dict(),
-        status="running",
-        summary={
-            "train_question_ids": split.train,
-            "val_question_ids": split.val,
-            "test_question_ids": split.test,
-            "n_shared": split.n_shared,
-            "n_excluded_test_overlap": split.n_excluded,
-            "extractor": extractor,
-            "model": model,
-            "halving_log": [],
-        },
+        status=ValidationState.RUNNING.value,
+        model_name=model,
+        extractor=extractor,
+        n_shared=split.n_shared,
+        n_excluded_test_overlap=split.n_excluded,
     )
     session.add(validation)
     session.flush()
+    session.add_all(_split_rows(validation.id, split))
     _add_jobs(session, validation, strategies, resolved)
     return validation
+
+
+def _split_rows(validation_id: int, split: Split) -> list[ValidationQuestion]:
+    """The drawn split as rows: training and validation questions, then test questions."""
+    rows = [
+        ValidationQuestion(validation_id=validation_id, role=role, position=i, question_id=q)
+        for role, ids in (("train", split.train), ("val", split.val))
+        for i, q in enumerate(ids)
+    ]
+    return rows + [
+        ValidationQuestion(validation_id=validation_id, role="test", position=i, test_question_id=q)
+        for i, q in enumerate(split.test)
+    ]
 
 
 def first_until(spec: ValidationSpec, n_strategies: int) -> int | None:
@@ -257,7 +273,7 @@ def _add_jobs(
                 validation_id=validation.id,
                 strategy_id=strategy.id,
                 seed=seed,
-                status="training",
+                status=RunState.TRAINING.value,
                 until_step=until,
             )
             session.add(run)
@@ -272,20 +288,3 @@ def _add_jobs(
             ).id
     add_evaluation(session, validation, run_id=None)
     session.flush()
-
-
-def add_evaluation(session: Session, validation: Validation, *, run_id: int | None) -> Evaluation:
-    evaluation = Evaluation(
-        validation_id=validation.id,
-        run_id=run_id,
-        extractor=validation.summary.get("extractor", ""),
-    )
-    session.add(evaluation)
-    session.flush()
-    evaluation.job_id = create_job(
-        session,
-        kind="validation_eval",
-        project_id=validation.project_id,
-        spec=ValidationEvalSpec(validation_id=validation.id, evaluation_id=evaluation.id),
-    ).id
-    return evaluation

@@ -1,0 +1,1 @@
+"""Metrics: the registry of what each metric is (``registry``), importable without torch."""
