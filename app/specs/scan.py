@@ -163,7 +163,12 @@ class ScanSpec(BaseModel):
     @field_validator("metrics", mode="before")
     @classmethod
     def _metrics(cls, value: Any) -> tuple[str, ...]:
-        names = (value,) if isinstance(value, str) else tuple(value or ())
+        if isinstance(value, str):
+            names: tuple[Any, ...] = (value,)
+        elif value is None or isinstance(value, list | tuple | set | frozenset):
+            names = tuple(value or ())
+        else:  # a number or an object is no list of names (it was a 500)
+            raise ValueError(f"a list of metric names, such as {', '.join(selectable())}")
         if not names:
             raise ValueError(f"choose at least one of {', '.join(selectable())}")
         for name in names:

@@ -13,6 +13,8 @@ from app.specs.scan import ScanInputError, ScanSpec
         ({"metrics": ("ppl", "spl")}, "did you mean 'sppl'"),
         ({"metrics": ()}, "at least one"),
         ({"metrics": ("ppl", "ppl")}, "once"),
+        ({"metrics": -19650}, "a list of metric names"),  # the OpenAPI fuzz's 500
+        ({"metrics": {"ppl": 1}}, "a list of metric names"),
         ({"sample": 0}, "sample"),
         ({"examples": 0}, "examples"),
         ({"examples": 6}, "examples"),
