@@ -179,6 +179,16 @@ class TokenSurpriseView(BaseModel):
     responses: list[SurpriseResponse] = Field(description="In the order of `answers`")
 
 
+class ExemplarRead(BaseModel):
+    """One SPPL example: the target's own answer and the pool question it answered."""
+
+    text: str
+    question_id: int | None = Field(
+        default=None, description="The pool question it answers (None: not recorded)"
+    )
+    question_text: str | None = None
+
+
 class ScanQuestionPage(BaseModel):
     project: ProjectRead
     scan: ScanRead
@@ -193,7 +203,9 @@ class ScanQuestionPage(BaseModel):
     next_id: int | None
     answers: list[StrategyAnswer] = Field(description="Best first by the primary metric")
     own_answer: OwnAnswerRead | None
-    exemplars: list[str] = Field(description="The target's own answers shown as SPPL examples")
+    exemplars: list[ExemplarRead] = Field(
+        description="The target's own answers placed before this question when scoring SPPL"
+    )
     exemplars_filtered: bool | None = Field(
         default=None,
         description="True: own correct answers with their gold appended; False: unfiltered "
