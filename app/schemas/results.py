@@ -164,7 +164,13 @@ class SurpriseResponse(BaseModel):
     strategy: str
     truncated: bool
     n_tokens: int
-    ppl: float | None = Field(description="exp(-mean logprob): the scan's value for the context")
+    ppl: float | None = Field(description="exp(-mean logprob) of the tokens shown")
+    scan_value: float | None = Field(
+        default=None, description="The scan's stored value for the context (the score table's)"
+    )
+    note: str | None = Field(
+        default=None, description="Why `ppl` differs from `scan_value`, when it does"
+    )
     tokens: list[SurpriseToken]
     top: list[SurpriseToken] = Field(description="The most surprising tokens, most first")
 
