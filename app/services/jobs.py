@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, extract, func, select
 from sqlalchemy.orm import Session
 
 from app.jobs.eta import PhaseProgress, time_left
@@ -115,7 +115,7 @@ def _sort_key(sort: JobSort, dialect: str) -> ColumnElement[Any]:
             end = func.coalesce(func.julianday(Job.finished_at), func.julianday("now"))
             return end - func.julianday(Job.started_at)
         ended = func.coalesce(Job.finished_at, func.now())
-        return func.extract("epoch", ended - Job.started_at)
+        return extract("epoch", ended - Job.started_at)
     return Job.id  # created: ids grow with creation time
 
 
