@@ -55,6 +55,7 @@ def test_test_set_upload_form_names_the_file_line_and_field(client) -> None:  # 
     r = client.post(f"/projects/{pid}/test-set", files={"file": ("tests.jsonl", bad)})
     field = refused(r, "file", "tests.jsonl")
     assert "The test set was not changed." in r.text and "line 2" in field
+    client.cookies.clear()  # a script again, not the browser session the page started
     none = client.post(f"/projects/{pid}/test-set", data={"x": "1"})
     refused(none, "file", "choose a file")
 
@@ -92,6 +93,7 @@ def test_llm_judge_form(client) -> None:  # type: ignore[no-untyped-def]
     assert (
         'value="org/m"' in field_html(r.text, "model") and "The LLM judge did not start." in r.text
     )
+    client.cookies.clear()
     blank = client.post(f"/projects/{pid}/judgements/llm", data={"model": " ", "limit": ""})
     refused(blank, "model", "at least 1 character")
 
@@ -101,6 +103,7 @@ def test_study_form_puts_each_reason_at_its_field(client) -> None:  # type: igno
     refused(r, "thresholds", "thresholds must be numbers", typed="two")
     assert 'value="Mine"' in field_html(r.text, "name")
     assert "The study was not saved." in r.text
+    client.cookies.clear()
     r = client.post("/studies", data={"name": "Mine", "thresholds": "2", "project_ids": ["999"]})
     assert r.status_code == 422
     projects = r.text[r.text.index("<h2>Projects</h2>") :]

@@ -209,6 +209,7 @@ def test_a_value_that_differs_from_the_score_table_says_why(client, session: Ses
     assert by["alpha"]["scan_value"] == pytest.approx(SPPL["alpha"][2])
     assert "one response at a time in bfloat16" in by["alpha"]["note"]
     html = client.get(_url(pid, sid, qid, api=False)).text
+    html = html[html.index('id="surprise"') :]
     alpha = html[html.index("<strong>alpha</strong>") :]
     alpha = alpha[: alpha.index("</header>")]
     assert f"SPPL {SPPL['alpha'][2]:.3f}" in alpha  # the score table's number
