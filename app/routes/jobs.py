@@ -11,7 +11,7 @@ from app.deps import SessionDep
 from app.jobs.kinds import KINDS, UnknownJobKindError, get_kind
 from app.jobs.states import JobState
 from app.models import Project
-from app.schemas.jobs import JobRead, JobsPage
+from app.schemas.jobs import JobRead, JobSort, JobsPage, SortOrder
 from app.security.access import member_filter
 from app.security.guards import JobId
 from app.security.roles import visible_project_ids
@@ -25,6 +25,8 @@ StatusQ = Annotated[JobState | None, Query(description="Only jobs in this state"
 KindQ = Annotated[str | None, Query(max_length=40, description="Only jobs of this kind")]
 ProjectQ = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only this project's")]
 PageQ = Annotated[int, Query(ge=1, le=100_000)]
+SortQ = Annotated[JobSort, Query(description="Sort by: created, kind, status, project, duration")]
+OrderQ = Annotated[SortOrder, Query(description="asc or desc")]
 
 
 def jobs_across_projects(
@@ -34,6 +36,8 @@ def jobs_across_projects(
     kind: KindQ = None,
     project: ProjectQ = None,
     page: PageQ = 1,
+    sort: SortQ = "created",
+    order: OrderQ = "desc",
 ) -> JobsPage:
     """The filtered page of jobs (a dependency: the JSON and the HTML route share it)."""
     if kind:
@@ -50,6 +54,8 @@ def jobs_across_projects(
         kind=kind or None,
         project_id=project,
         page=page,
+        sort=sort,
+        order=order,
     )
 
 
@@ -58,7 +64,8 @@ JobsDep = Annotated[JobsPage, Depends(jobs_across_projects)]
 
 @router.get("/api/v1/jobs", response_model=JobsPage, tags=["jobs"])
 def api_list_jobs(data: JobsDep) -> JobsPage:
-    """Jobs across the projects you may read, newest first, 50 a page."""
+    """Jobs across the projects you may read, 50 a page: newest first, or sorted by
+    ``sort`` (created, kind, status, project, duration) in ``order`` (asc, desc)."""
     return data
 
 

@@ -14,6 +14,7 @@ from app.schemas.judgements import JudgementsPage, LlmJudgeCreate, LlmJudgeStart
 from app.security.guards import ProjectId
 from app.services import judgements as svc
 from app.services.errors import BadInput
+from app.specs.forms import FormState, spec_fields
 from app.web import is_htmx, render
 
 router = APIRouter()
@@ -87,14 +88,25 @@ def start_llm_judge_form(
     request: Request,
     project_id: ProjectId,
     session: SessionDep,
-    model: Annotated[str, Form()] = "",
-    limit: Annotated[int | None, Form()] = None,
+    model: Annotated[str, Form(max_length=1000)] = "",
+    limit: Annotated[str, Form(max_length=40)] = "",
 ) -> HTMLResponse | RedirectResponse:
+    """Refused values come back in the page (422): what was typed, the reason at its field."""
+    values = {"model": [model], "limit": [limit]}
     try:
-        data = LlmJudgeCreate(model=model.strip(), limit=limit)
-    except ValidationError as exc:
-        raise BadInput("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())) from exc
-    started = svc.start_llm_judge(session, project_id=project_id, data=data)
+        fields = spec_fields(LlmJudgeCreate, values)
+        data = LlmJudgeCreate(**{"model": "", **fields})
+        started = svc.start_llm_judge(session, project_id=project_id, data=data)
+    except (ValidationError, BadInput) as exc:
+        session.rollback()
+        page = svc.get_judgements_page(session, project_id=project_id)
+        state = FormState.refused(exc, values)
+        return render(
+            request,
+            "pages/judgements/index.html",
+            {"page": page, "llm_form": state},
+            status_code=422,
+        )
     session.commit()
     url = f"/jobs/{started.job_id}"
     if is_htmx(request):

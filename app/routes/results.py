@@ -3,12 +3,15 @@ accuracies and downloads. Each page sits next to its JSON twin; the URL holds th
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from app.deps import PathId, SessionDep
+from app.ingest.records import UploadError
 from app.schemas.jobs import JobRead
 from app.schemas.results import (
     AccuracyRow,
@@ -22,6 +25,7 @@ from app.schemas.results import (
     SurpriseContext,
 )
 from app.security.guards import ProjectId
+from app.services.errors import BadInput, NotFound, TooLarge
 from app.services.results import accuracy as acc
 from app.services.results import charts as charts
 from app.services.results import exports as exports
@@ -30,6 +34,7 @@ from app.services.results.compare import get_compare_page, parse_scan_ids
 from app.services.results.paired import get_paired_page
 from app.services.results.question import get_scan_question_page
 from app.services.token_surprise import start_token_surprise
+from app.specs.forms import FormState
 from app.web import is_htmx, render
 
 router = APIRouter()
@@ -90,16 +95,57 @@ def result_page(
     metric: MetricQ = None,
     scale: ScaleQ = None,
 ) -> HTMLResponse:
+    return render_result_page(
+        request, session, project_id=project_id, scan_id=scan_id, metric=metric, scale=scale
+    )
+
+
+def render_result_page(
+    request: Request,
+    session: Session,
+    *,
+    project_id: int,
+    scan_id: int,
+    metric: str | None = None,
+    scale: Scale | None = None,
+    forms: dict[str, FormState] | None = None,
+) -> HTMLResponse:
+    """The scan page; with a refused form (422: ``forms`` names it, accuracy_form or
+    mix_form), that form as it was sent, each reason at its field."""
     data = svc.get_result_page(
         session, project_id=project_id, scan_id=scan_id, metric=metric, scale=scale
     )
     return render(
         request,
         "pages/scans/show.html",
-        {"page": data, "charts": charts.result_chart(data)},
+        {"page": data, "charts": charts.result_chart(data), **(forms or {})},
         partial="partials/scans/_body.html",
         json_url=_json_url(request, f"/api/v1/projects/{project_id}/scans/{scan_id}"),
+        status_code=422 if forms else 200,
     )
+
+
+def refused_on_scan_page(
+    request: Request,
+    session: Session,
+    *,
+    project_id: int,
+    scan_id: str,
+    metric: str,
+    forms: dict[str, FormState],
+) -> HTMLResponse | None:
+    """The scan page a form was sent from, with the refused form; None when the form named
+    no scan of the project (then the caller's error page answers)."""
+    sid = int(scan_id) if scan_id.isdigit() and len(scan_id) < 12 else None
+    shown = metric if re.fullmatch(r"[a-z][a-z0-9_\-]{0,39}", metric) else None
+    if sid is None:
+        return None
+    try:
+        return render_result_page(
+            request, session, project_id=project_id, scan_id=sid, metric=shown, forms=forms
+        )
+    except NotFound:
+        return None
 
 
 # --- paired view ------------------------------------------------------------------------
@@ -326,17 +372,38 @@ def api_clear_accuracies(project_id: ProjectId, session: SessionDep) -> dict[str
     return {"deleted": acc.clear_accuracies(session, project_id=project_id)}
 
 
-@router.post("/projects/{project_id:id}/accuracies", include_in_schema=False)
+@router.post("/projects/{project_id:id}/accuracies", include_in_schema=False, response_model=None)
 def upload_accuracies_form(
+    request: Request,
     project_id: ProjectId,
     session: SessionDep,
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile | None, File()] = None,
     next: Annotated[str, Form()] = "",
-) -> RedirectResponse:
-    data = file.file.read()  # a plain def: runs in the thread pool, off the event loop
-    acc.store_accuracies(
-        session, project_id=project_id, filename=file.filename or "upload", data=data
-    )
+    scan_id: Annotated[str, Form(max_length=20)] = "",
+    metric: Annotated[str, Form(max_length=40)] = "",
+) -> HTMLResponse | RedirectResponse:
+    """A refused file comes back on the scan page it was sent from (422), the reason next
+    to the file field."""
+    filename = (file.filename if file else "") or ""
+    try:
+        if file is None or not filename:
+            raise BadInput("file: choose a file of accuracies", field="file")
+        data = file.file.read()  # a plain def: runs in the thread pool, off the event loop
+        acc.store_accuracies(session, project_id=project_id, filename=filename, data=data)
+    except (UploadError, BadInput, TooLarge) as exc:
+        session.rollback()
+        state = FormState({"file": [filename]}, {"file": str(exc).removeprefix("file: ")})
+        page = refused_on_scan_page(
+            request,
+            session,
+            project_id=project_id,
+            scan_id=scan_id,
+            metric=metric,
+            forms={"accuracy_form": state},
+        )
+        if page is None:
+            raise
+        return page
     return RedirectResponse(_local(next, f"/projects/{project_id}"), status_code=303)
 
 

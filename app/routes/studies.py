@@ -27,9 +27,11 @@ from app.services.errors import BadInput
 from app.services.results.exports import Download
 from app.services.studies import crud, exports
 from app.services.studies.page import get_study_page, parse_thresholds
+from app.specs.forms import FormState
 from app.web import is_htmx, render
 
 router = APIRouter()
+FormValues = dict[str, list[str]]
 
 
 def _allowed(request: Request, session: SessionDep) -> set[int] | None:
@@ -75,17 +77,25 @@ def new_study_page(request: Request, session: SessionDep) -> HTMLResponse:
     return _form_page(request, crud.study_form(session, allowed=_allowed(request, session)), None)
 
 
-def _form_page(
-    request: Request, form: StudyForm, error: str | None, values: dict[str, object] | None = None
-) -> HTMLResponse:
+def _form_page(request: Request, form: StudyForm, state: FormState | None) -> HTMLResponse:
+    """The form; a refused one (422) as it was sent, each reason next to its field."""
     url = f"/api/v1/studies/{form.study.id}/edit" if form.study else "/api/v1/studies/new"
     return render(
         request,
         "pages/studies/form.html",
-        {"page": form, "error": error, "values": values or {}},
-        status_code=422 if error else 200,
+        {"page": form, "study_form": state},
+        status_code=422 if state else 200,
         json_url=url,
     )
+
+
+def _typed(name: str, description: str, thresholds: str, ids: list[int] | None) -> FormValues:
+    return {
+        "name": [name],
+        "description": [description],
+        "thresholds": [thresholds],
+        "project_ids": [str(i) for i in ids or []],
+    }
 
 
 def _form_fields(
@@ -113,7 +123,7 @@ def create_study_form(
     thresholds: FormStr = "",
     project_ids: FormIds = None,
 ) -> HTMLResponse | RedirectResponse:
-    values = {"name": name, "description": description, "thresholds": thresholds}
+    values = _typed(name, description, thresholds, project_ids)
     try:
         data = StudyCreate(**_form_fields(name, description, thresholds, project_ids or []))  # type: ignore[arg-type]
         study = crud.create_study(
@@ -121,12 +131,10 @@ def create_study_form(
         )
     except (ValidationError, BadInput) as exc:
         session.rollback()
-        msg = _errors(exc) if isinstance(exc, ValidationError) else str(exc)
         return _form_page(
             request,
             _reselected(crud.study_form(session, allowed=_allowed(request, session)), project_ids),
-            msg,
-            values,
+            FormState.refused(exc, values),
         )
     session.commit()
     return RedirectResponse(f"/studies/{study.id}", status_code=303)
@@ -209,21 +217,20 @@ def edit_study_form(
     thresholds: FormStr = "",
     project_ids: FormIds = None,
 ) -> HTMLResponse | RedirectResponse:
-    values = {"name": name, "description": description, "thresholds": thresholds}
+    values = _typed(name, description, thresholds, project_ids)
     try:
         fields = _form_fields(name, description, thresholds, project_ids or [])
         data = StudyUpdate(**fields)  # type: ignore[arg-type]
         if not name.strip():
-            raise BadInput("name: a name is required")
+            raise BadInput("name: a name is required", field="name")
         crud.update_study(session, study_id=study_id, data=data, allowed=_allowed(request, session))
     except (ValidationError, BadInput) as exc:
         session.rollback()
-        msg = _errors(exc) if isinstance(exc, ValidationError) else str(exc)
         form = _reselected(
             crud.study_form(session, study_id=study_id, allowed=_allowed(request, session)),
             project_ids,
         )
-        return _form_page(request, form, msg, values)
+        return _form_page(request, form, FormState.refused(exc, values))
     session.commit()
     return RedirectResponse(f"/studies/{study_id}", status_code=303)
 

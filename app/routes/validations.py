@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.deps import PathId, SessionDep
+from app.ingest.records import UploadError
 from app.routes.exports import download
 from app.schemas.validations import (
     HoldOut,
@@ -78,26 +80,48 @@ def api_hold_out(project_id: ProjectId, data: HoldOut, session: SessionDep) -> T
     return out
 
 
-@router.post("/projects/{project_id:id}/test-set", include_in_schema=False)
+@router.post("/projects/{project_id:id}/test-set", include_in_schema=False, response_model=None)
 def upload_test_set_form(
-    project_id: ProjectId, session: SessionDep, file: Annotated[UploadFile, File()]
-) -> RedirectResponse:
-    data = file.file.read()
-    testsets.store_test_set(
-        session, project_id=project_id, filename=file.filename or "upload", data=data
-    )
+    request: Request,
+    project_id: ProjectId,
+    session: SessionDep,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse | RedirectResponse:
+    """A refused file comes back in the page (422) with the reason next to the file field."""
+    filename = (file.filename if file else "") or ""
+    try:
+        if file is None or not filename:
+            raise BadInput("file: choose a file of questions with gold answers", field="file")
+        testsets.store_test_set(
+            session, project_id=project_id, filename=filename, data=file.file.read()
+        )
+    except (UploadError, BadInput) as exc:
+        session.rollback()
+        state = FormState({"file": [filename]}, {"file": str(exc).removeprefix("file: ")})
+        return _validations_page(request, session, project_id, None, {"test_set_form": state})
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/validations", status_code=303)
 
 
-@router.post("/projects/{project_id:id}/test-set/holdout", include_in_schema=False)
+@router.post(
+    "/projects/{project_id:id}/test-set/holdout", include_in_schema=False, response_model=None
+)
 def hold_out_form(
+    request: Request,
     project_id: ProjectId,
     session: SessionDep,
-    n: Annotated[int, Form()],
-    seed: Annotated[int, Form()] = 0,
-) -> RedirectResponse:
-    testsets.hold_out_test_set(session, project_id=project_id, n=n, seed=seed)
+    n: Annotated[str, Form(max_length=40)] = "",
+    seed: Annotated[str, Form(max_length=40)] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Refused values come back in the page (422): what was typed, the reason at its field."""
+    values = {"n": [n], "seed": [seed]}
+    try:
+        data = HoldOut(**spec_fields(HoldOut, values))
+        testsets.hold_out_test_set(session, project_id=project_id, n=data.n, seed=data.seed)
+    except (ValidationError, BadInput) as exc:
+        session.rollback()
+        state = FormState.refused(exc, values)
+        return _validations_page(request, session, project_id, None, {"holdout_form": state})
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/validations", status_code=303)
 
@@ -126,15 +150,20 @@ def validations_page(
 
 
 def _validations_page(
-    request: Request, session: Session, project_id: int, scan: int | None, form: FormState | None
+    request: Request,
+    session: Session,
+    project_id: int,
+    scan: int | None,
+    forms: dict[str, FormState] | None,
 ) -> HTMLResponse:
-    """The page; with a refused form (422), that form as it was sent."""
+    """The page; with a refused form (422: ``forms`` names it, validation_form, test_set_form
+    or holdout_form), that form as it was sent."""
     data = svc.get_validations_index(session, project_id=project_id, scan_id=scan)
     return render(
         request,
         "pages/validations/index.html",
-        {"page": data, "validation_form": form},
-        status_code=422 if form else 200,
+        {"page": data, **(forms or {})},
+        status_code=422 if forms else 200,
         json_url=_json_url(request, f"/api/v1/projects/{project_id}/validations"),
     )
 
@@ -181,7 +210,7 @@ def _start_from_form(
     except (ValidationInputError, TrainingSettingsError, BadInput, ValueError) as exc:
         session.rollback()
         state = FormState.refused(exc, {} if preset else values)
-        return _validations_page(request, session, project_id, None, state)
+        return _validations_page(request, session, project_id, None, {"validation_form": state})
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/validations/{validation.id}", status_code=303)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,6 +74,10 @@ class JobPage(BaseModel):
     job: JobRead
 
 
+JobSort = Literal["created", "kind", "status", "project", "duration"]
+SortOrder = Literal["asc", "desc"]
+
+
 class JobsPage(BaseModel):
     """Jobs across the projects you may read, newest first, filtered and paged."""
 
@@ -89,3 +93,5 @@ class JobsPage(BaseModel):
     counts: dict[str, int] = Field(
         default={}, description="Jobs per status (all filters but status)"
     )
+    sort: JobSort = Field(default="created", description="The column the jobs are sorted by")
+    order: SortOrder = Field(default="desc", description="asc or desc")

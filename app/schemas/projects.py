@@ -29,6 +29,28 @@ class Outcome(BaseModel):
     evidence: str | None = None
 
 
+class ValidationOutcome(BaseModel):
+    """What a finished validation found (mean test accuracy over seeds, 0-1)."""
+
+    best: list[str] = Field(description="The best-trained strategy (several when tied)")
+    best_accuracy: float
+    recommended: str | None = Field(description="The compared scan's recommendation")
+    recommended_accuracy: float | None = Field(description="None when it was not trained")
+    agreed: bool | None = Field(
+        description="Whether the recommendation trained best; None: no recommendation, or "
+        "this validation did not train it"
+    )
+
+
+class LatestValidation(BaseModel):
+    """The project's newest finished validation and what it found."""
+
+    id: int
+    label: str
+    finished_at: datetime | None
+    outcome: ValidationOutcome
+
+
 class ProjectRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -88,6 +110,9 @@ class ProjectPage(BaseModel):
     scans: list[ScanRead] = Field(default_factory=list)
     queue: list[QueueEntry] = Field(
         default_factory=list, description="Unfinished jobs: running, waiting, time left"
+    )
+    validation: LatestValidation | None = Field(
+        default=None, description="The newest finished validation with its best-trained strategy"
     )
 
 

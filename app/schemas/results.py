@@ -164,7 +164,13 @@ class SurpriseResponse(BaseModel):
     strategy: str
     truncated: bool
     n_tokens: int
-    ppl: float | None = Field(description="exp(-mean logprob): the scan's value for the context")
+    ppl: float | None = Field(description="exp(-mean logprob) of the tokens shown")
+    scan_value: float | None = Field(
+        default=None, description="The scan's stored value for the context (the score table's)"
+    )
+    note: str | None = Field(
+        default=None, description="Why `ppl` differs from `scan_value`, when it does"
+    )
     tokens: list[SurpriseToken]
     top: list[SurpriseToken] = Field(description="The most surprising tokens, most first")
 
@@ -177,6 +183,16 @@ class TokenSurpriseView(BaseModel):
     contexts: list[SurpriseContext] = Field(description="Contexts computed: ppl, sppl")
     context: SurpriseContext = Field(description="The context shown (`?surprise=`)")
     responses: list[SurpriseResponse] = Field(description="In the order of `answers`")
+
+
+class ExemplarRead(BaseModel):
+    """One SPPL example: the target's own answer and the pool question it answered."""
+
+    text: str
+    question_id: int | None = Field(
+        default=None, description="The pool question it answers (None: not recorded)"
+    )
+    question_text: str | None = None
 
 
 class ScanQuestionPage(BaseModel):
@@ -193,7 +209,9 @@ class ScanQuestionPage(BaseModel):
     next_id: int | None
     answers: list[StrategyAnswer] = Field(description="Best first by the primary metric")
     own_answer: OwnAnswerRead | None
-    exemplars: list[str] = Field(description="The target's own answers shown as SPPL examples")
+    exemplars: list[ExemplarRead] = Field(
+        description="The target's own answers placed before this question when scoring SPPL"
+    )
     exemplars_filtered: bool | None = Field(
         default=None,
         description="True: own correct answers with their gold appended; False: unfiltered "

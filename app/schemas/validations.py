@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.schemas.jobs import JobRead
-from app.schemas.projects import ProjectRead
+from app.schemas.projects import ProjectRead, ValidationOutcome
 
 
 class TestSetRead(BaseModel):
@@ -109,6 +109,9 @@ class ValidationRead(BaseModel):
     summary: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
+    outcome: ValidationOutcome | None = Field(
+        default=None, description="Finished validations: the best-trained strategy"
+    )
 
 
 class RecommendationCheck(BaseModel):

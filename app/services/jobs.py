@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, extract, func, select
 from sqlalchemy.orm import Session
 
 from app.jobs.eta import PhaseProgress, time_left
@@ -13,7 +14,7 @@ from app.jobs.lifecycle import create_job, request_cancel
 from app.jobs.states import ACTIVE, TERMINAL, JobState
 from app.models import Job, Project
 from app.pipelines import follow_job
-from app.schemas.jobs import JobRead, JobsPage
+from app.schemas.jobs import JobRead, JobSort, JobsPage, SortOrder
 from app.services.errors import BadInput, NotFound
 from app.services.job_context import job_context
 
@@ -52,8 +53,11 @@ def list_all_jobs(
     kind: str | None = None,
     project_id: int | None = None,
     page: int = 1,
+    sort: JobSort = "created",
+    order: SortOrder = "desc",
 ) -> JobsPage:
-    """Jobs of the projects in ``visible`` (None: every job), newest first, 50 a page."""
+    """Jobs of the projects in ``visible`` (None: every job), sorted by ``sort`` (newest
+    first by default; ties newest first), 50 a page."""
     where = []
     if visible is not None:
         where.append(Job.project_id.in_(visible))
@@ -71,10 +75,12 @@ def list_all_jobs(
     total = int(session.scalar(select(func.count(Job.id)).where(*where)) or 0)
     pages = max(1, -(-total // JOBS_PER_PAGE))
     page = min(max(page, 1), pages)
+    query = select(Job).where(*where)
+    if sort == "project":
+        query = query.outerjoin(Project, Project.id == Job.project_id)
+    key = _sort_key(sort, session.get_bind().dialect.name)
     rows = session.scalars(
-        select(Job)
-        .where(*where)
-        .order_by(Job.id.desc())
+        query.order_by((key.asc() if order == "asc" else key.desc()).nulls_last(), Job.id.desc())
         .offset((page - 1) * JOBS_PER_PAGE)
         .limit(JOBS_PER_PAGE)
     ).all()
@@ -91,7 +97,26 @@ def list_all_jobs(
         project_id=project_id,
         project_names=names,
         counts=counts,
+        sort=sort,
+        order=order,
     )
+
+
+def _sort_key(sort: JobSort, dialect: str) -> ColumnElement[Any]:
+    """The column a jobs table sorts by; duration is start to end (to now while running)."""
+    if sort == "kind":
+        return Job.kind
+    if sort == "status":
+        return Job.status
+    if sort == "project":
+        return func.lower(Project.name)
+    if sort == "duration":
+        if dialect == "sqlite":
+            end = func.coalesce(func.julianday(Job.finished_at), func.julianday("now"))
+            return end - func.julianday(Job.started_at)
+        ended = func.coalesce(Job.finished_at, func.now())
+        return extract("epoch", ended - Job.started_at)
+    return Job.id  # created: ids grow with creation time
 
 
 def cancel_job(session: Session, *, job_id: int) -> JobRead:

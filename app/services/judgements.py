@@ -66,7 +66,9 @@ def start_llm_judge(session: Session, *, project_id: int, data: LlmJudgeCreate) 
     get_project_row(session, project_id=project_id)
     model = data.model.strip()
     if not model:
-        raise BadInput("the LLM judge needs a model (a Hugging Face id or a local path)")
+        raise BadInput(
+            "model: the LLM judge needs a model (a Hugging Face id or a local path)", field="model"
+        )
     spec = data.model_copy(update={"model": model})
     job = create_job(session, kind="llm_judge", project_id=project_id, spec=spec)
     session.flush()  # the job is sent when the caller commits

@@ -112,7 +112,7 @@ def scan_values(
 
 def _check_name(session: Session, project_id: int, name: str) -> None:
     if len(name) > 200:
-        raise BadInput("name: at most 200 characters")
+        raise BadInput("name: at most 200 characters", field="name")
     taken = session.scalar(
         select(Strategy.id).where(Strategy.project_id == project_id, Strategy.name == name)
     )

@@ -12,7 +12,14 @@ from app.ingest.matching import RULES
 from app.ingest.repeats import describe_repeats
 from app.models import Project, ProjectMember, Question, Response, Scan, Strategy
 from app.schemas.estimates import QueueEntry
-from app.schemas.projects import ProjectCreate, ProjectList, ProjectPage, ProjectRead, StrategyRead
+from app.schemas.projects import (
+    LatestValidation,
+    ProjectCreate,
+    ProjectList,
+    ProjectPage,
+    ProjectRead,
+    StrategyRead,
+)
 from app.schemas.scans import ScanRead
 from app.services.coverage import coverage_warning, lacking_counts, shared_question_count
 from app.services.errors import BadInput, Conflict, NotFound
@@ -218,7 +225,30 @@ def get_project_page(session: Session, *, project_id: int) -> ProjectPage:
         jobs=list_jobs(session, project_id=project_id),
         queue=_queue(session, project_id),
         scans=_scans(session, project_id),
+        validation=latest_validation(session, project_id=project_id),
     )
+
+
+def latest_validation(session: Session, *, project_id: int) -> LatestValidation | None:
+    """The newest finished validation that evaluated an adapter, with what it found."""
+    from app.models import Validation
+    from app.services.validations.outcome import validation_outcomes
+    from app.services.validations.states import ValidationState
+
+    done = session.scalars(
+        select(Validation)
+        .where(Validation.project_id == project_id, Validation.status == ValidationState.DONE)
+        .order_by(Validation.id.desc())
+        .limit(5)  # a finished validation with no evaluated adapter has no outcome
+    ).all()
+    outcomes = validation_outcomes(session, list(done))
+    for v in done:
+        if v.id in outcomes:
+            label = v.label or f"Validation {v.id}"
+            return LatestValidation(
+                id=v.id, label=label, finished_at=v.finished_at, outcome=outcomes[v.id]
+            )
+    return None
 
 
 def rename_project(

@@ -38,6 +38,9 @@ CONTEXTS = (
     "sppl",
 )  # the prompts it scores (workers.scoring.token_surprise), as the toggle shows them
 TOP_N = 5
+# Relative gap above which a recomputed value is said to differ from the scan's: the stored
+# log-probabilities are rounded to 4 decimals, which moves exp(-mean) by far less.
+AGREE = 5e-4
 MAX_LEVEL = 8  # shades: 0 (under 1 nat) to 8 (8 nats or more)
 
 
@@ -124,7 +127,8 @@ def surprise_section(
         return None, None
     job = session.get(Job, row.job_id, populate_existing=True) if row.job_id else None
     pending = job_read(job) if job is not None and job.status != "succeeded" else None
-    return _view(row, answers, context), pending
+    scan = session.get(Scan, scan_id)
+    return _view(row, answers, context, differ_reason(row.model or {}, scan)), pending
 
 
 def _check_question(session: Session, *, project_id: int, question_id: int) -> None:
@@ -147,8 +151,24 @@ def _check_scored(session: Session, *, scan: Scan, question_id: int) -> None:
         raise BadInput(f"scan {scan.id} did not score question {question_id} (not in its sample)")
 
 
+def differ_reason(model: dict[str, Any], scan: Scan | None) -> str:
+    """Why a recomputed response value can differ from the scan's stored one."""
+    job_key, scan_key = model.get("model_key"), scan.model_key if scan else None
+    if job_key and scan_key and job_key != scan_key:
+        return "the model's weights changed since the scan, so these tokens were scored by others"
+    dtype = str(model.get("dtype") or "")
+    precision = f" in {dtype}" if dtype else ""
+    lossy = dtype in ("bfloat16", "float16")
+    return (
+        f"these tokens were scored again one response at a time{precision}, while the scan "
+        "scored the responses in padded batches"
+        + (", and at this precision the batch shifts the last digits" if lossy else "")
+        + "; the score table keeps the scan's value"
+    )
+
+
 def _view(
-    row: TokenSurprise, answers: list[StrategyAnswer], context: str | None
+    row: TokenSurprise, answers: list[StrategyAnswer], context: str | None, reason: str
 ) -> TokenSurpriseView | None:
     stored: dict[str, Any] = row.contexts or {}
     available = [c for c in CONTEXTS if c in stored]
@@ -157,7 +177,9 @@ def _view(
     chosen = context if context in available else _by_display_order(available)[0]
     per = stored[chosen]
     responses = [
-        _response(a, per[str(a.strategy_id)]) for a in answers if str(a.strategy_id) in per
+        _response(a, per[str(a.strategy_id)], chosen, reason)
+        for a in answers
+        if str(a.strategy_id) in per
     ]
     return TokenSurpriseView(
         job_id=row.job_id,
@@ -173,18 +195,25 @@ def level(logprob: float) -> int:
     return min(MAX_LEVEL, max(0, int(-logprob)))
 
 
-def _response(answer: StrategyAnswer, data: dict[str, Any]) -> SurpriseResponse:
+def _response(
+    answer: StrategyAnswer, data: dict[str, Any], context: str, reason: str
+) -> SurpriseResponse:
     tokens = [
         SurpriseToken(index=i, text=str(text), logprob=float(lp), level=level(float(lp)))
         for i, (text, lp) in enumerate(data.get("tokens") or [])
     ]
     ppl = math.exp(-sum(t.logprob for t in tokens) / len(tokens)) if tokens else None
+    score = answer.scores.get(context)
+    stored = score.value if score else None
+    differs = ppl is not None and stored is not None and abs(ppl - stored) > AGREE * abs(stored)
     return SurpriseResponse(
         strategy_id=answer.strategy_id,
         strategy=answer.strategy,
         truncated=bool(data.get("truncated")),
         n_tokens=len(tokens),
         ppl=ppl,
+        scan_value=stored,
+        note=reason if differs else None,
         tokens=tokens,
         top=sorted(tokens, key=lambda t: (t.logprob, t.index))[:TOP_N],
     )

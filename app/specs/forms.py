@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 TRUE = frozenset({"true", "on", "1", "yes"})
 
@@ -89,6 +89,10 @@ class FormState:
     def refused(cls, exc: Exception, values: Mapping[str, Sequence[str]]) -> FormState:
         """The state of a form that `exc` (a spec's or a service's error) refused."""
         fields: dict[str, str] = dict(getattr(exc, "fields", None) or {})
+        if isinstance(exc, ValidationError):  # a pydantic model's own bounds, by field
+            for e in exc.errors():
+                name = str(e["loc"][0]) if e["loc"] else "input"
+                fields[name] = "; ".join(filter(None, [fields.get(name), e["msg"]]))
         if not fields and (name := getattr(exc, "field", None)):
             fields = {name: str(exc).removeprefix(f"{name}: ")}
         shown = {k: v for k, v in fields.items() if k in values}

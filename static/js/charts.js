@@ -48,17 +48,50 @@
     return (data.colors && data.colors[name]) || "#98a2b3";
   }
 
-  // Log axes tick at powers of their base only, so the base follows the data's span: the
-  // largest of these that still gives at least 4 ticks (2 for PPL 1.6-2.4 would give one).
-  var LOG_BASES = [10, 4, 2, 1.5, 1.25, 1.1, 1.05];
+  // Log axes tick at round values, not at powers of a base (1.5, 2.25, 3.38): the coarsest
+  // of "1 per decade", "1-2-5" and "1-2-3-5" that gives at least 4 ticks inside the span;
+  // a span too narrow for any (PPL 2.1-4.3) gets evenly spaced round steps (2.5, 3, 3.5, 4).
+  var LOG_MANTISSAS = [[1], [1, 2, 5], [1, 2, 3, 5]];
+  var MIN_TICKS = 4;
 
-  function logBase(lo, hi) {
-    if (!(lo > 0) || !(hi > lo)) return 2;
-    var span = Math.log(hi / lo);
-    for (var i = 0; i < LOG_BASES.length; i++) {
-      if (span / Math.log(LOG_BASES[i]) >= 4) return LOG_BASES[i];
+  function round(v) {
+    return Number(v.toPrecision(12));
+  }
+
+  function decadeTicks(lo, hi, mantissas) {
+    var out = [];
+    for (var e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)); e++) {
+      mantissas.forEach(function (m) {
+        var v = round(m * Math.pow(10, e));
+        if (v >= lo && v <= hi) out.push(v);
+      });
     }
-    return LOG_BASES[LOG_BASES.length - 1];
+    return out;
+  }
+
+  // Evenly spaced ticks with a 1-2-5 step, five to seven of them across [lo, hi].
+  function linearTicks(lo, hi) {
+    var raw = (hi - lo) / 6, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    var step = [1, 2, 2.5, 5, 10].map(function (m) { return m * mag; })
+      .filter(function (s) { return s >= raw; })[0];
+    var out = [];
+    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(round(v));
+    return out;
+  }
+
+  function logTicks(lo, hi) {
+    if (!(lo > 0) || !(hi > lo)) return [];
+    for (var i = 0; i < LOG_MANTISSAS.length; i++) {
+      var ticks = decadeTicks(lo, hi, LOG_MANTISSAS[i]);
+      if (ticks.length >= MIN_TICKS) return thin(ticks, 10);
+    }
+    return linearTicks(lo, hi);
+  }
+
+  // Every k-th tick so that at most `most` remain (1e-6 to 1e9 would give 16 decades).
+  function thin(ticks, most) {
+    var k = Math.ceil(ticks.length / most);
+    return ticks.filter(function (_, i) { return i % k === 0; });
   }
 
   function extent(values) {
@@ -73,7 +106,6 @@
     var log = data.scale === "log";
     var axis = {
       type: log ? "log" : "value",
-      logBase: span ? logBase(span[0], span[1]) : 2,
       scale: true,
       // a little room around the data (a log axis would otherwise snap to powers of ten)
       min: function (v) { return log ? v.min / 1.06 : v.min - 0.03 * (v.max - v.min); },
@@ -85,6 +117,14 @@
                    showMaxLabel: false },
       splitLine: { lineStyle: { color: "#eef0f3" } },
     };
+    if (log && span) {
+      // the same padding as min/max below, so the ticks cover the whole drawn axis
+      var ticks = logTicks(span[0] / 1.06, span[1] * 1.06);
+      axis.axisLabel.customValues = ticks;
+      axis.axisLabel.showMinLabel = axis.axisLabel.showMaxLabel = true; // ticks sit inside
+      axis.axisTick = { customValues: ticks };
+      axis.splitLine.customValues = ticks;
+    }
     return Object.assign(axis, extra || {});
   }
 
@@ -347,7 +387,7 @@
   }
 
   window.familiarCharts = { esc: esc, fmt: fmt, questionTip: questionTip, options: BUILDERS,
-                            logBase: logBase, legendRows: legendRows };
+                            logTicks: logTicks, legendRows: legendRows };
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   // after htmx swaps a finished scan in (outerHTML: the old target is gone), draw the page
   document.addEventListener("htmx:afterSettle", function () { draw(document); });

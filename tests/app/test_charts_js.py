@@ -32,8 +32,9 @@ const box_ = c.options.box(data);
 const heat = c.options.winrate(data);
 console.log(JSON.stringify({
   legend: hist.legend.type, rows: c.legendRows(names, 700), gridTop: hist.grid.top,
-  histBase: hist.xAxis.logBase, boxBase: box_.xAxis.logBase,
-  wide: c.logBase(1, 1000), narrow: c.logBase(1.6, 2.4),
+  histTicks: hist.xAxis.axisLabel.customValues, boxTicks: box_.xAxis.axisTick.customValues,
+  wide: c.logTicks(1, 1000), hundred: c.logTicks(1, 100), small: c.logTicks(1.2, 30),
+  narrow: c.logTicks(2.1, 4.3),
   boxLabel: box_.yAxis[0].axisLabel.overflow, heatX: heat.xAxis.axisLabel.overflow || null,
   heatY: heat.yAxis[0] ? null : heat.yAxis.axisLabel.overflow,
 }));
@@ -50,8 +51,12 @@ def test_options_for_fifteen_strategies() -> None:
     got = json.loads(out.stdout)
     assert got["legend"] == "plain" and got["rows"] >= 4  # wraps onto rows, never pages
     assert got["gridTop"] >= 22 * got["rows"] + 30  # the plot starts below the legend
-    assert got["histBase"] == got["boxBase"] == 1.1  # PPL 1.6-2.4: ticks 1.61, 1.77, 1.95...
-    assert got["wide"] == 4 and got["narrow"] == 1.1  # 1-1000: ticks 1, 4, 16, 64, 256
+    # log axes tick at round values, never at powers of a base (1.5, 2.25, 3.38)
+    assert got["histTicks"] == got["boxTicks"] == [1.6, 1.8, 2, 2.2, 2.4]  # PPL 1.6-2.4
+    assert got["wide"] == [1, 10, 100, 1000]  # one per decade
+    assert got["hundred"] == [1, 2, 5, 10, 20, 50, 100]  # 1-2-5 per decade
+    assert got["small"] == [2, 5, 10, 20]
+    assert got["narrow"] == [2.5, 3, 3.5, 4]  # too narrow for decades: round steps
     assert got["boxLabel"] == "breakAll" and got["heatY"] == "breakAll"  # wrapped, not cut
     assert got["heatX"] is None  # column names stand whole at an angle
 

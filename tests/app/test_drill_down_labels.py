@@ -59,3 +59,20 @@ def test_own_answer_strategy_is_not_shown_twice(client, session) -> None:  # typ
     assert html.count("My own answer is 4") == 1
     assert "Target model's own answer</strong>" not in html
     assert "1 token<" in html and "1 tokens" not in html
+
+
+def test_an_example_shows_its_question_above_the_answer_as_generated(client, session) -> None:  # type: ignore[no-untyped-def]
+    """The "stray 1": the packaged SmolLM2-135M answers some demo problems with "1", a blank
+    line and "The answer is 1." (its greedy output, verbatim). Shown alone that reads as a
+    rendering slip; under the question it answers it reads as what it is."""
+    pid = upload(client, {"alpha": rows("A"), "beta": rows("B"), "gamma": rows("C")})
+    own = "1\n\nThe answer is 1."
+    sid = make_scan(
+        session, project_id=pid, values=VALUES, exemplars={2: [own]}, exemplar_sources={2: [5]}
+    )
+    qids = question_ids(session, pid)
+    html = client.get(f"/projects/{pid}/scans/{sid}/questions/{qids[2]}").text
+    example = html[html.index('class="exemplar"') :]
+    example = example[: example.index("</article>")]
+    assert example.index("What is 5 plus 5?") < example.index("The answer is 1.")
+    assert "<p>1</p>" in example.split('class="exemplar-answer"')[1]  # inside the answer

@@ -78,12 +78,40 @@ def test_operations_in_the_docs_are_named_as_people_say_them(client) -> None:  #
     assert not [s for s in summaries if s.startswith("Api ")]
 
 
+def crumb_labels(template: str) -> list[str]:
+    """The fixed words of a template's breadcrumbs: its text between tags and the string
+    literals its expressions print (``"scan " ~ id``); names users typed are not fixed."""
+    import re
+
+    block = re.search(r"{% block crumbs %}(.*?){% endblock %}", template, re.S)
+    if block is None:
+        return []
+    crumbs = re.sub(r"{%.*?%}", "<>", block.group(1))  # tags split text like elements
+    printed = re.findall(r"{{(.*?)}}", crumbs)
+    literals = [lit for expr in printed for lit in re.findall(r'"([^"]*)"', expr)]
+    text = re.sub(r"{{.*?}}", "", crumbs)
+    words = [w.strip(" /") for w in re.findall(r">([^<]*)<", f">{text}<")]
+    return [w for w in words + literals if w.strip(" /")]
+
+
+def test_every_breadcrumb_label_is_capitalised() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    checked = 0
+    for page in sorted(root.rglob("*.html")):
+        for label in crumb_labels(page.read_text()):
+            checked += 1
+            assert label[0].isupper(), f"{page.relative_to(root)}: breadcrumb {label!r}"
+    assert checked > 30  # the walk found the crumbs (Projects, Studies, Scan 3, ...)
+
+
 def test_breadcrumbs_name_every_level(client, session) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "templates" / "pages"
     predictions = (root / "validations" / "predictions.html").read_text()
-    assert '/validations">validations</a> / <a href="{{ base }}">' in predictions
+    assert '/validations">Validations</a> / <a href="{{ base }}">' in predictions
     for page in (root / "studies").glob("*.html"):
         assert '">studies</a>' not in page.read_text(), page.name
 

@@ -84,6 +84,7 @@ def make_scan(
     model_name: str = "org/tiny-model",
     settings: dict[str, Any] | None = None,
     exemplars: dict[int, list[str]] | None = None,
+    exemplar_sources: dict[int, list[int]] | None = None,
     correct_share: dict[str, dict[str, Any]] | None = None,
     timings: dict[str, float] | None = None,
     counts: dict[str, int] | None = None,
@@ -109,6 +110,9 @@ def make_scan(
         model={"dtype": "float32"},
         sample=[str(q) for q in qids[:n]],
         exemplars={str(qids[i]): texts for i, texts in (exemplars or {}).items()},
+        exemplar_sources={
+            str(qids[i]): [str(qids[k]) for k in ks] for i, ks in (exemplar_sources or {}).items()
+        },
         values={
             s: {
                 m: [
@@ -365,7 +369,9 @@ def test_drill_down(client, session) -> None:  # type: ignore[no-untyped-def]
     pid = upload(client, {"alpha": rows("**A**"), "beta": rows("B"), "gamma": rows("C")})
     examples = {2: ["First own answer. Final Answer: 2", "Second. Final Answer: 4"]}
     values = {"sppl": SPPL, "ppl": PPL, "ifd": IFD}
-    sid = make_scan(session, project_id=pid, values=values, exemplars=examples)
+    sid = make_scan(
+        session, project_id=pid, values=values, exemplars=examples, exemplar_sources={2: [3, 4]}
+    )
     qids = question_ids(session, pid)
     scan = session.get(Scan, sid)
     session.add(
@@ -394,12 +400,19 @@ def test_drill_down(client, session) -> None:  # type: ignore[no-untyped-def]
     assert gamma["sppl"]["value"] == pytest.approx(SPPL["gamma"][2]) and gamma["sppl"]["rank"] == 1
     assert gamma["ppl"]["rank"] == 3 and gamma["ifd"]["n_ranked"] == 3
     assert page["own_answer"]["text"] == "My own answer is 4"
-    assert page["exemplars"] == examples[2]
+    assert [e["text"] for e in page["exemplars"]] == examples[2]
+    # each example names the question it answers (stored as the scan's exemplar_sources)
+    assert [e["question_id"] for e in page["exemplars"]] == [qids[3], qids[4]]
+    assert [e["question_text"] for e in page["exemplars"]] == [
+        "What is 3 plus 3?",
+        "What is 4 plus 4?",
+    ]
     assert (page["sample_position"], page["prev_id"], page["next_id"]) == (2, qids[1], qids[3])
     assert page["surprise"] is None
     html = client.get(f"/projects/{pid}/scans/{sid}/questions/{qids[2]}").text
     assert "What is 2 plus 2?" in html and "<strong>A</strong>" in html  # markdown rendered
     assert "My own answer is 4" in html and "Second. Final Answer: 4" in html
+    assert "What is 3 plus 3?" in html and f'/projects/{pid}/questions/{qids[4]}"' in html
     assert "Per-token surprise" in html and "Compute per-token surprise" in html
     other = upload(client, {"x": rows("X")}, name="other")
     assert (

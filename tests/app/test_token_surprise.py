@@ -36,7 +36,9 @@ def _strategy_ids(session: Session, pid: int) -> dict[str, int]:
     )
 
 
-def _store(session: Session, pid: int, sid: int, qid: int, contexts: dict) -> int:
+def _store(
+    session: Session, pid: int, sid: int, qid: int, contexts: dict, dtype: str = "float32"
+) -> int:
     """A finished token_surprise job, ended and saved as the worker does (fenced end, the
     worker's own store function, one transaction)."""
     job = create_job(
@@ -51,7 +53,7 @@ def _store(session: Session, pid: int, sid: int, qid: int, contexts: dict) -> in
         question_id=qid,
         job_id=job.id,
         contexts=contexts,
-        model={"dtype": "float32"},
+        model={"dtype": dtype},
     )
     session.commit()
     return job.id
@@ -187,6 +189,32 @@ def test_page_shows_stored_surprise_escaped(client, session: Session) -> None:  
     assert f'href="{_url(pid, sid, qid, api=False)}?surprise=ppl#surprise"' in html
     assert 'aria-current="true">SPPL</a>' in html and "Most surprising" in html
     assert "Compute per-token surprise" not in html  # computed: nothing to start
+
+
+def test_a_value_that_differs_from_the_score_table_says_why(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """The header shows the scan's stored value (the score table's); where the recomputed
+    tokens average to another value, both are shown with the reason."""
+    pid = upload(client, {"alpha": rows("A"), "beta": rows("B")})
+    values = {"sppl": {k: SPPL[k] for k in ("alpha", "beta")}}
+    sid = make_scan(session, project_id=pid, values=values, exemplars={2: ["Own. Final Answer: 4"]})
+    qid = question_ids(session, pid)[2]
+    ids = _strategy_ids(session, pid)
+    same = _tokens(("B", -math.log(SPPL["beta"][2])))  # agrees with the scan
+    off = _tokens(("A", -math.log(SPPL["alpha"][2] * 1.006)))  # 3.186 against 3.168
+    contexts = {"sppl": {str(ids["alpha"]): off, str(ids["beta"]): same}}
+    _store(session, pid, sid, qid, contexts, dtype="bfloat16")
+    view = client.get(_url(pid, sid, qid)).json()["surprise"]
+    by = {r["strategy"]: r for r in view["responses"]}
+    assert by["beta"]["note"] is None and by["beta"]["scan_value"] == pytest.approx(SPPL["beta"][2])
+    assert by["alpha"]["scan_value"] == pytest.approx(SPPL["alpha"][2])
+    assert "one response at a time in bfloat16" in by["alpha"]["note"]
+    html = client.get(_url(pid, sid, qid, api=False)).text
+    html = html[html.index('id="surprise"') :]
+    alpha = html[html.index("<strong>alpha</strong>") :]
+    alpha = alpha[: alpha.index("</header>")]
+    assert f"SPPL {SPPL['alpha'][2]:.3f}" in alpha  # the score table's number
+    assert f"these tokens give {SPPL['alpha'][2] * 1.006:.3f}" in alpha
+    assert "the score table keeps the scan" in alpha
 
 
 # --- who may start it ----------------------------------------------------------------------

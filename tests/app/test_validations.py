@@ -563,3 +563,40 @@ def test_a_training_run_shows_the_steps_it_has_done(client, session: Session) ->
     page = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}").json()
     row = next(r for r in page["runs"] if r["id"] == run.id)  # type: ignore[union-attr]
     assert row["status"] == "training" and row["steps"] == 3
+
+
+def test_the_winner_shows_on_the_project_page_and_in_the_list(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """A finished validation's best-trained strategy, its accuracy and whether the scan's
+    recommendation agreed, on the project's Validation card and in the validations list."""
+    from tests.app.test_recommendation_rule import VALUES, WRONG_ALPHA
+
+    T, F = True, False
+    right = {"alpha": [F, F, F, F], "beta": [T, T, T, F], "gamma": [T, F, F, F]}
+    pid, _, v = _validated(client, session, right, values=VALUES, correct_share=WRONG_ALPHA)
+    project = client.get(f"/api/v1/projects/{pid}").json()
+    outcome = project["validation"]["outcome"]
+    assert project["validation"]["id"] == v["id"]
+    assert outcome["best"] == ["beta"] and outcome["best_accuracy"] == 0.75
+    assert outcome["recommended"] == "beta" and outcome["agreed"] is True
+    listed = client.get(f"/api/v1/projects/{pid}/validations").json()["validations"]
+    assert listed[0]["outcome"] == outcome
+    card = client.get(f"/projects/{pid}").text.split('id="validation-link"')[1]
+    assert "Trained best: <strong>beta</strong> at 75.0% accuracy" in card
+    assert "agreed</span> with the scan's recommendation" in card
+    table = client.get(f"/projects/{pid}/validations").text.split('id="validations"')[1]
+    assert "Trained best: <strong>beta</strong> at 75.0% accuracy" in table
+
+
+def test_a_validation_that_disagreed_says_what_the_recommendation_trained_to(  # type: ignore[no-untyped-def]
+    client, session: Session
+) -> None:
+    from tests.app.test_recommendation_rule import VALUES, WRONG_ALPHA
+
+    T, F = True, False
+    right = {"alpha": [F, F, F, F], "beta": [T, F, F, F], "gamma": [T, T, F, F]}
+    pid, _, _ = _validated(client, session, right, values=VALUES, correct_share=WRONG_ALPHA)
+    outcome = client.get(f"/api/v1/projects/{pid}").json()["validation"]["outcome"]
+    assert outcome["best"] == ["gamma"] and outcome["agreed"] is False
+    assert outcome["recommended_accuracy"] == 0.25
+    card = client.get(f"/projects/{pid}").text.split('id="validation-link"')[1]
+    assert "the scan recommended beta, which trained to 25.0%" in card

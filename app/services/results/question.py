@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from app.metrics import registry
 from app.models import OwnAnswer, Question, Response, ScanValue, Strategy
 from app.schemas.browse import QuestionRead
-from app.schemas.results import MetricScore, OwnAnswerRead, ScanQuestionPage, StrategyAnswer
+from app.schemas.results import (
+    ExemplarRead,
+    MetricScore,
+    OwnAnswerRead,
+    ScanQuestionPage,
+    StrategyAnswer,
+)
 from app.services.errors import NotFound
 from app.services.projects import get_project_row, project_read
 from app.services.scans import get_scan_row, scan_read
@@ -71,11 +77,40 @@ def get_scan_question_page(
         next_id=sample[pos + 1] if pos is not None and pos + 1 < len(sample) else None,
         answers=answers,
         own_answer=_own_answer(session, question_id, scan.model_key),
-        exemplars=[str(e) for e in (summary.get("exemplars") or {}).get(str(question_id), [])],
+        exemplars=exemplars_of(session, summary, project_id=project_id, question_id=question_id),
         exemplars_filtered=(summary.get("settings") or {}).get("exemplars_filtered"),
         surprise=view,
         surprise_job=job,
     )
+
+
+def exemplars_of(
+    session: Session, summary: dict[str, Any], *, project_id: int, question_id: int
+) -> list[ExemplarRead]:
+    """The SPPL examples of one question, each with the pool question it answers (stored as
+    ``exemplar_sources``, position by position; scans made before it was kept have none)."""
+    texts = (summary.get("exemplars") or {}).get(str(question_id)) or []
+    sources = (summary.get("exemplar_sources") or {}).get(str(question_id)) or []
+    ids = [_int_or_none(s) for s in sources] + [None] * (len(texts) - len(sources))
+    known = {i for i in ids if i is not None}
+    questions = dict(
+        session.execute(
+            select(Question.id, Question.text).where(
+                Question.id.in_(known), Question.project_id == project_id
+            )
+        ).all()
+    )
+    return [
+        ExemplarRead(text=str(text), question_id=qid, question_text=questions.get(qid))
+        for text, qid in zip(texts, ids, strict=False)
+    ]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _values(session: Session, *, scan_id: int, question_id: int) -> dict[str, dict[int, ValueRow]]:

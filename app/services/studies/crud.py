@@ -60,7 +60,7 @@ def _set_projects(
     found = set(session.scalars(select(Project.id).where(Project.id.in_(ids)))) if ids else set()
     unknown = [i for i in ids if i not in found or (allowed is not None and i not in allowed)]
     if unknown:
-        raise BadInput(f"no project with id {', '.join(map(str, unknown))}")
+        raise BadInput(f"no project with id {', '.join(map(str, unknown))}", field="project_ids")
     session.execute(delete(StudyProject).where(StudyProject.study_id == study.id))
     session.add_all(
         StudyProject(study_id=study.id, project_id=pid, position=i) for i, pid in enumerate(ids)
@@ -93,7 +93,7 @@ def update_study(
     study = get_study_row(session, study_id=study_id)
     if data.name is not None:
         if not data.name.strip():
-            raise BadInput("a name is required")
+            raise BadInput("a name is required", field="name")
         study.name = data.name.strip()
     if data.description is not None:
         study.description = data.description.strip()

@@ -37,9 +37,13 @@ def parse_thresholds(raw: str | None) -> list[float] | None:
     try:
         values = [float(v) for v in raw.split(",") if v.strip()]
     except ValueError as exc:
-        raise BadInput(f"thresholds must be numbers separated by commas, got {raw!r}") from exc
+        raise BadInput(
+            f"thresholds must be numbers separated by commas, got {raw!r}", field="thresholds"
+        ) from exc
     if len(values) > 6 or any(not 0 <= v <= 100 for v in values):
-        raise BadInput("thresholds: at most 6 spreads in accuracy points, from 0 to 100")
+        raise BadInput(
+            "thresholds: at most 6 spreads in accuracy points, from 0 to 100", field="thresholds"
+        )
     return sorted(set(values))
 
 

@@ -34,6 +34,7 @@ from app.services.errors import NotFound
 from app.services.jobs import job_read
 from app.services.projects import get_project_row, project_read
 from app.services.results.page import project_colors
+from app.services.validations.outcome import validation_outcomes
 from app.services.validations.results import correctness, results
 from app.services.validations.testsets import test_set_read
 
@@ -76,7 +77,9 @@ def list_validations(session: Session, *, project_id: int) -> ValidationList:
     rows = session.scalars(
         select(Validation).where(Validation.project_id == project_id).order_by(Validation.id.desc())
     ).all()
-    return ValidationList(validations=[validation_read(v) for v in rows])
+    outcomes = validation_outcomes(session, list(rows))
+    reads = [validation_read(v).model_copy(update={"outcome": outcomes.get(v.id)}) for v in rows]
+    return ValidationList(validations=reads)
 
 
 def _thin(points: list[CurvePoint]) -> list[CurvePoint]:

@@ -134,7 +134,8 @@ def hold_out_test_set(session: Session, *, project_id: int, n: int, seed: int) -
     rows = [r for r in rows if (r.gold or "").strip()]
     if n < 1 or n > len(rows):
         raise BadInput(
-            f"can hold out 1 to {len(rows)} questions (those with a gold answer); asked for {n}"
+            f"n: can hold out 1 to {len(rows)} questions (those with a gold answer); asked for {n}",
+            field="n",
         )
     picked = sorted(random.Random(seed).sample(range(len(rows)), n))
     test_set = TestSet(project_id=project_id, source="holdout", seed=seed, n_questions=n)
