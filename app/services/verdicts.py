@@ -1,0 +1,70 @@
+"""Whose verdict counts for each response, and the one rule that turns them into `correct`.
+
+A response's ``correct`` (read by every share correct, the correctness rule of the
+recommendation and the exports) comes from one source, kept in ``verdict_source``:
+
+- ``judge``: Familiar's rule judge (``workers.judging``);
+- ``not_judged``: no rule judge fits the question (a plan, long free text): no verdict, so
+  the response is left out of every share correct, never counted wrong;
+- ``file``: the upload's own ``correct`` field, where the project chose the file's verdicts;
+- ``human``: set by hand by an editor or owner (``verdict_by``, ``verdict_at``); no later
+  judging or change of choice replaces it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Judgement, Project, Response, Strategy
+from app.services.errors import NotFound
+
+VERDICTS_FROM = ("judge", "file")
+NOT_JUDGED_RULE = "not judged"  # workers.judging.fit.NOT_JUDGED (the web never imports workers)
+RULE_JUDGE = "auto"
+
+
+def settled_verdict(
+    judge_verdict: bool | None, judge_rule: str | None, file_correct: bool | None, use_file: bool
+) -> tuple[bool | None, str]:
+    """(correct, source) of one response that nobody set by hand."""
+    if use_file and file_correct is not None:
+        return file_correct, "file"
+    if judge_rule == NOT_JUDGED_RULE:
+        return None, "not_judged"
+    return judge_verdict, "judge"
+
+
+def settle_verdicts(
+    session: Session, *, project_id: int, response_ids: list[int] | None = None
+) -> int:
+    """Set ``correct`` and ``verdict_source`` of every judged response of the project (or
+    of ``response_ids``) that no person set by hand, by the project's choice; returns how
+    many were set."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} not found")
+    use_file = project.verdicts_from == "file"
+    rows = session.execute(
+        select(Response.id, Response.file_correct, Judgement.verdict, Judgement.rule)
+        .join(Strategy, Strategy.id == Response.strategy_id)
+        .join(Judgement, and_(Judgement.response_id == Response.id, Judgement.judge == RULE_JUDGE))
+        .where(
+            Strategy.project_id == project_id,
+            func.coalesce(Response.verdict_source, "") != "human",
+            *([Response.id.in_(response_ids)] if response_ids is not None else []),
+        )
+    ).all()
+    updates = []
+    for rid, file_correct, verdict, rule in rows:
+        ok, source = settled_verdict(verdict, rule, file_correct, use_file)
+        updates.append({"rid": rid, "ok": ok, "src": source})
+    if updates:
+        table = Response.__table__
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("rid"))
+            .values(correct=bindparam("ok"), verdict_source=bindparam("src")),
+            updates,
+        )
+    return len(updates)
