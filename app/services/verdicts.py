@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Judgement, Project, Response, Strategy
-from app.services.errors import NotFound
+from app.services.errors import BadInput, NotFound
 
 VERDICTS_FROM = ("judge", "file")
 NOT_JUDGED_RULE = "not judged"  # workers.judging.fit.NOT_JUDGED (the web never imports workers)
@@ -68,3 +68,15 @@ def settle_verdicts(
             updates,
         )
     return len(updates)
+
+
+def set_verdicts_from(session: Session, *, project_id: int, verdicts_from: str) -> int:
+    """The project's choice of whose verdicts count (``judge`` or ``file``), applied now."""
+    if verdicts_from not in VERDICTS_FROM:
+        raise BadInput(f"verdicts_from must be judge or file, not {verdicts_from!r}")
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} not found")
+    project.verdicts_from = verdicts_from
+    session.flush()
+    return settle_verdicts(session, project_id=project_id)
