@@ -17,6 +17,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Judgement, Project, Response, Strategy
+from app.models._types import utcnow
 from app.services.errors import BadInput, NotFound
 
 VERDICTS_FROM = ("judge", "file")
@@ -80,3 +81,30 @@ def set_verdicts_from(session: Session, *, project_id: int, verdicts_from: str) 
     project.verdicts_from = verdicts_from
     session.flush()
     return settle_verdicts(session, project_id=project_id)
+
+
+HUMAN_VERDICTS = {"right": True, "wrong": False}
+
+
+def set_human_verdict(
+    session: Session, *, project_id: int, response_id: int, verdict: str, by: str
+) -> Response:
+    """Set one response's verdict by hand (``right`` or ``wrong``), recorded as a human
+    verdict with who and when; ``clear`` gives the response back to the project's source."""
+    response = session.get(Response, response_id)
+    strategy = session.get(Strategy, response.strategy_id) if response is not None else None
+    if response is None or strategy is None or strategy.project_id != project_id:
+        raise NotFound(f"response {response_id} not found in project {project_id}")
+    if verdict == "clear":
+        response.verdict_source, response.verdict_by, response.verdict_at = "judge", None, None
+        session.flush()
+        settle_verdicts(session, project_id=project_id, response_ids=[response_id])
+        session.refresh(response)
+        return response
+    if verdict not in HUMAN_VERDICTS:
+        raise BadInput(f"verdict must be right, wrong or clear, not {verdict!r}")
+    response.correct = HUMAN_VERDICTS[verdict]
+    response.verdict_source, response.verdict_by = "human", (by or "someone")[:200]
+    response.verdict_at = utcnow()
+    session.flush()
+    return response
