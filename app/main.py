@@ -48,6 +48,7 @@ from app.routes import (
     studies,
     uploads,
     validations,
+    verdicts,
 )
 from app.schemas.errors import ERROR_RESPONSES
 from app.security.access import access_guard
@@ -175,6 +176,7 @@ def create_app() -> FastAPI:
         metrics,  # before results: /scans/import is not a scan id
         browse,
         judgements,
+        verdicts,
         jobs,
         results,
         mixes,

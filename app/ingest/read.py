@@ -217,8 +217,8 @@ def _strategy(filename: str, line: int, row: dict[str, Any], name: str | None) -
     return value
 
 
-TRUE_WORDS = {"true", "yes", "1", "correct"}
-FALSE_WORDS = {"false", "no", "0", "incorrect", "wrong"}
+TRUE_WORDS = {"true", "yes", "1", "1.0", "correct"}
+FALSE_WORDS = {"false", "no", "0", "0.0", "incorrect", "wrong"}
 
 
 def _verdict(filename: str, line: int, row: dict[str, Any], name: str | None) -> bool | None:

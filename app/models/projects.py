@@ -20,6 +20,8 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     target_model: Mapped[str] = mapped_column(String(500))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whose verdicts count: "judge" (Familiar's) or "file" (the uploads' own `correct`)
+    verdicts_from: Mapped[str] = mapped_column(String(10), default="judge", server_default="judge")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     strategies: Mapped[list[Strategy]] = relationship(
@@ -83,3 +85,8 @@ class Response(Base):
     n_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     file_correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # the file's own
+    # Where `correct` came from: judge | not_judged | file | human (app.services.verdicts);
+    # None until the analyze job has judged the response. A human verdict names who and when.
+    verdict_source: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    verdict_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

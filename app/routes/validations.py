@@ -40,6 +40,7 @@ NameQ = Annotated[str | None, Query(max_length=200, description="Strategy name")
 ExtractorQ = Annotated[str | None, Query(max_length=40, description="Re-score with this one")]
 ScanQ = Annotated[int | None, Query(description="The scan the validation is compared with")]
 PageQ = Annotated[int, Query(ge=1, description="Page of 50 questions")]
+ShowQ = Annotated[str, Query(max_length=10, description="all | wrong (only the wrong ones)")]
 
 
 def _json_url(request: Request, path: str) -> str:
@@ -299,9 +300,10 @@ def api_predictions(
     session: SessionDep,
     extractor: ExtractorQ = None,
     page: PageQ = 1,
+    show: ShowQ = "all",
 ) -> PredictionsPage:
     """Per question: output -> extracted -> gold -> correct; ``extractor`` re-scores the
-    saved outputs without running the model."""
+    saved outputs without running the model; ``show=wrong`` keeps only the wrong ones."""
     return preds.get_predictions_page(
         session,
         project_id=project_id,
@@ -309,6 +311,7 @@ def api_predictions(
         evaluation_id=evaluation_id,
         extractor=extractor,
         page=page,
+        show=show,
     )
 
 
@@ -325,6 +328,7 @@ def predictions_page(
     session: SessionDep,
     extractor: ExtractorQ = None,
     page: PageQ = 1,
+    show: ShowQ = "all",
 ) -> HTMLResponse:
     data = preds.get_predictions_page(
         session,
@@ -333,6 +337,7 @@ def predictions_page(
         evaluation_id=evaluation_id,
         extractor=extractor,
         page=page,
+        show=show,
     )
     path = f"/api/v1/projects/{project_id}/validations/{validation_id}/evaluations/{evaluation_id}"
     return render(

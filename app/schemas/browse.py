@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel
 
 from app.schemas.projects import ProjectRead, StrategyRead
@@ -14,6 +16,7 @@ class ResponseItem(BaseModel):
     line: int
     n_tokens: int | None
     correct: bool | None
+    verdict_source: str | None = None  # judge | not_judged | file | human
 
 
 class ResponsesPage(BaseModel):
@@ -43,6 +46,10 @@ class StrategyResponse(BaseModel):
     text: str | None
     n_tokens: int | None
     correct: bool | None
+    response_id: int | None = None
+    verdict_source: str | None = None  # judge | not_judged | file | human
+    verdict_by: str | None = None  # who set a human verdict
+    verdict_at: datetime | None = None
 
 
 class QuestionPage(BaseModel):

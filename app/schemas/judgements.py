@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -24,6 +25,9 @@ RULE_TEXTS = {
     "llm": "a local instruct model is asked what the final answer is, then whether it is "
     "correct (Yes or No); its replies are kept as the reason",
     "no gold": "no gold answer: no verdict",
+    "not judged": "no rule fits the answer type (a gold of several lines, a plan of actions, "
+    "long free text): no verdict, left out of every share correct; ask the LLM judge or use "
+    "the verdicts the file carries",
 }
 
 
@@ -38,6 +42,15 @@ class StrategyJudged(BaseModel):
     n_agree: int
     agreement: float | None = Field(description="Share of file verdicts Familiar agrees with")
     n_disagree: int
+    n_counted: int = Field(default=0, description="Responses with a verdict that counts")
+    share_counted: float | None = Field(
+        default=None,
+        description="Share correct by the verdicts that count (judge, file or human): the "
+        "share every other page shows",
+    )
+    n_not_judged: int = Field(default=0, description="Responses no judge of Familiar's fits")
+    n_from_file: int = Field(default=0, description="Verdicts taken from the file")
+    n_human: int = Field(default=0, description="Verdicts set by hand")
 
 
 class JudgementItem(BaseModel):
@@ -55,6 +68,12 @@ class JudgementItem(BaseModel):
     reason: str
     file_correct: bool | None = Field(description="The file's own verdict, if it had one")
     details: dict[str, Any] | None = Field(description="Options, per-test results, LLM reasons")
+    correct: bool | None = Field(default=None, description="The verdict that counts")
+    verdict_source: str | None = Field(
+        default=None, description="judge | not_judged | file | human: where `correct` came from"
+    )
+    verdict_by: str | None = Field(default=None, description="Who set a human verdict")
+    verdict_at: datetime | None = Field(default=None, description="When a human verdict was set")
 
 
 class JudgementsPage(BaseModel):
@@ -64,7 +83,10 @@ class JudgementsPage(BaseModel):
     strategies: list[StrategyJudged]
     answer_types: dict[str, int] = Field(description="Questions per detected answer type")
     rules: dict[str, str] = Field(description="What each rule checks")
-    show: str = Field(description="all | disagree (with the file) | wrong | right")
+    show: str = Field(
+        description="all | disagree (with the file) | wrong | right (by the verdict that "
+        "counts) | not_judged"
+    )
     strategy_id: int | None
     page: int
     per_page: int

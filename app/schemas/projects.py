@@ -60,6 +60,10 @@ class ProjectRead(BaseModel):
     target_model: str
     is_demo: bool
     created_at: datetime
+    verdicts_from: str = Field(
+        default="judge",
+        description="Whose verdicts count: judge (Familiar's) or file (the uploads' `correct`)",
+    )
     n_strategies: int = 0
     n_questions: int = 0
     outcome: Outcome | None = Field(default=None, description="The newest scan's recommendation")
@@ -77,7 +81,14 @@ class StrategyRead(BaseModel):
     coverage: float = Field(description="Share of the project's shared questions answered.")
     mean_tokens: float | None = Field(description="Mean response length in target tokens.")
     share_correct: float | None = Field(description="Share correct where gold is known.")
-    n_checked: int = 0
+    n_checked: int = Field(default=0, description="Responses with a verdict (any source)")
+    n_not_judged: int = Field(
+        default=0,
+        description="Responses no judge of Familiar's fits (a plan, long free text): left out "
+        "of the share correct, never counted wrong",
+    )
+    n_from_file: int = Field(default=0, description="Verdicts taken from the file's `correct`")
+    n_human: int = Field(default=0, description="Verdicts set by hand (human verdicts)")
     n_lacking: int = Field(
         default=0,
         description="Questions every other strategy answers and this one does not: what the "

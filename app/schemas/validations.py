@@ -192,6 +192,8 @@ class PredictionsPage(BaseModel):
     rows: list[PredictionRow]
     page: int
     pages: int
+    show: str = Field(default="all", description="all | wrong (only the wrong predictions)")
+    total: int = Field(default=0, description="Predictions shown over all pages")
 
 
 class StrategyChoice(BaseModel):

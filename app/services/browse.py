@@ -80,6 +80,7 @@ def _item(r: Response, q: Question) -> ResponseItem:
         line=r.line,
         n_tokens=r.n_tokens,
         correct=r.correct,
+        verdict_source=r.verdict_source,
     )
 
 
@@ -128,6 +129,10 @@ def _side(s: Strategy, r: Response | None) -> StrategyResponse:
         text=r.text if r else None,
         n_tokens=r.n_tokens if r else None,
         correct=r.correct if r else None,
+        response_id=r.id if r else None,
+        verdict_source=r.verdict_source if r else None,
+        verdict_by=r.verdict_by if r else None,
+        verdict_at=r.verdict_at if r else None,
     )
 
 

@@ -112,15 +112,23 @@ VALUE_COLUMNS = [
     "truncated",
     "question_number",  # the question's place in the project, as pages number it
     "question",
+    "correct",  # the verdict that counts: true, false, or blank (none, or not judged)
+    "verdict",  # where it came from: judge | not judged | verdict from the file | human verdict
 ]
+VERDICT_WORDS = {
+    "judge": "judge",
+    "not_judged": "not judged",
+    "file": "verdict from the file",
+    "human": "human verdict",
+}
 
 
 def stream_values_csv(
     session: Session, *, scan_id: int, imported: Iterable[ImportedValues] = ()
 ) -> Iterator[str]:
     """Per-question values: metric, strategy, question id (Familiar's and the uploaded one),
-    value, tokens, truncated; then the imported metrics' per-question values of the scan's
-    strategies (no tokens, nothing truncated)."""
+    value, tokens, truncated, the response's verdict and its source; then the imported
+    metrics' per-question values of the scan's strategies (no tokens, nothing truncated)."""
     yield _csv_line(VALUE_COLUMNS)
     rows = session.execute(
         select(
@@ -133,23 +141,34 @@ def stream_values_csv(
             ScanValue.truncated,
             Question.position,
             Question.text,
+            Response.correct,
+            Response.verdict_source,
         )
         .join(Strategy, Strategy.id == ScanValue.strategy_id)
         .join(Question, Question.id == ScanValue.question_id)
+        .outerjoin(
+            Response,
+            (Response.question_id == ScanValue.question_id)
+            & (Response.strategy_id == ScanValue.strategy_id),
+        )
         .where(ScanValue.scan_id == scan_id)
         .order_by(ScanValue.metric, Strategy.id, ScanValue.question_id)
         .execution_options(yield_per=STREAM_BATCH)
     )
-    for metric, name, qid, external_id, value, n_tokens, truncated, position, text in rows:
+    for metric, name, qid, external_id, value, n_tokens, truncated, position, text, ok, src in rows:
         cut = int(bool(truncated))
-        yield _csv_line([metric, name, qid, external_id, value, n_tokens, cut, position + 1, text])
+        where = VERDICT_WORDS.get(src or "", "") if ok is not None or src == "not_judged" else ""
+        head = [metric, name, qid, external_id, value, n_tokens, cut, position + 1, text]
+        yield _csv_line([*head, _flag(ok), where])
     for metric, values in imported:
         questions = _questions(session, [int(k) for v in values.values() for k in v if k])
         for name, by_question in values.items():
             for key, value in sorted(by_question.items(), key=lambda kv: int(kv[0] or 0)):
                 if key:  # per question (a per-strategy value has no question)
                     external, number, text = questions.get(int(key), (None, None, None))
-                    yield _csv_line([metric, name, int(key), external, value, "", "", number, text])
+                    yield _csv_line(
+                        [metric, name, int(key), external, value, "", "", number, text, "", ""]
+                    )
 
 
 ImportedValues = tuple[str, dict[str, dict[str, float]]]  # name, strategy -> question -> value

@@ -24,9 +24,10 @@ from app.schemas.judgements import (
 )
 from app.services.errors import BadInput
 from app.services.projects import get_project_row, project_read
+from app.services.verdicts import settle_verdicts
 
 PER_PAGE = 25
-SHOWS = ("all", "disagree", "wrong", "right")
+SHOWS = ("all", "disagree", "wrong", "right", "not_judged")
 RULE_JUDGE = "auto"
 ANSWER_CHARS = 2000
 
@@ -42,7 +43,9 @@ def store_judgements(
     """Replace ``judge``'s judgements of the given responses.
 
     ``rows``: (response id, question id, Judgement.as_dict()). With ``set_correct`` the
-    verdict also becomes the response's ``correct`` and the type its question's type.
+    type becomes its question's type and the project's verdicts are settled again
+    (``app.services.verdicts``: the judge's, the file's, or none where no judge fits; a
+    human verdict stays).
     """
     if not rows:
         return
@@ -52,11 +55,12 @@ def store_judgements(
     )
     session.execute(insert(Judgement), [_row(judge, rid, gold.get(qid), j) for rid, qid, j in rows])
     if set_correct:
-        for rid, qid, j in rows:
-            session.execute(update(Response).where(Response.id == rid).values(correct=j["verdict"]))
+        for qid, answer_type in {qid: j["answer_type"] for _, qid, j in rows}.items():
             session.execute(
-                update(Question).where(Question.id == qid).values(answer_type=j["answer_type"])
+                update(Question).where(Question.id == qid).values(answer_type=answer_type)
             )
+        project_id = session.scalar(select(Question.project_id).where(Question.id == rows[0][1]))
+        settle_verdicts(session, project_id=int(project_id or 0), response_ids=ids)
 
 
 def start_llm_judge(session: Session, *, project_id: int, data: LlmJudgeCreate) -> LlmJudgeStarted:
@@ -137,8 +141,12 @@ def _items_query(project_id: int, judge: str, show: str, strategy_id: int | None
         where.append(Strategy.id == strategy_id)
     if show == "disagree":
         where += [Response.file_correct.is_not(None), Response.file_correct != Judgement.verdict]
+    elif show in ("wrong", "right") and judge == RULE_JUDGE:  # by the verdict that counts
+        where.append(Response.correct.is_(show == "right"))
     elif show in ("wrong", "right"):
         where.append(Judgement.verdict.is_(show == "right"))
+    elif show == "not_judged":
+        where.append(Response.verdict_source == "not_judged")
     return (
         select(Judgement, Response, Question, Strategy.name)
         .join(Response, Response.id == Judgement.response_id)
@@ -150,8 +158,9 @@ def _items_query(project_id: int, judge: str, show: str, strategy_id: int | None
 
 
 def strategy_judged(session: Session, *, project_id: int, judge: str) -> list[StrategyJudged]:
-    """Per strategy: share judged correct, and agreement with the file's own verdicts."""
-    verdict, mine = Judgement.verdict, Response.file_correct
+    """Per strategy: share judged correct by ``judge``, agreement with the file's own
+    verdicts, and the share correct that counts (whatever the verdict's source)."""
+    verdict, mine, source = Judgement.verdict, Response.file_correct, Response.verdict_source
     both = and_(verdict.is_not(None), mine.is_not(None))
     rows = session.execute(
         select(
@@ -162,6 +171,11 @@ def strategy_judged(session: Session, *, project_id: int, judge: str) -> list[St
             func.sum(case((verdict.is_(True), 1), else_=0)),
             func.sum(case((both, 1), else_=0)),
             func.sum(case((and_(both, verdict == mine), 1), else_=0)),
+            func.count(Response.correct),
+            func.sum(case((Response.correct.is_(True), 1), else_=0)),
+            func.sum(case((source == "not_judged", 1), else_=0)),
+            func.sum(case((source == "file", 1), else_=0)),
+            func.sum(case((source == "human", 1), else_=0)),
         )
         .outerjoin(Response, Response.strategy_id == Strategy.id)
         .outerjoin(Judgement, and_(Judgement.response_id == Response.id, Judgement.judge == judge))
@@ -172,10 +186,8 @@ def strategy_judged(session: Session, *, project_id: int, judge: str) -> list[St
     return [_strategy(*r) for r in rows]
 
 
-def _strategy(
-    sid: int, name: str, n: int, judged: int, ok: Any, files: Any, agree: Any
-) -> StrategyJudged:  # noqa: E501
-    ok, files, agree = int(ok or 0), int(files or 0), int(agree or 0)
+def _strategy(sid: int, name: str, n: int, judged: int, *sums: Any) -> StrategyJudged:
+    ok, files, agree, counted, counted_ok, unjudged, from_file, human = (int(x or 0) for x in sums)
     return StrategyJudged(
         strategy_id=sid,
         name=name,
@@ -187,6 +199,11 @@ def _strategy(
         n_agree=agree,
         agreement=agree / files if files else None,
         n_disagree=files - agree,
+        n_counted=counted,
+        share_counted=counted_ok / counted if counted else None,
+        n_not_judged=unjudged,
+        n_from_file=from_file,
+        n_human=human,
     )
 
 
@@ -226,16 +243,21 @@ def _item(j: Judgement, r: Response, q: Question, strategy_name: str) -> Judgeme
         reason=j.reason,
         file_correct=r.file_correct,
         details=j.details,
+        correct=r.correct,
+        verdict_source=r.verdict_source,
+        verdict_by=r.verdict_by,
+        verdict_at=r.verdict_at,
     )
 
 
 def unanalyzed():  # type: ignore[no-untyped-def]
     """Responses the analyze job has still to do: no token count, or no rule verdict (a
-    project imported before per-question judging)."""
+    project imported before per-question judging), or no verdict source (judged before
+    "not judged" and the file's verdicts existed)."""
     judged = select(Judgement.id).where(
         Judgement.response_id == Response.id, Judgement.judge == "auto"
     )
-    return or_(Response.n_tokens.is_(None), ~judged.exists())
+    return or_(Response.n_tokens.is_(None), Response.verdict_source.is_(None), ~judged.exists())
 
 
 def queue_rejudging(session: Session) -> list[int]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.ingest.matching import RULES
 from app.ingest.repeats import describe_repeats
-from app.models import Project, ProjectMember, Question, Response, Scan, Strategy
+from app.models import Judgement, Project, ProjectMember, Question, Response, Scan, Strategy
 from app.schemas.estimates import QueueEntry
 from app.schemas.projects import (
     LatestValidation,
@@ -137,9 +137,13 @@ def import_notes(report: dict[str, Any] | None) -> list[str]:
 
 
 def strategy_stats(session: Session, *, project_id: int) -> list[StrategyRead]:
-    """Per strategy: responses, mean tokens, share correct; coverage filled by the caller."""
+    """Per strategy: responses, mean tokens, share correct (over the responses with a
+    verdict, whatever its source), how many are not judged or carry a human or the file's
+    verdict, and how often Familiar's judge agrees with the file; coverage by the caller."""
     gold_known = Response.correct.is_not(None)
-    both_known = and_(gold_known, Response.file_correct.is_not(None))
+    judged = Judgement.verdict
+    both_known = and_(judged.is_not(None), Response.file_correct.is_not(None))
+    source = Response.verdict_source
     rows = session.execute(
         select(
             Strategy,
@@ -148,11 +152,13 @@ def strategy_stats(session: Session, *, project_id: int) -> list[StrategyRead]:
             func.sum(case((Response.correct.is_(True), 1), else_=0)),
             func.sum(case((gold_known, 1), else_=0)),
             func.sum(case((both_known, 1), else_=0)),
-            func.sum(
-                case((and_(both_known, Response.file_correct == Response.correct), 1), else_=0)
-            ),
+            func.sum(case((and_(both_known, Response.file_correct == judged), 1), else_=0)),
+            func.sum(case((source == "not_judged", 1), else_=0)),
+            func.sum(case((source == "file", 1), else_=0)),
+            func.sum(case((source == "human", 1), else_=0)),
         )
         .outerjoin(Response, Response.strategy_id == Strategy.id)
+        .outerjoin(Judgement, and_(Judgement.response_id == Response.id, Judgement.judge == "auto"))
         .where(Strategy.project_id == project_id)
         .group_by(Strategy.id)
         .order_by(Strategy.id)
@@ -168,6 +174,9 @@ def _strategy_read(
     checked: int | None,
     files: int | None = 0,
     agree: int | None = 0,
+    not_judged: int | None = 0,
+    from_file: int | None = 0,
+    human: int | None = 0,
 ) -> StrategyRead:
     checked, files = int(checked or 0), int(files or 0)
     return StrategyRead(
@@ -189,6 +198,9 @@ def _strategy_read(
         mix_note=mix_note(s.mix),
         n_file_verdicts=files,
         agreement=int(agree or 0) / files if files else None,
+        n_not_judged=int(not_judged or 0),
+        n_from_file=int(from_file or 0),
+        n_human=int(human or 0),
     )
 
 

@@ -15,7 +15,10 @@ questions a test would excuse large gaps as noise, and the rule's job is to neve
 wrong data; a passed-over strategy is still ranked and shown, only not recommended. When even
 the best share is 0, every strategy with a checked answer is passed over (no strategy gave a
 single answer that matches the gold). Strategies without any checked answer are not judged.
-With no gold answer in the sample the rule is inactive, and says so.
+With no gold answer in the sample the rule is inactive, and says so. Answers no judge of
+Familiar's fits ("not judged": a plan, long free text) are left out of the shares, and with
+only such answers the rule is off and says why; verdicts taken from the file or set by hand
+are named in the note ("verdict from the file", "human verdict").
 """
 
 from __future__ import annotations
@@ -69,14 +72,20 @@ def correctness_gate(
 ) -> CorrectnessGate:
     """Apply the rule to ``{strategy: {"share": 0-1 or None, "n": checked questions}}``."""
     shares = checked_shares(correct_share)
+    unjudged = sum(int(e.get("not_judged") or 0) for e in (correct_share or {}).values())
     if not shares:
+        why = (
+            f"No judge of Familiar's fits the scanned questions ({unjudged} answers not "
+            "judged; ask the LLM judge or use the verdicts the file carries)"
+            if unjudged
+            else "No scanned question has a gold answer"
+        )
         return CorrectnessGate(
             False,
             margin,
             note=(
-                "No scanned question has a gold answer, so the correctness rule is inactive: "
-                "this recommendation rests on familiarity alone and cannot tell whether the "
-                "answers are right."
+                f"{why}, so the correctness rule is inactive: this recommendation rests on "
+                "familiarity alone and cannot tell whether the answers are right."
             ),
         )
     best_share = max(shares.values())
@@ -87,9 +96,23 @@ def correctness_gate(
         for name, share in sorted(shares.items())
         if share < floor - 1e-12 or best_share == 0
     }
-    return CorrectnessGate(
-        True, margin, best_share, best, passed, _note(passed, best_share, margin)
-    )
+    note = _note(passed, best_share, margin) + _sources_note(correct_share or {}, unjudged)
+    return CorrectnessGate(True, margin, best_share, best, passed, note)
+
+
+SOURCE_WORDS = {"file": "verdict from the file", "human": "human verdict"}
+
+
+def _sources_note(correct_share: Mapping[str, Mapping[str, Any]], unjudged: int) -> str:
+    """Where the verdicts came from, when not all from Familiar's judge."""
+    counts: dict[str, int] = {}
+    for entry in correct_share.values():
+        for source, n in (entry.get("sources") or {}).items():
+            counts[source] = counts.get(source, 0) + int(n or 0)
+    parts = [f"{SOURCE_WORDS[s]}: {counts[s]}" for s in SOURCE_WORDS if counts.get(s)]
+    if unjudged:
+        parts.append(f"not judged (no judge fits, left out): {unjudged}")
+    return f" Verdicts: {'; '.join(parts)}." if parts else ""
 
 
 def _reason(share: float, best_share: float, best: tuple[str, ...], margin: float) -> str:

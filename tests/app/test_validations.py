@@ -279,6 +279,30 @@ def test_results_fill_the_accuracy_sections_and_pages(client, session: Session) 
     assert csv.splitlines()[1].startswith("alpha,0.75")
 
 
+def test_predictions_can_show_only_the_wrong_ones(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    T, F = True, False
+    right = {"alpha": [T, F, T, F], "beta": [T, F, F, F], "gamma": [F, F, F, F]}
+    pid, _, v = _validated(client, session, right, values={"sppl": SPPL})
+    page = client.get(f"/api/v1/projects/{pid}/validations/{v['id']}").json()
+    alpha = next(e for e in page["evaluations"] if e["strategy"] == "alpha")["id"]
+    url = f"/api/v1/projects/{pid}/validations/{v['id']}/evaluations/{alpha}"
+    every = client.get(url).json()
+    assert every["show"] == "all" and every["total"] == 4 and len(every["rows"]) == 4
+    wrong = client.get(url, params={"show": "wrong"}).json()
+    assert wrong["total"] == 2 and [r["correct"] for r in wrong["rows"]] == [False, False]
+    assert [r["test_question_id"] for r in wrong["rows"]] == [
+        r["test_question_id"] for r, ok in zip(every["rows"], right["alpha"], strict=True) if not ok
+    ]
+    # a re-score filters by its own verdicts: exact match calls every output wrong
+    rescored = client.get(url, params={"show": "wrong", "extractor": "exact_match"}).json()
+    assert rescored["total"] == 4
+    html = client.get(url.replace("/api/v1", ""), params={"show": "wrong"}).text
+    assert "only wrong" in html and 'href="?show=wrong' in html and "no idea" in html
+    assert "so &lt;b&gt;42" not in html
+    bad = client.get(url, params={"show": "maybe"})
+    assert bad.status_code == 422 and "show must be one of all, wrong" in bad.text
+
+
 def test_successive_halving_stops_the_worse_half(client, session: Session) -> None:  # type: ignore[no-untyped-def]
     pid = _project(client, n=20, names=("alpha", "beta", "gamma", "delta"))
     _set_test(client, pid, [("What is 9 minus 1?", "8")])

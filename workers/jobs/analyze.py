@@ -36,10 +36,7 @@ def analyze_responses(ctx: JobContext) -> dict[str, Any]:
         judged = [
             judge_answer(texts[qid], text, golds.get(qid)).as_dict() for _, text, qid in chunk
         ]
-        updates = [
-            {"rid": rid, "n": n, "ok": j["verdict"]}
-            for (rid, _, _), n, j in zip(chunk, lengths, judged, strict=True)
-        ]
+        updates = [{"rid": rid, "n": n} for (rid, _, _), n in zip(chunk, lengths, strict=True)]
         _save(updates)
         with session_scope() as session:
             stored = [(rid, qid, j) for (rid, _, qid), j in zip(chunk, judged, strict=True)]
@@ -82,7 +79,7 @@ def _save(updates: list[dict[str, Any]]) -> None:
         session.connection().execute(
             update(Response.__table__)
             .where(Response.__table__.c.id == _bind("rid"))
-            .values(n_tokens=_bind("n"), correct=_bind("ok")),
+            .values(n_tokens=_bind("n")),
             updates,
         )
 

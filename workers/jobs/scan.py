@@ -29,7 +29,7 @@ def run_scan_job(ctx: JobContext) -> dict[str, Any]:
 
     job_spec: ScanJobSpec = ctx.spec
     spec = job_spec.scan_spec()
-    model_name, questions, responses = _inputs(job_spec.scan_id)
+    model_name, questions, responses, verdicts = _inputs(job_spec.scan_id)
     try:
         ctx.progress("loading the model", 0, 1, force=True)
         target = load_backend(
@@ -42,6 +42,7 @@ def run_scan_job(ctx: JobContext) -> dict[str, Any]:
             responses,
             cache=DbScoreCache(),
             on_progress=lambda p, d, t, e: ctx.progress(p, d, t, e),
+            verdicts=verdicts if spec.judge == "auto" else None,
         )
     except (ScanInputError, ModelLoadError) as exc:
         raise JobFailure(str(exc)) from exc
@@ -68,10 +69,14 @@ def run_scan_job(ctx: JobContext) -> dict[str, Any]:
     return summary
 
 
+Verdicts = dict[str, dict[str, tuple[bool | None, str]]]
+
+
 def _inputs(
     scan_id: int,
-) -> tuple[str, list[tuple[str, str, str | None]], dict[str, dict[str, str]]]:
-    """Model, every project question, and the chosen strategies' responses."""
+) -> tuple[str, list[tuple[str, str, str | None]], dict[str, dict[str, str]], Verdicts | None]:
+    """Model, every project question, the chosen strategies' responses, and their stored
+    verdicts (None while some response is still to be judged: the scan judges then)."""
     with session_scope() as session:
         scan = session.get(Scan, scan_id)
         if scan is None:
@@ -87,11 +92,19 @@ def _inputs(
             )
         ]
         responses: dict[str, dict[str, str]] = {s.name: {} for s in strategies}
+        verdicts: Verdicts = {s.name: {} for s in strategies}
         by_id = {s.id: s.name for s in strategies}
-        for sid, qid, text in session.execute(
-            select(Response.strategy_id, Response.question_id, Response.text).where(
-                Response.strategy_id.in_(ids)
-            )
+        settled = True
+        for sid, qid, text, correct, source in session.execute(
+            select(
+                Response.strategy_id,
+                Response.question_id,
+                Response.text,
+                Response.correct,
+                Response.verdict_source,
+            ).where(Response.strategy_id.in_(ids))
         ):
             responses[by_id[sid]][str(qid)] = text
-        return scan.model_name, questions, responses
+            verdicts[by_id[sid]][str(qid)] = (correct, source or "judge")
+            settled = settled and source is not None
+        return scan.model_name, questions, responses, verdicts if settled else None

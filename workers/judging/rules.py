@@ -14,6 +14,7 @@ from app.evaluation.numbers import as_number, last_number, numbers_in, same_numb
 from app.evaluation.options import final_choice, norm, option_for_gold, parse_options
 from app.schemas.judgements import RULE_TEXTS
 from workers.judging.answer_types import detect_answer_type, yes_no
+from workers.judging.fit import NOT_JUDGED, unfit_reason
 from workers.judging.verdicts import Judgement
 
 JUDGE_RULES = RULE_TEXTS  # shown on the judgements page, so they live in app.schemas
@@ -27,6 +28,10 @@ def judge_answer(
     kind = answer_type or detect_answer_type(question, gold)
     if gold is None or not str(gold).strip():
         return Judgement(kind, None, None, "no gold", "no gold answer to compare with")
+    unfit = unfit_reason(kind, str(gold))
+    if unfit is not None:
+        why = f"no judge of Familiar's fits: {unfit}"
+        return Judgement(kind, None, None, NOT_JUDGED, why)
     return RULES[kind](question, response or "", str(gold))
 
 

@@ -130,6 +130,16 @@ def check_answer(judge: str, question: str, response: str, gold: str) -> bool:
     return get_judge(judge)(response, gold)
 
 
+def answer_verdict(judge: str, question: str, response: str, gold: str) -> bool | None:
+    """Like ``check_answer``, but None where no judge of Familiar's fits (``auto`` only):
+    such an answer is "not judged" and left out of every share correct."""
+    if judge == AUTO:
+        from workers.judging import judge_answer
+
+        return judge_answer(question, response, gold).verdict
+    return get_judge(judge)(response, gold)
+
+
 def known_judges() -> list[str]:
     return [AUTO, *sorted(JUDGES)]
 

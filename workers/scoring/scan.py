@@ -27,7 +27,7 @@ from app.specs.scan import ScanInputError, ScanSpec
 from workers.backends.base import ModelBackend
 from workers.backends.transformers import as_backend
 from workers.modeling.loader import Target
-from workers.scoring.answers import UnknownJudgeError, check_answer, check_judge_name
+from workers.scoring.answers import UnknownJudgeError, answer_verdict, check_judge_name
 from workers.scoring.cache import score_key
 from workers.scoring.exemplars import ExemplarPlan, NoExemplarsError, select_exemplars
 from workers.scoring.grace import gradient_needs
@@ -71,6 +71,9 @@ class _Context:
     cache: Any
     report: ScanProgress
     result: ScanResult
+    # strategy -> question key -> (verdict, source): the project's stored verdicts (judge,
+    # file or human); None: judge here with ``judge``
+    verdicts: Mapping[str, Mapping[str, tuple[bool | None, str]]] | None = None
 
 
 def run_scan(
@@ -81,10 +84,13 @@ def run_scan(
     *,
     on_progress: ScanProgress | None = None,
     cache: Any = None,
+    verdicts: Mapping[str, Mapping[str, tuple[bool | None, str]]] | None = None,
 ) -> ScanResult:
-    """Run a familiarity scan (see the module docstring)."""
+    """Run a familiarity scan (see the module docstring). ``verdicts``: the project's stored
+    verdicts and their sources, used for the correct shares in place of judging again."""
     started = time.perf_counter()
     ctx = _prepare(spec, as_backend(target), questions, responses, on_progress, cache)
+    ctx.verdicts = verdicts
     plan = _exemplars(ctx, questions) if "own_answers" in _needs(spec) else None
     scored = {c: _score_component(ctx, c, responses, plan) for c in _components(spec)}
     computed = gradient_needs(ctx, responses) if "gradients" in _needs(spec) else {}
@@ -355,7 +361,7 @@ def _collect(
         ctx.result.aggregates[strategy] = {
             m: aggregate(ctx.result.values[strategy][m], m, seed=ctx.spec.seed) for m in metrics
         }
-        ctx.result.correct_share[strategy] = _correct_share(ctx, answers)
+        ctx.result.correct_share[strategy] = _correct_share(ctx, strategy, answers)
     _rank(ctx.result, [m for m in metrics if get_metric(m).role == "familiarity"])
     _truncation_warnings(ctx.result)
 
@@ -383,12 +389,30 @@ def _rank(result: ScanResult, metrics: Sequence[str]) -> None:
             result.aggregates[strategy][metric]["rank"] = rank
 
 
-def _correct_share(ctx: _Context, answers: Mapping[str, str]) -> dict[str, Any]:
+def _correct_share(ctx: _Context, strategy: str, answers: Mapping[str, str]) -> dict[str, Any]:
+    """Share correct over the sampled questions with a verdict; "not judged" answers (no
+    fitting judge) are counted apart and left out; ``sources`` says whose verdicts count."""
     keys = [k for k in ctx.result.sample if has_gold(ctx.golds.get(k))]
-    correct = sum(
-        1 for k in keys if check_answer(ctx.judge, ctx.texts[k], answers[k], str(ctx.golds[k]))
-    )
-    return {"share": correct / len(keys) if keys else math.nan, "n": len(keys)}
+    stored = ctx.verdicts.get(strategy) if ctx.verdicts is not None else None
+    if stored is not None:
+        found = {k: stored.get(k, (None, "judge")) for k in ctx.result.sample}
+    else:
+        found = {}
+        for k in keys:
+            ok = answer_verdict(ctx.judge, ctx.texts[k], answers[k], str(ctx.golds[k]))
+            found[k] = (ok, "judge" if ok is not None else "not_judged")
+    known = {k: v for k, v in found.items() if v[0] is not None}
+    sources: dict[str, int] = {}
+    for _, source in known.values():
+        sources[source] = sources.get(source, 0) + 1
+    not_judged = sum(1 for ok, source in found.values() if ok is None and source == "not_judged")
+    correct = sum(1 for ok, _ in known.values() if ok)
+    return {
+        "share": correct / len(known) if known else math.nan,
+        "n": len(known),
+        "not_judged": not_judged,
+        "sources": sources,
+    }
 
 
 def _truncation_warnings(result: ScanResult) -> None:

@@ -81,6 +81,9 @@ def prediction_rows(
     return rows
 
 
+SHOWS = ("all", "wrong")
+
+
 def get_predictions_page(
     session: Session,
     *,
@@ -89,31 +92,36 @@ def get_predictions_page(
     evaluation_id: int,
     extractor: str | None = None,
     page: int = 1,
+    show: str = "all",
 ) -> PredictionsPage:
+    """One page of an evaluation's predictions; ``show="wrong"`` keeps only the wrong ones
+    (by the extractor in use, so a re-score filters by its own verdicts)."""
     from app.evaluation.extractors import EXTRACTORS
 
+    if show not in SHOWS:
+        raise BadInput(f"show must be one of {', '.join(SHOWS)}, not {show!r}")
     validation = get_validation_row(session, project_id=project_id, validation_id=validation_id)
     evaluation = _evaluation(session, validation_id, evaluation_id)
     if extractor:
         _check_extractor(extractor)
     full = get_validation_page(session, project_id=project_id, validation_id=validation_id)
     read = next(e for e in full.evaluations if e.id == evaluation_id)
-    n = int(
-        session.scalar(
-            select(func.count(Prediction.id)).where(Prediction.evaluation_id == evaluation_id)
-        )
-        or 0
-    )
-    pages = max(1, -(-n // PAGE_SIZE))
-    page = min(max(1, page), pages)
     used = extractor or evaluation.extractor
     rescored = bool(extractor) and extractor != evaluation.extractor
     accuracy = evaluation.accuracy
+    whole = rescored or show != "all"
+    every = prediction_rows(session, evaluation, extractor=used) if whole else []
     if rescored:
-        every = prediction_rows(session, evaluation, extractor=used)
         accuracy = sum(r.correct for r in every) / len(every) if every else None
-    rows = prediction_rows(
-        session, evaluation, extractor=used, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    wrong = [r for r in every if not r.correct]
+    n = len(wrong) if show == "wrong" else _count(session, evaluation_id)
+    pages = max(1, -(-n // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * PAGE_SIZE
+    rows = (
+        wrong[start : start + PAGE_SIZE]
+        if show == "wrong"
+        else prediction_rows(session, evaluation, extractor=used, offset=start, limit=PAGE_SIZE)
     )
     return PredictionsPage(
         project=project_read(session, get_project_row(session, project_id=project_id)),
@@ -126,7 +134,14 @@ def get_predictions_page(
         rows=rows,
         page=page,
         pages=pages,
+        show=show,
+        total=n,
     )
+
+
+def _count(session: Session, evaluation_id: int) -> int:
+    query = select(func.count(Prediction.id)).where(Prediction.evaluation_id == evaluation_id)
+    return int(session.scalar(query) or 0)
 
 
 def predictions_jsonl(
