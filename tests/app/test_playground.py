@@ -98,6 +98,11 @@ def test_a_run_asks_the_chosen_models_and_shows_their_answers(client, session: S
     assert html.count("matches the gold") == 1 and html.count("does not match") == 2
     assert "0 + 0 = &lt;b&gt;0&lt;/b&gt;" in html and "<b>0</b>" not in html
     assert "none found" in html
+    # what the polling section fetches once the job ends: the run alone, with its answers
+    part = client.get(f"/projects/{pid}/playground?run={job['id']}", headers={"HX-Request": "true"})
+    assert part.text.lstrip().startswith('<section class="card" id="playground-run"')
+    assert "matches the gold" in part.text and "playground-ask" not in part.text
+    assert "job-finished" not in part.text  # finished: it polls no more
 
     # a second run: the newest is shown, the first is listed below as an earlier run
     client.cookies.clear()
