@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.specs.jobs import AnalyzeSpec, LlmJudgeSpec, OwnAnswersSpec, TokenSurpriseSpec
+from app.specs.playground import PlaygroundSpec
 from app.specs.scan import ScanJobSpec, validation_message
 from app.specs.validation import ValidationEvalSpec, ValidationTrainSpec
 
@@ -64,6 +65,8 @@ KINDS: dict[str, JobKind] = {
         JobKind(
             "validation_eval", "gpu", ValidationEvalSpec, "workers.jobs.validation:evaluate_run"
         ),
+        # issue 23: one question answered by the untuned target and trained adapters
+        JobKind("playground", "gpu", PlaygroundSpec, "workers.jobs.playground:answer_question"),
     )
 }
 

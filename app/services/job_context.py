@@ -32,6 +32,9 @@ def job_context(session: Session, job: Job) -> tuple[str | None, list[JobLink]]:
         about = _validation_about(session, spec)
     if pid is not None and job.kind in ("analyze", "llm_judge"):
         links.append(JobLink(label="judgements", url=f"/projects/{pid}/judgements"))
+    if pid is not None and job.kind == "playground":
+        links.append(JobLink(label="the answers", url=f"/projects/{pid}/playground?run={job.id}"))
+        about = _playground_about(spec)
     if job.kind == "generate_own_answers":
         about = f"generates the target's own answers as strategy {spec.get('strategy', '')!r}"
     return about, links
@@ -59,3 +62,13 @@ def _validation_about(session: Session, spec: dict[str, Any]) -> str | None:
     strategy = session.get(Strategy, run.strategy_id)
     name = strategy.name if strategy else f"strategy {run.strategy_id}"
     return f"{verb} {name}, seed {run.seed}"
+
+
+def _playground_about(spec: dict[str, Any]) -> str:
+    """ "asks the untuned target and 2 adapters a question" (the question itself is shown on
+    the playground page, escaped there)."""
+    n = len(spec.get("run_ids") or [])
+    who = ["the untuned target"] if spec.get("base", True) else []
+    if n:
+        who.append(f"{n} trained adapter{'s' if n != 1 else ''}")
+    return f"asks {' and '.join(who) or 'nobody'} a question"
