@@ -224,6 +224,7 @@ def _item(j: Judgement, r: Response, q: Question, strategy_name: str) -> Judgeme
         reason=j.reason,
         file_correct=r.file_correct,
         details=j.details,
+        tests_from=(j.details or {}).get("tests_from"),
     )
 
 
