@@ -11,9 +11,9 @@ reference code). The field's value may be:
   the row's ``entry_point``.
 
 Nothing here runs the value: a literal is parsed (``ast.parse``) and read with
-``ast.literal_eval``, which accepts only constants, lists and tuples; anything else in it
-(a call such as ``__import__('os').system(...)``, a name, an attribute) is refused with an
-error naming the file, line and field. Test code is only parsed, to report a syntax error
+``ast.literal_eval`` after a check that it holds only constants and containers; anything
+else (a call such as ``__import__("os").system(...)``, a name, an attribute) is refused with
+an error naming the file, line and field. Test code is only parsed, to report a syntax error
 at upload; it runs later, in the judging sandbox (``workers.judging.code``).
 """
 
@@ -29,7 +29,7 @@ TESTS_FIELDS = ("test_list", "tests", "test", "test_cases", "assertions")
 SETUP_FIELDS = ("test_setup_code", "test_setup", "setup_code")
 ENTRY_POINT_FIELD = "entry_point"  # HumanEval: the function a check(candidate) test receives
 NO_TESTS = ""  # an explicit mapping's way of saying "this file's tests field is not tests"
-LITERAL_NODES = (ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.Load)
+LITERAL_NODES = (ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Load)
 NEVER_RUN = "refused: the tests field is read as data and never run"
 
 
@@ -60,7 +60,7 @@ def read_tests(filename: str, line: int, field: str, value: Any) -> tuple[str, .
     text = refuse_nul(filename, value, line=line, field=field).strip()
     if not text:
         return None
-    if text.startswith(("[", "(")):
+    if text.startswith(("[", "(", "{")):
         return _test_items(filename, line, field, list(safe_literal(filename, line, field, text)))
     return _test_script(filename, line, field, text)
 

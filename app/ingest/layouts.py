@@ -172,7 +172,10 @@ def check_mapping(filename: str, mapping: FieldMapping, found: set[str]) -> Fiel
     if mapping.strategy is not None and mapping.strategy not in found:
         message = f"the strategy column is not in the file (fields found: {listed})"
         raise UploadError(filename, message, field=mapping.strategy)
-    return replace(mapping, **_tests_fields(found, mapping.tests, mapping.tests_setup))
+    tests = _tests_fields(found, mapping.tests, mapping.tests_setup)
+    if tests == {"tests": mapping.tests, "tests_setup": mapping.tests_setup}:
+        return mapping  # nothing to add: the user's mapping as given
+    return replace(mapping, **tests)
 
 
 def resolve_mapping(

@@ -77,7 +77,7 @@ def test_pages_say_where_the_tests_came_from(client, judged: int) -> None:  # ty
     assert question["tests_field"] == "test_list"
     assert question["tests"][0] == 'assert remove_Occ("hello","l") == "heo"'
     page = client.get(f"/projects/{judged}/questions/{qid}").text
-    assert "3 tests from the file&#39;s field <code>test_list</code>" in page
+    assert "3 tests from the file's field <code>test_list</code>" in page
     assert "assert remove_Occ(&#34;hello&#34;,&#34;l&#34;) == &#34;heo&#34;" in page
 
 
