@@ -15,6 +15,10 @@ the fields found and the mappings that fit, so the page can ask the user; the us
 choice comes back as an explicit :class:`FieldMapping` (any layout, or ``custom`` with
 field names) that bypasses detection. Id, gold and strategy fields are optional and taken
 by the priority order of the candidate tuples below (never a reason for ambiguity).
+
+A code task's tests field (``test_list``, ``tests``, ...) and its setup code field are found
+by name in every mapping, an explicit one included, unless the mapping names them (or
+turns the tests off with ``NO_TESTS``); ``app.ingest.code_tests`` reads their values.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from app.ingest.code_tests import NO_TESTS, SETUP_FIELDS, TESTS_FIELDS
 from app.ingest.records import FieldMapping, UploadError, refuse_nul
 
 PAIRS: tuple[tuple[str, str, str], ...] = (
@@ -91,6 +96,7 @@ def candidate_mappings(found: set[str]) -> list[FieldMapping]:
         "strategy": _first(STRATEGY_FIELDS, found),
         "correct": _first(CORRECT_FIELDS, found),
         "category": _first(CATEGORY_FIELDS, found),
+        **_tests_fields(found),
     }
     options = [
         FieldMapping(layout, question=name, response=name, **extras)
@@ -104,6 +110,19 @@ def candidate_mappings(found: set[str]) -> list[FieldMapping]:
         if q in found and r in found
     ]
     return options
+
+
+def _tests_fields(
+    found: set[str], tests: str | None = None, setup: str | None = None
+) -> dict[str, str | None]:
+    """The tests field and its setup field: as named, else the first found by name."""
+    if tests == NO_TESTS:
+        return {"tests": None, "tests_setup": None}
+    tests = tests or _first(TESTS_FIELDS, found)
+    return {
+        "tests": tests,
+        "tests_setup": (setup or _first(SETUP_FIELDS, found)) if tests else None,
+    }
 
 
 def detect_layout(filename: str, found: set[str]) -> FieldMapping:
@@ -143,6 +162,8 @@ def check_mapping(filename: str, mapping: FieldMapping, found: set[str]) -> Fiel
         mapping.id,
         mapping.gold,
         mapping.category,
+        mapping.tests or None,
+        mapping.tests_setup,
     )
     for name in named:
         if name is not None and name not in found:
@@ -151,7 +172,10 @@ def check_mapping(filename: str, mapping: FieldMapping, found: set[str]) -> Fiel
     if mapping.strategy is not None and mapping.strategy not in found:
         message = f"the strategy column is not in the file (fields found: {listed})"
         raise UploadError(filename, message, field=mapping.strategy)
-    return mapping
+    tests = _tests_fields(found, mapping.tests, mapping.tests_setup)
+    if tests == {"tests": mapping.tests, "tests_setup": mapping.tests_setup}:
+        return mapping  # nothing to add: the user's mapping as given
+    return replace(mapping, **tests)
 
 
 def resolve_mapping(
@@ -166,7 +190,12 @@ def resolve_mapping(
             listed = ", ".join(sorted(found))
             message = f"the category field is not in the file (fields found: {listed})"
             raise UploadError(filename, message, field=mapping.category)
-        return replace(detected, category=mapping.category or detected.category)
+        if mapping.tests and mapping.tests not in found:
+            listed = ", ".join(sorted(found))
+            message = f"the tests field is not in the file (fields found: {listed})"
+            raise UploadError(filename, message, field=mapping.tests)
+        tests = _tests_fields(found, mapping.tests)
+        return replace(detected, category=mapping.category or detected.category, **tests)
     if mapping is not None:
         return check_mapping(filename, mapping, found)
     return detect_layout(filename, found)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.ingest.code_tests import row_tests
 from app.ingest.formats import NO_LIMITS, DecodeLimits, Row, decode_rows
 from app.ingest.golds import repaired_gold
 from app.ingest.layouts import CHAT_LAYOUTS, resolve_mapping, split_chat
@@ -142,6 +143,7 @@ def _record(
     if (full := repaired_gold(gold, response)) is not None:
         gold = full
         notes.repaired_golds.append(line)
+    tests, setup = row_tests(filename, line, row, mapping)
     return Record(
         question=question,
         response=response,
@@ -151,6 +153,8 @@ def _record(
         strategy=_strategy(filename, line, row, mapping.strategy),
         correct=_verdict(filename, line, row, mapping.correct),
         category=_optional(filename, line, row, mapping.category),
+        tests=tests,
+        tests_setup=setup,
     )
 
 

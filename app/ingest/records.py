@@ -49,6 +49,8 @@ class Record:
     strategy: str | None = None  # from a strategy column, if any
     correct: bool | None = None  # the file's own verdict on the response, if it has one
     category: str | None = None  # from a category/subject/task field, if any
+    tests: tuple[str, ...] | None = None  # a code task's tests, from the mapping's tests field
+    tests_setup: str | None = None  # code to run before those tests (MBPP test_setup_code)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class FieldMapping:
     strategy: str | None = None
     correct: str | None = None  # the file's own true/false verdict on the response
     category: str | None = None  # the question's category (category, subject or task)
+    tests: str | None = None  # a code task's tests (test_list, ...: app.ingest.code_tests)
+    tests_setup: str | None = None  # code run before those tests (test_setup_code, ...)
 
 
 @dataclass

@@ -67,6 +67,11 @@ class Question(Base):
     answer_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # From a category/subject/task field of the upload, or mapped later (issue 13)
     category: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A code task's tests from their own field of the upload (app.ingest.code_tests): the
+    # test texts, the field they came from (shown with every verdict) and the setup code.
+    tests: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    tests_field: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    tests_setup: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Response(Base):

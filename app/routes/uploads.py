@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from app.config import get_settings
 from app.deps import SessionDep
+from app.ingest.code_tests import NO_TESTS
 from app.ingest.read import check_size
 from app.ingest.records import FieldMapping
 from app.schemas.uploads import UploadResult
@@ -39,9 +40,14 @@ def _mapping(
     gold: str,
     strategy: str,
     category: str = "",
+    tests: str = "",
 ) -> FieldMapping | None:
-    if not (question or response):  # a category field alone: detect the rest
-        return FieldMapping(layout="auto", category=category) if category else None
+    """The user's field mapping; ``tests`` names the tests field, "none" turns tests off."""
+    tests_field = NO_TESTS if tests.strip().casefold() == "none" else tests.strip() or None
+    if not (question or response):  # a category or tests field alone: detect the rest
+        if not (category or tests_field is not None):
+            return None
+        return FieldMapping(layout="auto", category=category or None, tests=tests_field)
     return FieldMapping(
         layout="custom",
         question=question or None,
@@ -51,9 +57,14 @@ def _mapping(
         gold=gold or None,
         strategy=strategy or None,
         category=category or None,
+        tests=tests_field,
     )
 
 
+TESTS_FIELD_HELP = (
+    "Field holding a code task's tests, a list or a Python list literal (default: "
+    "test_list, tests, test, test_cases or assertions); 'none': the file has no tests field"
+)
 MappingFields = dict(description="Field-mapping override (when detection is ambiguous)")
 
 
@@ -89,6 +100,7 @@ def api_upload(
             "(default: category, subject or task)"
         ),
     ] = "",
+    tests_field: Annotated[str, Form(description=TESTS_FIELD_HELP)] = "",
 ) -> UploadResult:
     """Ingest the files, all or nothing; errors name the file, line and field."""
     mapping = _mapping(
@@ -99,6 +111,7 @@ def api_upload(
         gold_field,
         strategy_field,
         category_field,
+        tests_field,
     )
     result = ingest_files(
         session,
@@ -131,6 +144,7 @@ def upload_form(
     gold_field: Annotated[str, Form()] = "",
     strategy_field: Annotated[str, Form()] = "",
     category_field: Annotated[str, Form()] = "",
+    tests_field: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     mapping = _mapping(
         question_field,
@@ -140,6 +154,7 @@ def upload_form(
         gold_field,
         strategy_field,
         category_field,
+        tests_field,
     )
     result = ingest_files(
         session,

@@ -37,6 +37,9 @@ class QuestionRead(BaseModel):
     gold: str | None
     position: int
     answer_type: str | None = None  # number|option|yesno|text|code, once answers are judged
+    tests: list[str] | None = None  # a code task's own tests, read at upload
+    tests_field: str | None = None  # the upload's field they came from (test_list, ...)
+    tests_setup: str | None = None  # setup code run before them
 
 
 class StrategyResponse(BaseModel):

@@ -20,8 +20,10 @@ RULE_TEXTS = {
     "equals the gold",
     "text": "the final statement (else the last line) equals the gold or contains it as a "
     "whole phrase, after case, punctuation and spacing are ignored",
-    "code": "every test of the gold passes when run after the answer's code in the sandbox "
-    "(its own process: no network, time and memory limits, a scratch folder)",
+    "code": "every test passes when run after the answer's code in the sandbox (its own "
+    "process: no network, time and memory limits, a scratch folder); the tests are the "
+    "question's own, from the upload's tests field (test_list, tests, ...) with its setup "
+    "code, else the gold's; the reason names where they came from",
     "llm": "a local instruct model is asked what the final answer is, then whether it is "
     "correct (Yes or No); its replies are kept as the reason",
     "no gold": "no gold answer: no verdict",
@@ -74,6 +76,10 @@ class JudgementItem(BaseModel):
     )
     verdict_by: str | None = Field(default=None, description="Who set a human verdict")
     verdict_at: datetime | None = Field(default=None, description="When a human verdict was set")
+    tests_from: str | None = Field(
+        default=None,
+        description="Code questions: where the tests came from (a field of the upload, or gold)",
+    )
 
 
 class JudgementsPage(BaseModel):

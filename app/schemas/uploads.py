@@ -23,6 +23,10 @@ class StrategyIngested(BaseModel):
     repeats: dict[str, Any] = Field(
         default_factory=dict, description="Questions repeated within the file and how"
     )
+    tests_field: str | None = Field(
+        default=None, description="The field a code task's tests were read from (test_list, ...)"
+    )
+    n_with_tests: int = Field(default=0, description="Responses whose question came with tests")
 
 
 class UploadResult(BaseModel):

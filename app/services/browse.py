@@ -92,6 +92,9 @@ def _question_read(q: Question) -> QuestionRead:
         gold=q.gold,
         position=q.position,
         answer_type=q.answer_type,
+        tests=q.tests,
+        tests_field=q.tests_field,
+        tests_setup=q.tests_setup,
     )
 
 

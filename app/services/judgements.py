@@ -247,6 +247,7 @@ def _item(j: Judgement, r: Response, q: Question, strategy_name: str) -> Judgeme
         verdict_source=r.verdict_source,
         verdict_by=r.verdict_by,
         verdict_at=r.verdict_at,
+        tests_from=(j.details or {}).get("tests_from"),
     )
 
 

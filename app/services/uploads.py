@@ -190,7 +190,7 @@ class QuestionIndex:
     def find(self, record: Record, taken: set[Question]) -> Match[Question] | None:
         return self.matcher.find(record.question, record.source_id, record.gold, taken)
 
-    def add(self, record: Record, key: str) -> Question:
+    def add(self, record: Record, key: str, *, tests_field: str | None) -> Question:
         q = Question(
             project_id=self.project_id,
             text_key=key,
@@ -200,6 +200,7 @@ class QuestionIndex:
             position=self.next_position,
             category=record.category,
         )
+        _give_tests(q, record, tests_field)
         self.next_position += 1
         self.matcher.add(record.question, q, record.source_id, record.gold)
         return q
@@ -253,6 +254,8 @@ def _store_batch(
         warnings=batch.warnings + warnings,
         matched_by=report["matched_by"],
         repeats=report["repeats"],
+        tests_field=batch.parsed.mapping.tests,
+        n_with_tests=sum(1 for _, r in pairs if r.tests),
     )
     return Stored(ingested, {q.id for q, _ in pairs})
 
@@ -263,11 +266,12 @@ def _match_questions(
     pairs: list[tuple[Question, Record]] = []
     taken: dict[Question, Record] = {}  # the questions this strategy answered, by which row
     matched_by: Counter[str] = Counter()
-    n_new = gold_conflicts = 0
+    n_new = gold_conflicts = tests_conflicts = 0
+    tests_field = batch.parsed.mapping.tests
     for r in batch.records:
         match = index.find(r, taken)
         if match is None:
-            q = index.add(r, question_key(r.question))
+            q = index.add(r, question_key(r.question), tests_field=tests_field)
             n_new += 1
         else:
             q = match.value
@@ -279,16 +283,32 @@ def _match_questions(
                 q.gold = r.gold
             if r.category and not q.category:
                 q.category = r.category
+            tests_conflicts += not _give_tests(q, r, tests_field)
         taken[q] = r
         pairs.append((q, r))
     warnings = []
     if gold_conflicts:
         warnings.append(f"{gold_conflicts} gold answers differ from the ones stored; kept those")
+    if tests_conflicts:
+        warnings.append(
+            f"the tests of {tests_conflicts} question(s) differ from the ones stored; kept those"
+        )
     repeats = count_repeats(batch.records)
     if repeats["rows"]:
         warnings.append(describe_repeats(repeats))
     report = {"matched_by": dict(matched_by), "new": n_new, "repeats": repeats}
     return pairs, n_new, warnings, report
+
+
+def _give_tests(q: Question, record: Record, tests_field: str | None) -> bool:
+    """Store the record's tests on a question that has none; False when the question's
+    stored tests differ from the record's (the stored ones are kept)."""
+    if not record.tests or not tests_field:
+        return True
+    if q.tests is None:
+        q.tests, q.tests_field, q.tests_setup = list(record.tests), tests_field, record.tests_setup
+        return True
+    return q.tests == list(record.tests) and q.tests_setup == record.tests_setup
 
 
 def _answered_twice(batch: StrategyBatch, earlier: Record, record: Record) -> UploadError:

@@ -107,7 +107,7 @@ def test_code_judge_records_each_test() -> None:
     per_test, _ = run_tests("def add(a, b):\n    return a + b\n", tests, per_test_s=1)
     assert [t["status"] for t in per_test] == ["passed", "failed", "timeout"]
     ok = judge_code_answer(answer, '["assert add(1, 2) == 3", "assert add(0, 0) == 0"]')
-    assert ok.verdict is True and ok.reason == "2 of 2 tests passed"
+    assert ok.verdict is True and ok.reason == "2 of 2 tests passed (tests from the gold)"
     bad = judge_code_answer(answer, "assert add(1, 2) == 3\nassert add(2, 2) == 5")
     assert bad.verdict is False and bad.details["tests"][1]["status"] == "failed"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
@@ -13,6 +13,9 @@ from app.models import Project, Question, Response, Strategy
 from app.services.judgements import question_texts, store_judgements, unanalyzed
 from workers.jobs.context import JobContext, JobFailure
 
+if TYPE_CHECKING:
+    from workers.judging import CodeTests
+
 BATCH = 500
 
 
@@ -21,6 +24,7 @@ def analyze_responses(ctx: JobContext) -> dict[str, Any]:
     from workers.modeling.errors import ModelLoadError
 
     rows, golds, model_name = _pending(ctx.project_id)
+    tests = _question_tests(ctx.project_id)
     if not rows:
         return {"summary": "Nothing new to analyze."}
     try:
@@ -34,7 +38,8 @@ def analyze_responses(ctx: JobContext) -> dict[str, Any]:
         chunk = rows[start : start + BATCH]
         lengths = [len(ids) for ids in tokenizer([t for _, t, _ in chunk])["input_ids"]]
         judged = [
-            judge_answer(texts[qid], text, golds.get(qid)).as_dict() for _, text, qid in chunk
+            judge_answer(texts[qid], text, golds.get(qid), tests=tests.get(qid)).as_dict()
+            for _, text, qid in chunk
         ]
         updates = [{"rid": rid, "n": n} for (rid, _, _), n in zip(chunk, lengths, strict=True)]
         _save(updates)
@@ -72,6 +77,23 @@ def _pending(project_id: int | None) -> tuple[list[tuple[int, str, int]], dict[i
             ).all()
         )
         return [tuple(r) for r in rows], golds, project.target_model  # type: ignore[misc]
+
+
+def _question_tests(project_id: int | None) -> dict[int, CodeTests]:
+    """The project's questions that came with their own tests (a field of the upload)."""
+    from workers.judging import CodeTests
+
+    with session_scope() as session:
+        rows = session.execute(
+            select(Question.id, Question.tests, Question.tests_field, Question.tests_setup).where(
+                Question.project_id == project_id, Question.tests.is_not(None)
+            )
+        ).all()
+    return {
+        int(qid): CodeTests(tuple(tests), field or "tests", setup)
+        for qid, tests, field, setup in rows
+        if tests
+    }
 
 
 def _save(updates: list[dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 from app.evaluation.numbers import as_number
 from app.evaluation.options import option_for_gold, parse_options
@@ -19,6 +20,25 @@ from app.evaluation.options import option_for_gold, parse_options
 ANSWER_TYPES = ("number", "option", "yesno", "text", "code")
 YES_NO = {"yes": "yes", "no": "no", "true": "yes", "false": "no"}
 LONE_LETTER = re.compile(r"\(?[A-J]\)?\.?")
+
+
+GOLD = "gold"  # CodeTests.field of tests read from the gold itself
+
+
+@dataclass(frozen=True)
+class CodeTests:
+    """A code question's tests: their texts, where they came from (a field of the upload,
+    such as ``test_list``, or ``GOLD``) and setup code run before them."""
+
+    tests: tuple[str, ...]
+    field: str = GOLD
+    setup: str | None = None
+
+    def source(self) -> str:
+        """Where the tests came from, in words (shown with every verdict)."""
+        if self.field == GOLD:
+            return "tests from the gold"
+        return f"tests from the file's field '{self.field}'"
 
 
 def assertion_lines(gold: str) -> list[str]:

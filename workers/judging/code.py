@@ -1,8 +1,11 @@
-"""Judge a code answer by running the gold's tests against it in the sandbox.
+"""Judge a code answer by running its question's tests against it in the sandbox.
 
-The answer's code is the last fenced block that defines something (else the last fenced
-block, else the whole answer). It runs once; then each test runs on its own with a time
-limit, and passes, fails (AssertionError), errors or times out. All tests must pass.
+The tests are the question's own (read at upload from a field such as ``test_list``, with
+optional setup code) or else the gold's (``assert`` lines or a JSON list). The answer's
+code is the last fenced block that defines something (else the last fenced block, else the
+whole answer). It runs once, then the setup code; then each test runs on its own with a
+time limit, and passes, fails (AssertionError), errors or times out. All tests must pass.
+The reason says where the tests came from.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from workers.judging.answer_types import assertion_lines
+from workers.judging.answer_types import CodeTests, assertion_lines
 from workers.judging.sandbox import Limits, SandboxResult, run_python
 from workers.judging.verdicts import Judgement
 
@@ -21,7 +24,8 @@ MARK = "@@familiar-test@@"
 
 HARNESS = r"""
 import json as _json, signal as _signal, sys as _sys
-_tests = _json.loads(open("tests.json").read())
+_spec = _json.loads(open("tests.json").read())
+_tests, _setup = _spec["tests"], _spec["setup"]
 _solution = open("solution.py").read()
 _mark, _per_test = %(mark)r, %(per_test)r
 def _alarm(signum, frame):
@@ -39,6 +43,15 @@ except BaseException as _e:
     _report(-1, "error", "%%s: %%s" %% (type(_e).__name__, _e))
     raise SystemExit(0)
 _signal.setitimer(_signal.ITIMER_REAL, 0)
+if _setup:
+    _signal.setitimer(_signal.ITIMER_REAL, _per_test * 2)
+    try:
+        exec(compile(_setup, "setup.py", "exec"), _ns)
+    except BaseException as _e:
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
+        _report(-1, "error", "the test setup code failed: %%s: %%s" %% (type(_e).__name__, _e))
+        raise SystemExit(0)
+    _signal.setitimer(_signal.ITIMER_REAL, 0)
 for _i, _t in enumerate(_tests):
     _signal.setitimer(_signal.ITIMER_REAL, _per_test)
     try:
@@ -68,14 +81,15 @@ def extract_code(response: str) -> str:
 
 
 def run_tests(
-    code: str, tests: list[str], *, per_test_s: float | None = None
-) -> tuple[list[dict[str, Any]], SandboxResult]:  # noqa: E501
-    """Per test: {"test", "status", "detail"}; status passed|failed|error|timeout|not run."""
+    code: str, tests: list[str], *, setup: str | None = None, per_test_s: float | None = None
+) -> tuple[list[dict[str, Any]], SandboxResult]:
+    """Per test: {"test", "status", "detail"}; status passed|failed|error|timeout|not run.
+    ``setup`` runs after the code and before the tests."""
     per_test_s = per_test_s or PER_TEST_S
-    wall = min(60.0, per_test_s * (len(tests) + 2) + 2)
+    wall = min(60.0, per_test_s * (len(tests) + 4) + 2)
     limits = Limits(wall_s=wall, cpu_s=int(wall) + 1)
     script = HARNESS % {"mark": MARK, "per_test": per_test_s}
-    files = {"solution.py": code, "tests.json": json.dumps(tests)}
+    files = {"solution.py": code, "tests.json": json.dumps({"tests": tests, "setup": setup})}
     result = run_python(script, limits=limits, files=files)
     seen: dict[int, tuple[str, str]] = {}
     for line in result.stdout.splitlines():
@@ -92,15 +106,26 @@ def run_tests(
 
 
 def judge_code_answer(response: str, gold: str) -> Judgement:
+    """Run the gold's tests (``assert`` lines or a JSON list) against the answer's code."""
     tests = assertion_lines(gold)
     if not tests:
         return Judgement("code", None, False, "code", "the gold holds no tests")
+    return judge_with_tests(response, CodeTests(tuple(tests)))
+
+
+def judge_with_tests(response: str, tests: CodeTests) -> Judgement:
+    """Run ``tests`` (after their setup code) against the answer's code."""
     code = extract_code(response)
-    per_test, result = run_tests(code, tests)
+    per_test, result = run_tests(code, list(tests.tests), setup=tests.setup)
     passed = sum(1 for t in per_test if t["status"] == "passed")
-    ok = passed == len(tests)
-    why = f"{passed} of {len(tests)} tests passed"
+    ok = passed == len(tests.tests)
+    why = f"{passed} of {len(tests.tests)} tests passed ({tests.source()})"
     if result.stopped_by:
         why += f"; stopped by {result.stopped_by}"
-    details = {"tests": per_test, "stopped_by": result.stopped_by, "isolation": result.isolation}
+    details = {
+        "tests": per_test,
+        "tests_from": tests.field,
+        "stopped_by": result.stopped_by,
+        "isolation": result.isolation,
+    }
     return Judgement("code", code[:2000], ok, "code", why, details)

@@ -1,7 +1,8 @@
 """Judge one answer by the rule of its question's answer type.
 
 ``JUDGE_RULES`` documents each rule; the ``rule`` of a ``Judgement`` names the one applied.
-Code answers are judged by running the gold's tests in the sandbox (``workers.judging.code``).
+Code answers are judged by running tests in the sandbox (``workers.judging.code``): the
+question's own tests when the upload had a tests field (``CodeTests``), else the gold's.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from app.evaluation.markers import final_statement, last_line
 from app.evaluation.numbers import as_number, last_number, numbers_in, same_number, show, to_float
 from app.evaluation.options import final_choice, norm, option_for_gold, parse_options
 from app.schemas.judgements import RULE_TEXTS
-from workers.judging.answer_types import detect_answer_type, yes_no
+from workers.judging.answer_types import CodeTests, detect_answer_type, yes_no
 from workers.judging.fit import NOT_JUDGED, unfit_reason
 from workers.judging.verdicts import Judgement
 
@@ -22,9 +23,19 @@ YES_NO_WORD = re.compile(r"\b(yes|no|true|false)\b", re.IGNORECASE)
 
 
 def judge_answer(
-    question: str, response: str, gold: str | None, answer_type: str | None = None
+    question: str,
+    response: str,
+    gold: str | None,
+    answer_type: str | None = None,
+    *,
+    tests: CodeTests | None = None,
 ) -> Judgement:
-    """The judgement of ``response`` against ``gold`` by the question's answer type."""
+    """The judgement of ``response`` against ``gold`` by the question's answer type; a
+    question with its own ``tests`` is a code question judged by running them."""
+    if tests is not None and tests.tests:
+        from workers.judging.code import judge_with_tests
+
+        return judge_with_tests(response or "", tests)
     kind = answer_type or detect_answer_type(question, gold)
     if gold is None or not str(gold).strip():
         return Judgement(kind, None, None, "no gold", "no gold answer to compare with")
