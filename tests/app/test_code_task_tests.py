@@ -81,11 +81,12 @@ def test_pages_say_where_the_tests_came_from(client, judged: int) -> None:  # ty
     assert "assert remove_Occ(&#34;hello&#34;,&#34;l&#34;) == &#34;heo&#34;" in page
 
 
-def test_without_the_tests_field_the_reference_code_judged_every_answer_wrong(  # type: ignore[no-untyped-def]
+def test_without_the_tests_field_reference_code_is_not_judged_and_with_it_the_tests_judge(  # type: ignore[no-untyped-def]
     client, fast_judging: None
 ) -> None:
-    """The bug: the reference code as the gold, matched as text. The same mapping with the
-    tests field found judges by the tests."""
+    """The bug was the reference code as the gold, matched as text: every answer wrong. With
+    the tests field turned off such a gold now fits no judge ("not judged": no share correct,
+    never 0%); with the tests field found the tests judge."""
     mapping = {
         "question_field": "prompt",
         "response_field": "response",
@@ -99,7 +100,7 @@ def test_without_the_tests_field_the_reference_code_judged_every_answer_wrong(  
         analyze_responses(claimed_context(upload.json()["job_id"]))
         page = client.get(f"/api/v1/projects/{pid}/judgements").json()
         shares[tests or "found"] = [s["share_correct"] for s in page["strategies"]]
-    assert shares == {"none": [0.0, 0.0], "found": [1.0, 5 / 8]}
+    assert shares == {"none": [None, None], "found": [1.0, 5 / 8]}
 
 
 def test_a_bad_literal_is_refused_with_its_place_and_nothing_stored(client) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,8 @@ def test_a_failing_setup_means_no_test_runs() -> None:
 
 def test_the_questions_own_tests_win_over_reference_code_in_the_gold() -> None:
     gold = "import math\ndef area(r):\n    return math.pi * r ** 2"
-    assert judge_answer("Write area(r).", ANSWER, gold).verdict is False  # text vs code
+    without = judge_answer("Write area(r).", ANSWER, gold)  # reference code fits no judge
+    assert without.verdict is None and without.rule == "not judged"
     assert judge_answer("Write area(r).", ANSWER, gold, tests=TESTS).verdict is True
 
 
