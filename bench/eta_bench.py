@@ -65,7 +65,14 @@ def run_once(target, questions, responses, n: int) -> tuple[float, list[dict]]: 
     from workers.scoring.cache import MemoryCache
     from workers.scoring.scan import run_scan
 
-    spec = ScanSpec(metrics=["ppl", "sppl", "ifd"], sample=n, pool=n, examples=2, seed=0)
+    spec = ScanSpec(
+        metrics=["ppl", "sppl", "ifd"],
+        sample=n,
+        pool=n,
+        examples=2,
+        seed=0,
+        allow_unfiltered_fallback=True,  # the 135M target rarely answers GSM8K right
+    )
     reports: list[dict] = []
     phase: dict = {}
 
