@@ -21,21 +21,26 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Added and dropped in place (SQLite 3.35+ and Postgres both can): a batch rebuild of
+# `projects` or `responses` on SQLite drops the old table, and its ON DELETE CASCADE would
+# take validations, questions and responses with it.
+RESPONSE_COLUMNS = [
+    sa.Column("verdict_source", sa.String(20), nullable=True),
+    sa.Column("verdict_by", sa.String(200), nullable=True),
+    sa.Column("verdict_at", sa.DateTime(timezone=True), nullable=True),
+]
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("responses") as batch:
-        batch.add_column(sa.Column("verdict_source", sa.String(20), nullable=True))
-        batch.add_column(sa.Column("verdict_by", sa.String(200), nullable=True))
-        batch.add_column(sa.Column("verdict_at", sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("projects") as batch:
-        batch.add_column(
-            sa.Column("verdicts_from", sa.String(10), nullable=False, server_default="judge")
-        )
+    for column in RESPONSE_COLUMNS:
+        op.add_column("responses", column)
+    op.add_column(
+        "projects",
+        sa.Column("verdicts_from", sa.String(10), nullable=False, server_default="judge"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("projects") as batch:
-        batch.drop_column("verdicts_from")
-    with op.batch_alter_table("responses") as batch:
-        batch.drop_column("verdict_at")
-        batch.drop_column("verdict_by")
-        batch.drop_column("verdict_source")
+    op.drop_column("projects", "verdicts_from")
+    for column in reversed(RESPONSE_COLUMNS):
+        op.drop_column("responses", column.name)
