@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
 
 from app.backends import DEFAULT_BACKEND, get_backend_kind
+from workers.backends.base import ModelBackend
 
 
 def load_backend(
@@ -20,9 +20,10 @@ def load_backend(
     cache_dir: Path,
     dtype: str = "auto",
     device: str = "auto",
-) -> Any:
-    """The backend ``kind`` serving ``model`` (a ``ModelBackend``)."""
+) -> ModelBackend:
+    """The backend ``kind`` serving ``model``."""
     entry = get_backend_kind(kind)
     module, _, function = entry.loader.partition(":")
     loader = getattr(importlib.import_module(module), function)
-    return loader(model, cache_dir=cache_dir, dtype=dtype, device=device)
+    backend: ModelBackend = loader(model, cache_dir=cache_dir, dtype=dtype, device=device)
+    return backend

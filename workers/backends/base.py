@@ -2,9 +2,17 @@
 
 Four things, as lm-evaluation-harness gives every model one narrow interface: score the
 log-probs of given token ids (``score``), generate greedily from token ids (``generate``,
-optionally through a LoRA adapter), train an adapter (``train_adapter``) and describe
-itself. Token ids in, never text, so tokenisation cannot drift between backends: prompts
-are built once with the target's own tokenizer (``workers.scoring.prompts``).
+optionally through a LoRA adapter), train an adapter (``train_adapter``) and evaluate.
+Token ids in, never text, so tokenisation cannot drift between backends: prompts are built
+once with the target's own tokenizer (``workers.scoring.prompts``).
+
+Evaluation is not a method: it is ``generate`` through an adapter (or none) followed by
+Familiar's own judge, ``workers.evaluation.run.evaluate_model(backend, ...)``, which builds
+the prompts, calls ``backend.generate(..., adapter=..., on_answer=...)`` and judges each
+answer with the validation's extractor (``app.evaluation.extractors``) as it ends. So every
+backend evaluates the same way and two backends that generate the same texts give the same
+predictions and accuracy (tests/backends/test_train_evaluate.py). A backend that reports
+``on_tokens`` gets per-answer token counts and a tokens/s; one that does not gets zeros.
 
 An optional fifth, ``projected_gradients(items, settings, *, limit, on_progress)``, gives
 per-item projected gradients of the response loss (``workers.scoring.gradients``); a
@@ -19,11 +27,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from workers.scoring.items import ScoreItem, ScoreResult
 
+if TYPE_CHECKING:  # workers.training imports torch; this module stays light
+    from app.specs.training import TrainSettings
+    from workers.training.types import CheckpointLog, Example, StepLog, TrainResult, ValExample
+
 ProgressFn = Callable[..., None]
+JudgeFn = Callable[[str, str], bool]  # (generated output, gold) -> correct
 
 
 class BackendCapabilityError(RuntimeError):
@@ -80,7 +93,23 @@ class ModelBackend(Protocol):
         """Greedy continuations of ``prompts`` (stripped texts, input order)."""
         ...
 
-    def train_adapter(self, *args: Any, **kwargs: Any) -> Any:
-        """LoRA fine-tuning (``workers.training.train_adapter``'s arguments after the model
-        and tokenizer); ``BackendCapabilityError`` where the backend cannot train."""
+    def train_adapter(
+        self,
+        train: Sequence[Example],
+        val: Sequence[ValExample],
+        settings: TrainSettings,
+        out_dir: Path,
+        *,
+        score: JudgeFn,
+        on_step: Callable[[StepLog], None] | None = None,
+        on_checkpoint: Callable[[CheckpointLog], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        until_step: int | None = None,
+    ) -> TrainResult:
+        """Train a LoRA adapter on ``train`` into ``out_dir`` (checkpoints validated on ``val``
+        with ``score``), as ``workers.training.train_adapter`` does after the model and
+        tokenizer: ``on_step`` after every optimizer step (it may raise to cancel),
+        ``on_checkpoint`` after every validated checkpoint, ``should_stop`` polled per
+        micro-batch (``TrainingCancelled``), ``until_step`` a budget (resumable). Raises
+        ``BackendCapabilityError`` where the backend cannot train (registry ``trains=False``)."""
         ...

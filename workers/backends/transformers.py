@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from app.backends import get_backend_kind
-from workers.backends.base import ModelBackend
+from workers.backends.base import JudgeFn, ModelBackend
 from workers.modeling.loader import Target, describe_target
 from workers.scoring.items import ScoreItem, ScoreResult, effective_max_length
+
+if TYPE_CHECKING:
+    from app.specs.training import TrainSettings
+    from workers.training.types import CheckpointLog, Example, StepLog, TrainResult, ValExample
 
 
 @dataclass
@@ -116,13 +120,34 @@ class TransformersBackend:
         return load_adapter(self.target.model, Path(adapter))
 
     def train_adapter(
-        self, train: Sequence[Any], val: Sequence[Any], settings: Any, out_dir: Path, **kwargs: Any
-    ) -> Any:
+        self,
+        train: Sequence[Example],
+        val: Sequence[ValExample],
+        settings: TrainSettings,
+        out_dir: Path,
+        *,
+        score: JudgeFn,
+        on_step: Callable[[StepLog], None] | None = None,
+        on_checkpoint: Callable[[CheckpointLog], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        until_step: int | None = None,
+    ) -> TrainResult:
+        """LoRA with peft in this process (``workers.training.train_adapter``)."""
         from workers.training import check_lora_targets, train_adapter
 
         check_lora_targets(self.target.model, settings.target_modules)
         return train_adapter(
-            self.target.model, self.target.tokenizer, train, val, settings, out_dir, **kwargs
+            self.target.model,
+            self.target.tokenizer,
+            train,
+            val,
+            settings,
+            out_dir,
+            score=score,
+            on_step=on_step,
+            on_checkpoint=on_checkpoint,
+            should_stop=should_stop,
+            until_step=until_step,
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -22,6 +22,9 @@ from app.services.validations.record import record_evaluation, record_train_resu
 from app.specs.validation import ValidationEvalSpec, ValidationSpec, ValidationTrainSpec
 from workers.jobs.context import JobCancelled, JobContext, JobFailure
 
+if TYPE_CHECKING:
+    from workers.backends.base import ModelBackend
+
 FLUSH_EVERY_S = 2.0
 
 
@@ -29,7 +32,7 @@ def run_dir(validation_id: int, run_id: int) -> Path:
     return get_settings().artifacts_path / f"validation-{validation_id}" / f"run-{run_id}"
 
 
-def _load(name: str, precision: str, backend: str = DEFAULT_BACKEND) -> Any:
+def _load(name: str, precision: str, backend: str = DEFAULT_BACKEND) -> ModelBackend:
     """The model backend (``workers.backends``) the validation trains and evaluates with."""
     from workers.backends import load_backend
     from workers.modeling import ModelLoadError
