@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 DEFAULT_BACKEND = "transformers"
+IMPLICIT_TAG = "transformers@1"  # the backend of settings keys stored before backends existed
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,13 @@ def get_backend_kind(name: str) -> BackendKind:
     close = difflib.get_close_matches(name, list(_BACKENDS), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise UnknownBackendError(f"unknown backend {name!r}{hint} (one of {', '.join(_BACKENDS)})")
+
+
+def settings_key_suffix(tag: str) -> str:
+    """What a stored own-answers settings key appends for the backend that generated them:
+    nothing for ``IMPLICIT_TAG`` (rows stored before backends could be chosen keep their
+    keys), ``|tag`` for any other, so two backends' answers never replace each other."""
+    return "" if tag == IMPLICIT_TAG else f"|{tag}"
 
 
 @contextmanager

@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from app.backends import IMPLICIT_TAG, settings_key_suffix
 from app.config import get_settings
 from app.models import Scan, ScanAggregate, ScanValue, ScanVector, Strategy
 from app.scans.output import ScanOutput
@@ -79,8 +80,9 @@ def outcome_columns(report: dict[str, Any] | None) -> tuple[str | None, str | No
 
 def own_answers_settings_key(output: ScanOutput) -> str:
     """The settings key own answers are stored under (the scan's generation settings)."""
-    s = output.settings
-    return f"scan|{s['template']}|greedy|max_new={s['max_new_tokens']}|{output.model['dtype']}"
+    s, tag = output.settings, output.model.get("backend", IMPLICIT_TAG)
+    key = f"scan|{s['template']}|greedy|max_new={s['max_new_tokens']}|{output.model['dtype']}"
+    return key + settings_key_suffix(tag)
 
 
 def strategy_names(session: Session, scan: Scan) -> dict[str, int]:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
+
+from app.backends import DEFAULT_BACKEND, backend_names
 from app.ids import RowId
+from app.specs.scan import _choice
 
 OWN_ANSWER_MAX_NEW_TOKENS = 320  # the scan's default too, so scans reuse the demo's answers
 
@@ -23,6 +34,25 @@ class OwnAnswersSpec(_Spec):
     strategy: str = Field(default="target_own_answers", max_length=200)
     max_new_tokens: int = Field(default=OWN_ANSWER_MAX_NEW_TOKENS, ge=1, le=4096)
     limit: int | None = Field(default=None, ge=1, description="Only the first N questions")
+    backend: str = Field(
+        default=DEFAULT_BACKEND,
+        max_length=40,
+        description="What generates the answers (app.backends), as ScanSpec.backend.",
+    )
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        return _choice("backend", value, backend_names())
+
+    @model_serializer(mode="wrap")
+    def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The default backend is left out of the stored spec: job rows keep the shape they
+        had before backends could be chosen (a missing backend reads as the default)."""
+        data: dict[str, Any] = handler(self)
+        if data.get("backend") == DEFAULT_BACKEND:
+            data.pop("backend")
+        return data
 
 
 class TokenSurpriseSpec(_Spec):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.backends import DEFAULT_BACKEND
+from app.backends import settings_key_suffix
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Project, Question
@@ -26,7 +26,7 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
     spec: OwnAnswersSpec = ctx.spec
     model_name, questions = _questions(ctx.project_id)
     questions = questions[: spec.limit] if spec.limit else questions
-    target = _load(ctx, model_name, len(questions))
+    target = _load(ctx, model_name, len(questions), spec.backend)
     ctx.progress("generating answers", 0, len(questions), force=True)
     pool = [(str(qid), text, gold) for qid, text, gold in questions]
     meter, started = _Meter(ctx, len(questions)), time.monotonic()
@@ -53,7 +53,7 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
         "generating_s": round(time.monotonic() - started, 3),
         "model": model_name,
     }
-    key = f"zero-shot|greedy|max_new={spec.max_new_tokens}|{target.dtype}"
+    key = own_answers_settings_key(spec.max_new_tokens, target.dtype, target.tag)
     ctx.save(
         lambda s: _store(
             s, ctx.project_id, spec.strategy, target.model_key, target.name, key, answers
@@ -63,13 +63,20 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
     return result
 
 
-def _load(ctx: JobContext, model_name: str, n: int) -> Any:
+def own_answers_settings_key(max_new_tokens: int, dtype: str, tag: str) -> str:
+    """What the stored own answers are keyed by besides question and model (the backend's
+    tag where it is not the implicit one, ``app.backends.settings_key_suffix``)."""
+    return f"zero-shot|greedy|max_new={max_new_tokens}|{dtype}{settings_key_suffix(tag)}"
+
+
+def _load(ctx: JobContext, model_name: str, n: int, backend: str) -> Any:
+    """The backend the spec names (``OwnAnswersSpec.backend``) serving the target."""
     from workers.backends import load_backend
     from workers.modeling import ModelLoadError
 
     ctx.progress("loading the model", 0, n, force=True)
     try:
-        return load_backend(DEFAULT_BACKEND, model_name, cache_dir=get_settings().models_dir)
+        return load_backend(backend, model_name, cache_dir=get_settings().models_dir)
     except ModelLoadError as exc:
         raise JobFailure(str(exc)) from exc
 
