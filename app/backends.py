@@ -2,11 +2,12 @@
 and evaluation (importable without torch; each entry names its worker-side loader).
 
 In the style of ``app.jobs.kinds`` and ``app.metrics.registry``: a spec names its backend
-(``ScanSpec.backend``, ``ValidationSpec.backend``), a worker loads it through the dotted
-path, and every stored value records which backend made it (its name and version are part
-of the score and text cache keys, so caches never mix backends). A new backend is one
-class implementing ``workers.backends.base.ModelBackend`` and one entry here; it must pass
-tests/backends/test_contract.py (same numbers on the same items, progress, cancel).
+(``ScanSpec.backend``, ``ValidationSpec.backend``, ``OwnAnswersSpec.backend``), a worker
+loads it through the dotted path, and every stored value records which backend made it (its
+name and version are part of the score and text cache keys, so caches never mix backends).
+A new backend is one class implementing ``workers.backends.base.ModelBackend`` and one entry
+here; it must pass tests/backends/test_contract.py and test_train_evaluate.py (same numbers
+on the same items, progress, cancel; same evaluation; training or a refusal to train).
 """
 
 from __future__ import annotations

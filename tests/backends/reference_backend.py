@@ -100,7 +100,7 @@ class ReferenceBackend:
                 on_progress(i + 1, len(prompts))
         return texts
 
-    def train_adapter(self, *args: Any, **kwargs: Any) -> Any:
+    def train_adapter(self, *args: Any, **kwargs: Any) -> Any:  # any call: it cannot train
         raise BackendCapabilityError("the reference backend cannot train")
 
 
