@@ -34,7 +34,8 @@ def _with_imported(client, session) -> tuple[int, int, list[int]]:  # type: igno
 def test_a_scan_metric_and_an_imported_one_load_alike(client, session) -> None:  # type: ignore[no-untyped-def]
     pid, sid, qids = _with_imported(client, session)
     (judge,) = imported_columns(session, project_id=pid)
-    sppl = next(c for c in scan_columns(session, scan_id=sid) if c.name == "sppl")
+    columns = scan_columns(session, scan_id=sid, with_values=True)
+    sppl = next(c for c in columns if c.name == "sppl")
     assert judge.source == "imported: rm.csv" and judge.file == "rm.csv" and sppl.source == "scan"
     assert judge.label == "judge (imported)" and sppl.label == "SPPL"
     # one shape: strategy -> score, and (imported) strategy -> question id -> value, keyed
@@ -44,6 +45,8 @@ def test_a_scan_metric_and_an_imported_one_load_alike(client, session) -> None: 
     scan_values, _ = load_values(session, scan_id=sid)
     assert set(judge.values["alpha"]) == {str(q) for q in qids}
     assert set(scan_values["sppl"]["alpha"]) <= set(judge.values["alpha"])
+    assert sppl.values["alpha"] == scan_values["sppl"]["alpha"]  # the same keys and numbers
+    assert scan_columns(session, scan_id=sid)[0].values == {}  # not read unless asked
 
 
 def test_the_result_page_and_the_agreement_read_one_table(client, session) -> None:  # type: ignore[no-untyped-def]

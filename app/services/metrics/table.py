@@ -19,6 +19,7 @@ from app.metrics.table import IMPORTED, SCAN, MetricColumn, MetricTable, importe
 from app.models import ScanAggregate, Strategy
 from app.scans.report import ScanReport
 from app.services.metrics.store import project_metric_values, source_text
+from app.services.scan_report import load_values
 
 
 def _info(name: str, lower_is_better: bool = True) -> registry.Metric:
@@ -73,10 +74,11 @@ def scan_columns(
     *,
     scan_id: int,
     detail: str = "",
-    samples: dict[str, list[dict[str, float]]] | None = None,
+    with_values: bool = False,
 ) -> list[MetricColumn]:
     """A scan's metrics from its ``scan_aggregates`` rows (strategy means, finite only),
-    in the order they were stored; ``samples`` per metric when the scan has K > 1."""
+    in the order they were stored; with their ``scan_values`` when asked (studies and
+    agreement tables only rank, so they skip that read)."""
     rows = session.execute(
         select(ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
         .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
@@ -86,10 +88,14 @@ def scan_columns(
     by_metric: dict[str, dict[str, float]] = defaultdict(dict)
     for metric, name, mean in rows:
         by_metric[metric][name] = float(mean)
-    samples = samples or {}
+    values = load_values(session, scan_id=scan_id)[0] if with_values else {}
     return [
         MetricColumn(
-            info=_info(m), source=SCAN, aggregates=a, detail=detail, samples=samples.get(m)
+            info=_info(m),
+            source=SCAN,
+            aggregates=a,
+            values={s: dict(v) for s, v in values.get(m, {}).items()},
+            detail=detail,
         )
         for m, a in by_metric.items()
     ]
