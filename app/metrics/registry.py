@@ -65,7 +65,7 @@ class Metric:
     order: int = 100  # display order; the first familiarity metric a scan has is primary
     integer: bool = False  # counted, not measured: shown without decimals
     form_label: str = ""  # the scan form's label, when not the plain label
-    origin: str = "built-in"  # or "imported" (computed elsewhere, see ``imported``)
+    origin: str = "built-in"  # or "imported" (app.metrics.table.imported_info)
     source: str | None = None  # where an imported metric came from
     # A strategy-level score: "module:function" (numpy only, importable by the web process)
     # from the strategy's per-question vectors (the rows' "vector", in sample order) to its
@@ -292,22 +292,6 @@ def scored_prompts(metric_names: object) -> list[str]:
     """The prompts a scan of these metrics scores (each response once per prompt)."""
     needs = needs_of(metric_names)
     return [p for p in SCORED_PROMPTS if p in needs]
-
-
-def imported(name: str, *, lower_is_better: bool, source: str) -> Metric:
-    """An imported metric (issue 13) in the registry's shape, not registered: ranked and
-    compared like a familiarity metric, never recommending, shown with where it came from."""
-    return Metric(
-        name,
-        f"{name} (imported)",
-        lower_is_better,
-        "familiarity",
-        f"Imported: {source}.",
-        compute="",
-        origin="imported",
-        source=source,
-        order=50,
-    )
 
 
 def aggregate_function(name: str) -> Callable[[Mapping[str, Any]], float] | None:

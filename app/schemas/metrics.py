@@ -58,3 +58,8 @@ class ImportedSection(BaseModel):
         description="app.stats.agreement.metric_agreement over the scan's and the imported "
         "metrics' strategy means"
     )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Every metric the agreement names (the scan's and the imported), with its "
+        "label",
+    )

@@ -128,12 +128,13 @@ def with_costs(
     rows: Iterable[dict[str, Any]], time: ModelTime, primary: str | None
 ) -> list[dict[str, Any]]:
     """Each row with ``cost_s``: its metric's model seconds in the scan (the recommendation's
-    is its primary metric's; imported metrics cost Familiar nothing it measured: None)."""
+    is its primary metric's). A metric's cost follows from what it needs of the model
+    (``registry.model_seconds``): an imported metric needs nothing Familiar ran, so None,
+    with no question asked about its kind."""
     out = []
     for row in rows:
         name = primary if row.get("recommendation") else row.get("metric")
-        imported = row.get("imported") or name is None
-        out.append(row | {"cost_s": None if imported else time.seconds(str(name))})
+        out.append(row | {"cost_s": None if name is None else time.seconds(str(name))})
     return out
 
 

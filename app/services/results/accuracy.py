@@ -22,6 +22,7 @@ from app.config import get_settings
 from app.ingest.formats import decode_rows
 from app.ingest.read import check_size
 from app.ingest.records import UploadError
+from app.metrics.table import MetricTable
 from app.models import Accuracy, Scan, Strategy
 from app.scans.report import ScanReport
 from app.schemas.results import AccuracyRow, AccuracySection, AccuracyUploadResult, SeedAccuracy
@@ -195,18 +196,17 @@ def accuracy_section(
     *,
     project_id: int,
     report: ScanReport | None,
-    extra_scores: dict[str, dict[str, float]] | None = None,
-    extra_higher: set[str] = frozenset(),
+    extra: MetricTable | None = None,
     scan: Scan | None = None,
 ) -> AccuracySection | None:
     """The stored accuracies and, per selector (the report's metrics, its recommendation,
-    the imported metrics in ``extra_scores`` marked ``imported``, the project's trained
+    the imported metrics in ``extra`` marked ``imported``, the project's trained
     per-question mixes), the fate of its pick and its model time in ``scan``."""
     rows = accuracy_rows(session, project_id=project_id)
     if not rows:
         return None
     trained = [Trained(r.strategy, r.mean) for r in rows]
-    picks = _report_picks(report, rows, extra_scores, extra_higher)
+    picks = _report_picks(report, rows, extra or MetricTable())
     time = scan_model_time(session, scan)
     picks = with_costs(picks, time, report.primary if report else None)
     accuracies = {r.strategy: [s.accuracy for s in r.seeds] for r in rows}
@@ -217,8 +217,7 @@ def accuracy_section(
 def _report_picks(
     report: ScanReport | None,
     rows: list[AccuracyRow],
-    extra_scores: dict[str, dict[str, float]] | None,
-    extra_higher: set[str],
+    extra: MetricTable,
 ) -> list[dict[str, Any]]:
     picks: list[dict[str, Any]] = []
     if report:
@@ -231,9 +230,10 @@ def _report_picks(
         accuracies = {r.strategy: [s.accuracy for s in r.seeds] for r in rows}
         picks = evaluate_top_picks(scores, accuracies, higher_is_better=higher)["metrics"]
         picks = _recommendation_pick(report, accuracies) + picks
-        if extra_scores:
-            more = evaluate_top_picks(extra_scores, accuracies, higher_is_better=extra_higher)
-            picks += [row | {"imported": True} for row in more["metrics"]]
+        if extra:
+            scores, higher = extra.aggregates(), extra.higher_is_better()
+            more = evaluate_top_picks(scores, accuracies, higher_is_better=higher)
+            picks += [row | {"imported": extra[row["metric"]].imported} for row in more["metrics"]]
     return picks
 
 

@@ -25,7 +25,8 @@ from app.services.exports import (
     stream_strategy,
     stream_values_csv,
 )
-from app.services.results.imported import imported_metrics, imported_section
+from app.services.metrics.table import result_table
+from app.services.results.imported import imported_ranking
 from app.services.results.page import finished_report, get_result_page
 
 JSON = "application/json"
@@ -61,17 +62,16 @@ def report_json(session: Session, *, project_id: int, scan_id: int) -> Download:
 def rankings_csv(session: Session, *, project_id: int, scan_id: int) -> Download:
     """The scan's rankings, then the project's imported metrics ranked over its strategies."""
     _, report = finished_report(session, project_id=project_id, scan_id=scan_id)
-    section = imported_section(session, project_id=project_id, report=report)
-    imported = [(r.name, r.ranking) for r in section.metrics] if section else []
+    table = result_table(session, project_id=project_id, report=report).where(imported=True)
+    imported = [(c.name, imported_ranking(c).ranking) for c in table]
     return Download(f"scan-{scan_id}-rankings.csv", CSV, aggregates_csv(report, imported))
 
 
 def values_csv(session: Session, *, project_id: int, scan_id: int) -> Download:
     """The scan's per-question values, then the imported metrics' of its strategies."""
     _, report = finished_report(session, project_id=project_id, scan_id=scan_id)
-    strategies = report.per_metric[report.metrics[0]].order if report.metrics else []
-    found = imported_metrics(session, project_id=project_id, strategies=strategies)
-    imported = [(mv.row.name, mv.values) for mv in found if mv.row.per == "question"]
+    table = result_table(session, project_id=project_id, report=report).where(imported=True)
+    imported = [(c.name, c.values) for c in table if c.per == "question"]
     body = _streamed(stream_values_csv, scan_id=scan_id, imported=imported)
     return Download(f"scan-{scan_id}-values.csv", CSV, body)
 

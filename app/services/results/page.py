@@ -18,8 +18,9 @@ from app.scans.report import ScanReport
 from app.schemas.categories import CategoryNote
 from app.schemas.results import ResultPage, ScanRef
 from app.services.errors import BadInput
+from app.services.metrics.table import result_table
 from app.services.results.accuracy import accuracy_section
-from app.services.results.imported import imported_scores, imported_section
+from app.services.results.imported import imported_section
 from app.services.results.samples import sample_section
 from app.services.scan_report import current_report, question_snippets
 from app.services.scans import get_scan_page, get_scan_row
@@ -67,8 +68,7 @@ def get_result_page(
     report = stored_report(session, scan)
     chosen = pick_metric(report, metric)
     ids = strategy_ids(session, project_id=project_id, ids=base.scan.spec.get("strategy_ids"))
-    imported = imported_section(session, project_id=project_id, report=report)
-    extra, higher = imported_scores(imported)
+    table = result_table(session, project_id=project_id, report=report)
     return ResultPage(
         **{k: getattr(base, k) for k in ("project", "scan", "metrics", "aggregates", "warnings")},
         summary={k: v for k, v in summary.items() if k not in HEAVY_SUMMARY_KEYS} or None,
@@ -82,12 +82,11 @@ def get_result_page(
             session,
             project_id=project_id,
             report=report,
-            extra_scores=extra,
-            extra_higher=higher,
+            extra=table.where(imported=True),
             scan=scan,
         ),
         other_scans=finished_scans(session, project_id=project_id, exclude=scan_id),
-        imported=imported,
+        imported=imported_section(table),
         samples=sample_section(session, scan=scan, report=report),
         categories=_category_note(session, project_id, scan_id, report, scan.spec),
         source=(scan.summary or {}).get("imported"),

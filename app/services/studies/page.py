@@ -112,10 +112,13 @@ def get_study_page(session: Session, *, study_id: int, thresholds: str | None = 
     metrics = _metric_order({m for p in inputs for m in p.metrics})
     result = compute_study(inputs, metrics=metrics, thresholds=cuts)
     sources: dict[str, set[str]] = {}
+    labels: dict[str, str] = {}
     for _, scores in infos:
         for m, s in scores.items():
             sources.setdefault(m, set()).add(s.source)
-    labels = {m: _label(m, sources.get(m, set())) for m in metrics}
+            if m not in labels or s.source == "imported":  # a name imported anywhere says so
+                labels[m] = s.label or registry.label_of(m)
+    labels = {m: labels.get(m, registry.label_of(m)) for m in metrics}
     return StudyPage(
         study=study,
         thresholds=result.thresholds,
@@ -129,17 +132,6 @@ def get_study_page(session: Session, *, study_id: int, thresholds: str | None = 
         compute_s=round(time.perf_counter() - t0, 4),
         chart=study_chart(result, labels),
     )
-
-
-def _label(metric: str, sources: set[str]) -> str:
-    """The registry's label; an imported metric's name says so (as on the result page)."""
-    if metric == RECOMMENDATION:
-        return "Recommendation"
-    if metric == MIX:
-        return "Per-question mix"
-    if registry.is_metric(metric) or "imported" not in sources:
-        return registry.label_of(metric)
-    return f"{metric} (imported)"
 
 
 def study_chart(result: StudyResult, labels: dict[str, str]) -> dict[str, Any] | None:

@@ -4,7 +4,8 @@ This is the seam between projects and studies. ``project_metric_scores`` gives, 
 name, a :class:`MetricScores`: the strategy-level score the metric ranks by (the mean over
 the scan's sample, as on the result page), its direction and where it came from. Built-in
 metrics come from the project's latest finished scan (its ``scan_aggregates`` rows);
-imported metrics (issue 13a) join here with ``source="imported"``. ``samples``, when set,
+imported metrics (issue 13a) join here with ``source="imported"``; both come through the
+one read model, ``app.metrics.table.MetricTable``. ``samples``, when set,
 holds one ``{strategy: score}`` per disjoint question sample: a study then lets each sample
 make its own pick and averages over them.
 
@@ -15,14 +16,15 @@ produced one, in seed order.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.metrics import registry
-from app.models import Accuracy, Scan, ScanAggregate, Strategy
-from app.services.metrics.store import project_metric_values, source_text
+from app.metrics.table import MetricColumn
+from app.models import Accuracy, Scan, Strategy
+from app.services.metrics.table import imported_columns, scan_columns
 from app.services.results.samples import scan_samples
 from app.services.scan_report import current_report, load_values, load_vectors, sample_scores
 from app.services.selectors import mix_label, mix_ranking, trained_mixes
@@ -39,6 +41,20 @@ class MetricScores:
     source: str  # "scan" | "imported"
     detail: str  # human-readable provenance, e.g. "scan 12 (model, 50 questions)"
     samples: list[dict[str, float]] | None = None  # K disjoint samples, each {strategy: score}
+    label: str = ""  # what pages show (a metric's: ``MetricColumn.label``)
+
+    @classmethod
+    def of(cls, column: MetricColumn) -> MetricScores:
+        """A metric of the project's ``MetricTable``, scan's or imported, as a selector."""
+        return cls(
+            name=column.name,
+            lower_is_better=column.lower_is_better,
+            per_strategy=column.aggregates,
+            source=column.kind,
+            detail=column.detail,
+            samples=column.samples,
+            label=column.label,
+        )
 
 
 def latest_finished_scan(session: Session, *, project_id: int) -> Scan | None:
@@ -53,36 +69,19 @@ def latest_finished_scan(session: Session, *, project_id: int) -> Scan | None:
 
 def project_metric_scores(session: Session, project_id: int) -> dict[str, MetricScores]:
     """Per metric name, the scores a study ranks strategies by (empty without results)."""
+    imported = imported_columns(session, project_id=project_id)
     scan = latest_finished_scan(session, project_id=project_id)
     if scan is None:
-        return imported_metric_scores(session, project_id=project_id)
-    rows = session.execute(
-        select(ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
-        .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
-        .where(ScanAggregate.scan_id == scan.id, ScanAggregate.mean.is_not(None))
-        .order_by(ScanAggregate.id)
-    ).all()
-    by_metric: dict[str, dict[str, float]] = defaultdict(dict)
-    for metric, name, mean in rows:
-        by_metric[metric][name] = float(mean)
+        return {c.name: MetricScores.of(c) for c in imported}
     detail = _scan_detail(scan)
-    per_sample = _scan_sample_scores(session, scan, list(by_metric))
-    out = {
-        metric: MetricScores(
-            name=metric,
-            lower_is_better=registry.lower_is_better(metric),
-            per_strategy=scores,
-            source="scan",
-            detail=detail,
-            samples=per_sample.get(metric),
-        )
-        for metric, scores in by_metric.items()
-    }
+    columns = scan_columns(session, scan_id=scan.id, detail=detail)
+    per_sample = _scan_sample_scores(session, scan, [c.name for c in columns])
+    columns = [replace(c, samples=per_sample.get(c.name)) for c in columns]
     return (
-        out
+        {c.name: MetricScores.of(c) for c in columns}
         | _recommendation_scores(session, scan, detail)
         | _mix_scores(session, project_id)
-        | imported_metric_scores(session, project_id=project_id)
+        | {c.name: MetricScores.of(c) for c in imported}
     )
 
 
@@ -106,6 +105,7 @@ def _mix_scores(session: Session, project_id: int) -> dict[str, MetricScores]:
             per_strategy=mix_ranking(session, name, record),
             source="scan",
             detail=detail,
+            label="Per-question mix",
         )
     }
 
@@ -128,6 +128,7 @@ def _recommendation_scores(session: Session, scan: Scan, detail: str) -> dict[st
             per_strategy=ranking,
             source="scan",
             detail=f"{detail}: {primary} with the correctness rule",
+            label="Recommendation",
         )
     }
 
@@ -145,23 +146,6 @@ def _scan_sample_scores(
     return {
         m: sample_scores(m, values[m], vectors.get(m, {}), samples) for m in metrics if m in values
     }
-
-
-def imported_metric_scores(session: Session, *, project_id: int) -> dict[str, MetricScores]:
-    """The project's imported metrics (issue 13a): the strategy means, per sample when the
-    metric holds K > 1 disjoint samples, with the file and time they came from."""
-    out = {}
-    for mv in project_metric_values(session, project_id=project_id):
-        r = mv.row
-        out[r.name] = MetricScores(
-            name=r.name,
-            lower_is_better=r.lower_is_better,
-            per_strategy=mv.means(),
-            source="imported",
-            detail=source_text(r.source_filename, r.created_at),
-            samples=mv.sample_means() if r.n_samples > 1 else None,
-        )
-    return out
 
 
 def _scan_detail(scan: Scan) -> str:

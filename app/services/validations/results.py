@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.metrics import registry
-from app.models import ScanAggregate, Strategy, TestQuestion, Validation
+from app.metrics.table import MetricColumn
+from app.models import TestQuestion, Validation
 from app.schemas.validations import (
     EvaluationRead,
     PairedComparison,
@@ -19,7 +19,7 @@ from app.schemas.validations import (
     StrategyAccuracy,
     ValidationResults,
 )
-from app.services.metrics.store import project_metric_values, source_text
+from app.services.metrics.table import agreement_table
 from app.services.selectors import Trained, evidence_note, mix_rows, scan_model_time, with_costs
 
 MV_FIELDS = (
@@ -51,30 +51,10 @@ def correctness(session: Session, evaluation_ids: list[int]) -> dict[int, dict[i
     return out
 
 
-def metric_scores(
-    session: Session, scan_id: int | None, project_id: int
-) -> list[tuple[registry.Metric, dict[str, float]]]:
+def metric_scores(session: Session, scan_id: int | None, project_id: int) -> list[MetricColumn]:
     """Each selector's strategy means: the compared scan's familiarity metrics (from its
     aggregates) and the project's imported metrics, in display order."""
-    if scan_id is None:
-        return []
-    means: dict[str, dict[str, float]] = defaultdict(dict)
-    for metric, name, mean in session.execute(
-        select(ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
-        .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
-        .where(ScanAggregate.scan_id == scan_id)
-    ):
-        if mean is not None and registry.is_metric(metric):
-            means[metric][name] = float(mean)
-    out = [(registry.get_metric(m), means[m]) for m in registry.familiarity(means)]
-    for mv in project_metric_values(session, project_id=project_id):
-        info = registry.imported(
-            mv.row.name,
-            lower_is_better=mv.row.lower_is_better,
-            source=source_text(mv.row.source_filename, mv.row.created_at),
-        )
-        out.append((info, mv.means()))
-    return out
+    return list(agreement_table(session, scan_id=scan_id, project_id=project_id))
 
 
 def per_run_correct(
@@ -118,12 +98,12 @@ def results(
             ci_low=t.interval_lo,
             ci_high=t.interval_hi,
             n_questions=t.n_questions,
-            metrics={info.name: means.get(t.strategy) for info, means in scores},
+            metrics={c.name: c.aggregates.get(t.strategy) for c in scores},
         )
         for t in table
     ]
     accuracies = {t.strategy: list(t.seeds.values()) for t in table}
-    picks = [_top_pick(info, means, accuracies) for info, means in scores if means]
+    picks = [_top_pick(c, accuracies) for c in scores if c.aggregates]
     time = scan_model_time(session, validation.scan_id)
     check = recommendation_vs_accuracy(session, validation.scan_id, rows)
     trained = [Trained(r.strategy, r.mean, r.ci_low, r.ci_high) for r in rows]
@@ -136,7 +116,7 @@ def results(
         base_accuracy=base,
         accuracies=rows,
         best=rows[0].strategy if rows else None,
-        metric_labels={info.name: info.label for info, _ in scores},
+        metric_labels={c.name: c.label for c in scores},
         top_picks=top_picks,
         recommendation=check,
         evidence_note=evidence_note(
@@ -146,20 +126,18 @@ def results(
     )
 
 
-def _top_pick(
-    info: registry.Metric, means: dict[str, float], accuracies: dict[str, list[float]]
-) -> dict[str, Any] | None:
+def _top_pick(column: MetricColumn, accuracies: dict[str, list[float]]) -> dict[str, Any] | None:
     """One selector against the trained accuracies: its pick, regret, rank agreement."""
     from app.stats.validation import metric_vs_accuracy
 
     if not accuracies:
         return None
-    mv = metric_vs_accuracy(means, info.lower_is_better, accuracies)
+    mv = metric_vs_accuracy(column.aggregates, column.lower_is_better, accuracies)
     return {
-        "metric": info.name,
-        "label": info.label,
-        "lower_is_better": info.lower_is_better,
-        "origin": info.origin,
+        "metric": column.name,
+        "label": column.label,
+        "lower_is_better": column.lower_is_better,
+        "origin": column.info.origin,
         **{k: getattr(mv, k) for k in MV_FIELDS},
         "points": [list(p) for p in mv.points],
     }
