@@ -8,6 +8,11 @@ another prompt format).
 Converted models live in ``<cache_dir>/models``; scores and own
 answers are cached in ``<cache_dir>/scores.sqlite``, so a repeated or interrupted scan only
 computes what is missing. Progress goes to stderr.
+
+A file's own ``correct`` field (however spelled, read as uploads read it) is kept per
+response; with ``verdicts_from="file"`` those verdicts replace the judge's in the share
+correct and the correctness rule, by the web's rule (``app.services.verdicts``), as in a
+project whose verdicts come from its files.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 
 from app.ingest.matching import QuestionMatcher, question_key
 from app.ingest.read import read_file
+from app.services.verdicts import VERDICTS_FROM, settled_verdict
 from app.specs.scan import ScanInputError, ScanSpec
 
 
@@ -34,6 +40,8 @@ class Corpus:
     golds: dict[str, str | None] = field(default_factory=dict)
     responses: dict[str, dict[str, str]] = field(default_factory=dict)
     source_ids: dict[str, str | None] = field(default_factory=dict)
+    # strategy -> question key -> the file's own verdict, where the row carries one
+    file_correct: dict[str, dict[str, bool]] = field(default_factory=dict)
     files: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     matcher: QuestionMatcher[str] = field(default_factory=QuestionMatcher, repr=False)
@@ -51,11 +59,15 @@ class _Row:
     gold: str | None
     source_id: str | None
     strategy: str | None
+    correct: bool | None = None
 
 
 def _read_rows(path: Path) -> list[_Row]:
     parsed = read_file(path)
-    return [_Row(r.question, r.response, r.gold, r.source_id, r.strategy) for r in parsed.records]
+    return [
+        _Row(r.question, r.response, r.gold, r.source_id, r.strategy, r.correct)
+        for r in parsed.records
+    ]
 
 
 def read_corpus(files: Sequence[Path]) -> Corpus:
@@ -95,6 +107,11 @@ def _add_row(corpus: Corpus, strategy: str, row: _Row) -> None:
     else:
         key = match.value
     answers[key] = row.response
+    verdicts = corpus.file_correct.setdefault(strategy, {})
+    if row.correct is None:
+        verdicts.pop(key, None)
+    else:
+        verdicts[key] = row.correct
     if key not in corpus.texts:
         corpus.texts[key] = row.question
         corpus.source_ids[key] = row.source_id
@@ -114,6 +131,37 @@ def _new_key(corpus: Corpus, row: _Row) -> str:
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+Verdicts = dict[str, dict[str, tuple[bool | None, str]]]
+
+
+def file_verdicts(corpus: Corpus, spec: ScanSpec, verdicts_from: str) -> Verdicts | None:
+    """The files' own verdicts where ``verdicts_from`` is ``file``, settled by the web's
+    rule (the scan judges every response without one); None: the judge's verdicts only,
+    with a note on stderr when the files carry verdicts that go unused (not a warning in
+    the results, which stay those of a project judged by Familiar)."""
+    if verdicts_from not in VERDICTS_FROM:
+        raise ScanInputError(f"verdicts_from must be judge or file, not {verdicts_from!r}")
+    n_file = sum(len(by_key) for by_key in corpus.file_correct.values())
+    if verdicts_from == "judge":
+        if n_file:
+            print(
+                f"[familiar] note: {n_file} responses carry their file's own verdict (a "
+                "correct field); --verdicts-from file counts them in place of the judge's",
+                file=sys.stderr,
+                flush=True,
+            )
+        return None
+    if spec.judge != "auto":
+        raise ScanInputError(
+            f"judge {spec.judge!r} judges every response; the files' verdicts replace "
+            "Familiar's own judge (auto): choose one"
+        )
+    return {
+        strategy: {key: settled_verdict(None, None, ok, True) for key, ok in by_key.items()}
+        for strategy, by_key in corpus.file_correct.items()
+    }
 
 
 class StderrProgress:
@@ -141,20 +189,24 @@ def scan_files(
     out: Path,
     cache_dir: Path,
     models_dir: Path | None = None,
+    verdicts_from: str = "judge",
 ) -> dict[str, Any]:
     """Scan the files against ``spec.model``; write and return the results dict.
 
     Models are cached in ``models_dir`` (default ``<cache_dir>/models``), scores and own
     answers in ``<cache_dir>/scores.sqlite``. Warnings go to stderr as well as into the
-    results. Raises ``ScanInputError`` (bad settings, no shared questions), ``ModelLoadError``
-    and ``app.ingest`` ``UploadError`` (bad file).
+    results. ``verdicts_from``: whose verdicts count, ``judge`` or ``file`` (a project's
+    choice). Raises ``ScanInputError`` (bad settings, no shared questions),
+    ``ModelLoadError`` and ``app.ingest`` ``UploadError`` (bad file).
     """
     if not spec.model:
         raise ScanInputError("model: name the target model")
     corpus = read_corpus(files)
+    verdicts = file_verdicts(corpus, spec, verdicts_from)
     progress = StderrProgress()
     models = Path(models_dir) if models_dir else Path(cache_dir) / "models"
-    results = _scan(spec, corpus, spec.model, Path(cache_dir), models, progress)
+    results = _scan(spec, corpus, spec.model, Path(cache_dir), models, progress, verdicts)
+    results["verdicts_from"] = verdicts_from
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
@@ -171,6 +223,7 @@ def _scan(
     cache_dir: Path,
     models_dir: Path,
     progress: StderrProgress,
+    verdicts: Verdicts | None = None,
 ) -> dict[str, Any]:
     from workers.backends import load_backend
     from workers.scoring.cache import SqliteCache
@@ -185,7 +238,13 @@ def _scan(
     cache = SqliteCache(cache_dir / "scores.sqlite")
     try:
         result = run_scan(
-            spec, target, corpus.questions, corpus.responses, on_progress=progress, cache=cache
+            spec,
+            target,
+            corpus.questions,
+            corpus.responses,
+            on_progress=progress,
+            cache=cache,
+            verdicts=verdicts,
         )
     finally:
         cache.close()

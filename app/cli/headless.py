@@ -119,6 +119,14 @@ def scan(
     token_budget: Annotated[int | None, typer.Option(help=_spec_help("token_budget"))] = _default(
         "token_budget"
     ),
+    verdicts_from: Annotated[
+        str,
+        typer.Option(
+            help="Whose verdicts count in the share correct and the correctness rule: judge "
+            "(Familiar's) or file (each row's own correct field where it has one, as a "
+            "project set to use its files' verdicts)"
+        ),
+    ] = "judge",
 ) -> None:
     """Headless familiarity scan of strategy files; writes results.json.
 
@@ -129,7 +137,8 @@ def scan(
 
 
 def _scan_files(files: list[Path], out: Path, options: dict[str, object]) -> None:
-    """``familiar scan``'s work: its options are ScanSpec's fields by name."""
+    """``familiar scan``'s work: its options are ScanSpec's fields by name, and
+    ``verdicts_from``."""
     from app.ingest.records import UploadError
     from app.specs.scan import ScanInputError, ScanSpec
     from workers.modeling import ModelLoadError
@@ -142,11 +151,17 @@ def _scan_files(files: list[Path], out: Path, options: dict[str, object]) -> Non
     metrics = str(options.pop("metrics"))
     options["metrics"] = [m.strip() for m in metrics.split(",") if m.strip()]
     options["model"] = options.get("model") or settings.default_model
+    verdicts_from = str(options.pop("verdicts_from", "judge"))
     try:
         spec = ScanSpec(**options)  # type: ignore[arg-type]
         with reusing_freed_memory():
             scan_files(
-                files, spec, out=out, cache_dir=settings.data_dir, models_dir=settings.models_dir
+                files,
+                spec,
+                out=out,
+                cache_dir=settings.data_dir,
+                models_dir=settings.models_dir,
+                verdicts_from=verdicts_from,
             )
     except (ScanInputError, ModelLoadError, UploadError) as exc:
         raise _fail(exc, EXIT_BAD_INPUT) from exc

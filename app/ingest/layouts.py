@@ -9,6 +9,11 @@ Detected layouts (a layout fits when both of its question and response fields oc
   ``question`` -> ``response``
 - ``messages``: OpenAI chat turns ``[{"role", "content"}]`` under ``messages``
 - ``sharegpt``: ShareGPT turns ``[{"from", "value"}]`` under ``conversations``
+- ``mbpp``: a code task as MBPP writes it: the task in ``text``, reference code in ``code``,
+  and a tests field (``test_list``, ...). The response is a response field (``response``,
+  ``completion``, ``output``, ``answer``) with ``code`` as the gold; without one the file is
+  the reference solutions themselves: ``code`` is the response. Fits only with a tests field,
+  as ``text`` and ``code`` alone are too common to mean a code task
 
 Exactly one fitting layout is used. None or several raise :class:`LayoutError`, which lists
 the fields found and the mappings that fit, so the page can ask the user; the user's
@@ -39,7 +44,9 @@ PAIRS: tuple[tuple[str, str, str], ...] = (
 )
 CHAT_FIELDS: tuple[tuple[str, str], ...] = (("messages", "messages"), ("sharegpt", "conversations"))
 CHAT_LAYOUTS = frozenset(layout for layout, _ in CHAT_FIELDS)
-LAYOUTS = frozenset({"qa", "alpaca", "prompt_response", "custom"} | CHAT_LAYOUTS)
+CODE_TASK = ("mbpp", "text", "code")  # layout, question field, reference code field
+CODE_RESPONSE_FIELDS = ("response", "completion", "output", "answer")
+LAYOUTS = frozenset({"qa", "alpaca", "prompt_response", CODE_TASK[0], "custom"} | CHAT_LAYOUTS)
 INPUT_FIELDS = ("input",)
 ID_FIELDS = ("id", "question_id", "qid", "uid")
 GOLD_FIELDS = (
@@ -65,7 +72,7 @@ ROLES = {
 SUPPORTED_LAYOUTS = (
     "question/answer (+ input, gold_label), instruction/input/output (Alpaca), "
     "messages (OpenAI chat), conversations (ShareGPT), prompt/response, "
-    "prompt/completion, question/response"
+    "prompt/completion, question/response, text/code with a tests field (MBPP)"
 )
 
 
@@ -109,7 +116,18 @@ def candidate_mappings(found: set[str]) -> list[FieldMapping]:
         for layout, q, r in PAIRS
         if q in found and r in found
     ]
-    return options
+    return options + _code_task_mappings(found, extras)
+
+
+def _code_task_mappings(found: set[str], extras: dict[str, str | None]) -> list[FieldMapping]:
+    """The ``mbpp`` layout when the task text, the reference code and tests all occur."""
+    layout, question, code = CODE_TASK
+    if question not in found or code not in found or not extras["tests"]:
+        return []
+    response = _first(CODE_RESPONSE_FIELDS, found)
+    gold = extras["gold"] or (code if response else None)
+    fields = {**extras, "gold": gold}
+    return [FieldMapping(layout, question=question, response=response or code, **fields)]
 
 
 def _tests_fields(

@@ -57,7 +57,7 @@ class Record:
 class FieldMapping:
     """Which source field feeds which record field; None means 'not present'."""
 
-    layout: str  # "qa" | "alpaca" | "messages" | "sharegpt" | "prompt_response" | "custom"
+    layout: str  # "qa" | "alpaca" | "messages" | "sharegpt" | "prompt_response" | "mbpp" | "custom"
     question: str | None = None
     response: str | None = None
     input: str | None = None  # appended to the question (Alpaca `input`, research `input`)

@@ -71,6 +71,23 @@ class ScanRef(BaseModel):
     sample: int | None
 
 
+class VerdictChange(BaseModel):
+    strategy: str
+    share_then: float | None = Field(description="Share correct the scan used (None: none)")
+    n_then: int = Field(description="Sampled responses with a verdict when the scan ran")
+    share_now: float | None = Field(description="Share correct by the current verdicts")
+    n_now: int = Field(description="Sampled responses with a verdict now")
+
+
+class VerdictDrift(BaseModel):
+    """The scanned responses' verdicts changed since the scan (app.services.results.
+    verdict_drift): its share correct and correctness rule keep the scan's; a rescan uses
+    the current ones."""
+
+    changes: list[VerdictChange] = Field(description="Strategies whose share correct changed")
+    n_by_hand: int = Field(description="Verdicts of the scanned responses set by hand since")
+
+
 class ResultPage(ScanPage):
     """The scan result page. ``summary`` is how the scan ran, without the per-question SPPL
     examples (see the drill-down); ``report`` the stored chart payloads (app.scans.report)."""
@@ -98,6 +115,11 @@ class ResultPage(ScanPage):
     )
     source: dict[str, Any] | None = Field(
         default=None, description="For a scan imported from a results.json: file and time"
+    )
+    verdicts_changed: VerdictDrift | None = Field(
+        default=None,
+        description="Where the scanned responses' verdicts changed since the scan: its share "
+        "correct and correctness rule use the verdicts it ran with; rescan to use the new ones",
     )
 
 

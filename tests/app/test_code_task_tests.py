@@ -16,6 +16,8 @@ from tests.scoring.tiny import tiny_tokenizer
 from workers.jobs.analyze import analyze_responses
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "mbpp_style.jsonl"
+# MBPP's own columns (task in `text`, reference code in `code`), 5 tasks written for this
+TEXT_CODE = DATA.with_name("mbpp_text_code.jsonl")
 FROM_FIELD = "tests from the file's field 'test_list'"
 # The file's verdict that running its listed tests contradicts: the terse answer to task 3
 # passes all four listed tests, but the file (graded with tests it does not list) says wrong.
@@ -120,3 +122,38 @@ def test_the_browser_upload_says_which_field_held_the_tests(client) -> None:  # 
     files = [("files", ("mbpp_style.jsonl", DATA.read_bytes(), "application/json"))]
     html = client.post(f"/projects/{pid}/uploads", files=files).text
     assert "Tests of 8 code questions read from the field <code>test_list</code>" in html
+
+
+def test_an_mbpp_file_with_text_and_code_uploads_without_a_mapping(client, fast_judging) -> None:  # type: ignore[no-untyped-def]
+    """The reference solutions as a strategy (no response field: `code` is the response),
+    then model answers beside them (`code` is then the gold); both judged by the tests."""
+    rows = [json.loads(line) for line in TEXT_CODE.read_text().splitlines()]
+    answers = [{**r, "response": r["code"].replace("max(a, max(b, c))", "a")} for r in rows]
+    expected = {"mbpp_text_code": 1.0, "answers": 4 / 5}  # `return a` fails task 9105
+    pid = client.post("/api/v1/projects", json={"name": "mbpp text"}).json()["id"]
+    for name, data in (("mbpp_text_code", TEXT_CODE.read_bytes()), ("answers", _jsonl(answers))):
+        files = [("files", (f"{name}.jsonl", data, "application/json"))]
+        upload = client.post(f"/api/v1/projects/{pid}/uploads", files=files)
+        assert upload.status_code == 201, upload.text
+        [strategy] = upload.json()["strategies"]
+        assert (strategy["layout"], strategy["tests_field"], strategy["n_with_tests"]) == (
+            "mbpp",
+            "test_list",
+            5,
+        )
+        analyze_responses(claimed_context(upload.json()["job_id"]))
+    page = client.get(f"/api/v1/projects/{pid}/judgements").json()
+    assert {s["name"]: s["share_correct"] for s in page["strategies"]} == expected
+    questions = client.get(f"/api/v1/projects/{pid}/questions").json()["items"]
+    assert len(questions) == 5 and questions[0]["text"].startswith("Write a function to return")
+    qid = next(q["id"] for q in questions if "rectangle" in q["text"])
+    question = client.get(f"/api/v1/projects/{pid}/questions/{qid}").json()["question"]
+    assert question["gold"] == rows[3]["code"]  # the answers' file gave the reference as gold
+    assert question["tests"] == [
+        "assert rect_area(Rect(3, 4)) == 12",
+        "assert rect_area(Rect(0, 9)) == 0",
+    ]
+
+
+def _jsonl(rows: list[dict]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in rows).encode()

@@ -72,3 +72,57 @@ def test_a_scan_uses_the_files_verdicts_once_chosen(  # type: ignore[no-untyped-
     assert "verdict from the file: 20" in rule["note"]
     html = client.get(f"/projects/{plans}/scans/{page['scan']['id']}").text
     assert "verdict from the file" in html
+
+
+def _headless(tmp_path, monkeypatch: pytest.MonkeyPatch, verdicts_from: str) -> dict:  # type: ignore[no-untyped-def]
+    """`familiar scan`'s work on the planning files (tiny model in place of the target)."""
+    from app.specs.scan import ScanSpec
+    from tests.app.planning_project import SCAN
+    from tests.app.planning_task import write_planning
+    from tests.app.test_headless_import import tiny_target
+    from workers.scan_cli import scan_files
+
+    monkeypatch.setattr("workers.modeling.load_target", lambda *a, **k: tiny_target())
+    files = write_planning(tmp_path)
+    out = tmp_path / f"{verdicts_from}.json"
+    spec = ScanSpec(**SCAN)
+    return scan_files(files, spec, out=out, cache_dir=tmp_path, verdicts_from=verdicts_from)
+
+
+def test_familiar_scan_uses_the_files_verdicts_as_a_project_does(  # type: ignore[no-untyped-def]
+    client, plans: int, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from tests.app.test_headless_import import import_file
+
+    judged = _headless(tmp_path, monkeypatch, "judge")["correct_share"]
+    assert judged["pddl_plans"]["n"] == 0 and judged["pddl_plans"]["not_judged"] == 10
+    assert "20 responses carry their file's own verdict" in capsys.readouterr().err
+    results = _headless(tmp_path, monkeypatch, "file")
+    got = results["correct_share"]
+    assert got["worded_plans"]["share"] == 1.0 and got["worded_plans"]["n"] == 10
+    assert got["pddl_plans"]["share"] == pytest.approx(0.8)
+    assert got["pddl_plans"]["sources"] == {"file": 10}
+    assert results["verdicts_from"] == "file"
+    imported = import_file(client, plans, results)
+    assert imported.status_code == 201, imported.text
+    page = client.get(f"/api/v1/projects/{plans}/scans/{imported.json()['id']}").json()
+    rule = page["report"]["correctness"]
+    assert rule["active"] and list(rule["passed_over"]) == ["pddl_plans"]
+    assert "verdict from the file: 20" in rule["note"]
+
+
+def test_familiar_scan_refuses_file_verdicts_with_a_named_judge(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.specs.scan import ScanInputError, ScanSpec
+    from tests.app.planning_task import write_planning
+    from workers.scan_cli import scan_files
+
+    spec = ScanSpec(model="packaged:SmolLM2-135M-Instruct", metrics=["ppl"], judge="exact")
+    for verdicts_from, reason in (("file", "choose one"), ("llm", "must be judge or file")):
+        with pytest.raises(ScanInputError, match=reason):
+            scan_files(
+                write_planning(tmp_path),
+                spec,
+                out=tmp_path / "r.json",
+                cache_dir=tmp_path,
+                verdicts_from=verdicts_from,
+            )

@@ -144,3 +144,46 @@ def test_only_editors_and_owners_set_verdicts(  # type: ignore[no-untyped-def]
         eh = {"X-CSRF-Token": erin.csrf}
         r = erin.put(api, json={"verdict": "right"}, headers=eh)
         assert r.status_code == 200 and r.json()["verdict_by"] == "erin"
+
+
+def test_a_scan_made_before_a_human_verdict_says_so_and_a_rescan_uses_it(  # type: ignore[no-untyped-def]
+    client, session, plans: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored report keeps the verdicts the scan ran with (its numbers are computed
+    once); the result page says which shares changed since, and a rescan uses them."""
+    from tests.app.planning_project import scan_project
+
+    client.put(f"/api/v1/projects/{plans}/verdicts-from", json={"verdicts_from": "file"})
+    before = scan_project(client, plans, monkeypatch)
+    assert list(before["report"]["correctness"]["passed_over"]) == ["pddl_plans"]
+    assert before["verdicts_changed"] is None
+    wrong = [
+        response_ids(session, plans, "pddl_plans")[i] for i in sorted(STRATEGIES["pddl_plans"])
+    ]
+    for rid in wrong:  # the file's two refused plans, judged right by a person
+        url = f"/api/v1/projects/{plans}/responses/{rid}/verdict"
+        assert client.put(url, json={"verdict": "right"}).status_code == 200
+    sid = before["scan"]["id"]
+    page = client.get(f"/api/v1/projects/{plans}/scans/{sid}").json()
+    assert page["report"]["correctness"] == before["report"]["correctness"]  # as it ran
+    assert page["verdicts_changed"] == {
+        "changes": [
+            {
+                "strategy": "pddl_plans",
+                "share_then": pytest.approx(0.8),
+                "n_then": 10,
+                "share_now": 1.0,
+                "n_now": 10,
+            }
+        ],
+        "n_by_hand": 2,
+    }
+    html = client.get(f"/projects/{plans}/scans/{sid}").text
+    assert "2 verdicts changed since this scan; rescan to use them." in html
+    note = html[html.index('id="verdicts-changed"') :][:900]
+    assert "pddl_plans 80.0% then, 100.0% now" in note and f'href="/projects/{plans}#scans"' in note
+    client.cookies.clear()  # the page set a browser session; the rescan below is a script
+    after = scan_project(client, plans, monkeypatch)
+    assert after["verdicts_changed"] is None
+    assert after["report"]["correctness"]["passed_over"] == {}
+    assert after["summary"]["correct_share"]["pddl_plans"]["sources"] == {"file": 8, "human": 2}

@@ -126,6 +126,14 @@ def test_the_scan_form_says_why_a_project_without_shared_questions_cannot_scan(c
     assert 'name="sample"' not in page and "scans/estimate" not in page  # no sample 50, no estimate
 
 
+def test_the_scan_form_says_why_a_project_without_strategies_cannot_scan(client) -> None:  # type: ignore[no-untyped-def]
+    pid = _project_with(client, {})
+    page = client.get(f"/projects/{pid}").text
+    assert "A scan cannot start: the project has no strategies yet" in page
+    assert 'name="sample"' not in page and "scans/estimate" not in page  # no sample 50, no estimate
+    assert "Start scan" not in page
+
+
 @pytest.mark.parametrize(
     ("typed", "reason"),
     [

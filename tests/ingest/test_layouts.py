@@ -158,3 +158,23 @@ def test_custom_mapping_naming_a_missing_field() -> None:
         "x.jsonl, field 'reply': the mapping names a field the file does not have "
         "(fields found: answer, text)"
     )
+
+
+def test_an_mbpp_file_with_text_and_code_needs_no_mapping() -> None:
+    """MBPP's own columns: the task in `text`, reference code in `code`, tests in
+    `test_list`. Alone, the reference code is the response; beside a response field it is
+    the gold. Without a tests field `text` and `code` are not taken for a code task."""
+    task = {"task_id": 1, "text": "Write f.", "code": "def f(): return 1"}
+    tests = {"test_list": "['assert f() == 1']", "test_setup_code": ""}
+    reference = parse_rows({**task, **tests}).mapping
+    assert (reference.layout, reference.question, reference.response) == ("mbpp", "text", "code")
+    assert (reference.gold, reference.tests, reference.tests_setup) == (
+        None,
+        "test_list",
+        "test_setup_code",
+    )
+    answered = parse_rows({**task, **tests, "completion": "def f(): return 2"})
+    assert (answered.mapping.response, answered.mapping.gold) == ("completion", "code")
+    assert answered.records[0].gold == "def f(): return 1"
+    with pytest.raises(LayoutError):
+        parse_rows(task)

@@ -71,8 +71,8 @@ class _Context:
     cache: Any
     report: ScanProgress
     result: ScanResult
-    # strategy -> question key -> (verdict, source): the project's stored verdicts (judge,
-    # file or human); None: judge here with ``judge``
+    # strategy -> question key -> (verdict, source): the stored verdicts (judge, file or
+    # human); a response without one is judged here with ``judge``
     verdicts: Mapping[str, Mapping[str, tuple[bool | None, str]]] | None = None
 
 
@@ -86,8 +86,9 @@ def run_scan(
     cache: Any = None,
     verdicts: Mapping[str, Mapping[str, tuple[bool | None, str]]] | None = None,
 ) -> ScanResult:
-    """Run a familiarity scan (see the module docstring). ``verdicts``: the project's stored
-    verdicts and their sources, used for the correct shares in place of judging again."""
+    """Run a familiarity scan (see the module docstring). ``verdicts``: stored verdicts and
+    their sources, used for the correct shares in place of judging again (responses without
+    one are judged)."""
     started = time.perf_counter()
     ctx = _prepare(spec, as_backend(target), questions, responses, on_progress, cache)
     ctx.verdicts = verdicts
@@ -392,15 +393,11 @@ def _rank(result: ScanResult, metrics: Sequence[str]) -> None:
 def _correct_share(ctx: _Context, strategy: str, answers: Mapping[str, str]) -> dict[str, Any]:
     """Share correct over the sampled questions with a verdict; "not judged" answers (no
     fitting judge) are counted apart and left out; ``sources`` says whose verdicts count."""
-    keys = [k for k in ctx.result.sample if has_gold(ctx.golds.get(k))]
-    stored = ctx.verdicts.get(strategy) if ctx.verdicts is not None else None
-    if stored is not None:
-        found = {k: stored.get(k, (None, "judge")) for k in ctx.result.sample}
-    else:
-        found = {}
-        for k in keys:
-            ok = answer_verdict(ctx.judge, ctx.texts[k], answers[k], str(ctx.golds[k]))
-            found[k] = (ok, "judge" if ok is not None else "not_judged")
+    stored = (ctx.verdicts or {}).get(strategy) or {}
+    found = {k: stored[k] for k in ctx.result.sample if k in stored}
+    for k in [k for k in ctx.result.sample if k not in found and has_gold(ctx.golds.get(k))]:
+        ok = answer_verdict(ctx.judge, ctx.texts[k], answers[k], str(ctx.golds[k]))
+        found[k] = (ok, "judge" if ok is not None else "not_judged")
     known = {k: v for k, v in found.items() if v[0] is not None}
     sources: dict[str, int] = {}
     for _, source in known.values():

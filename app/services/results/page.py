@@ -22,6 +22,7 @@ from app.services.metrics.table import result_table
 from app.services.results.accuracy import accuracy_section
 from app.services.results.imported import imported_section
 from app.services.results.samples import sample_section
+from app.services.results.verdict_drift import verdict_drift
 from app.services.scan_report import current_report, question_snippets
 from app.services.scans import get_scan_page, get_scan_row
 
@@ -90,6 +91,7 @@ def get_result_page(
         samples=sample_section(session, scan=scan, report=report),
         categories=_category_note(session, project_id, scan_id, report, scan.spec),
         source=(scan.summary or {}).get("imported"),
+        verdicts_changed=verdict_drift(session, scan=scan),
     )
 
 
