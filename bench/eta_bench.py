@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.jobs.eta import PhaseProgress, time_left  # noqa: E402
+from app.jobs.eta import phase_progress, time_left  # noqa: E402
 from app.specs.scan import ScanSpec  # noqa: E402
 from tests.paths import GSM8K_DIR  # noqa: E402
 
@@ -44,6 +44,7 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--questions", type=int, default=16, help="scanned questions (and pool)")
     p.add_argument("--burners", type=int, default=2, help="busy processes in the loaded run")
+    p.add_argument("--quiet-only", action="store_true", help="skip the loaded run")
     return p.parse_args()
 
 
@@ -76,11 +77,14 @@ def run_once(target, questions, responses, n: int) -> tuple[float, list[dict]]: 
     reports: list[dict] = []
     phase: dict = {}
 
-    def on_progress(name: str, done: int, total: int, _extra: dict) -> None:
+    def on_progress(name: str, done: int, total: int, extra: dict) -> None:
         now = time.perf_counter()
         if phase.get("name") != name:
             phase.update(name=name, start=now, done0=done)
-        left = time_left(PhaseProgress(done, total, phase["done0"], now - phase["start"]))
+        progress = phase_progress(
+            done, total, extra, now - phase["start"], done_at_start=phase["done0"]
+        )
+        left = time_left(progress)
         reports.append({"phase": name, "done": done, "total": total, "at": now, "left": left})
 
     start = time.perf_counter()
@@ -88,7 +92,7 @@ def run_once(target, questions, responses, n: int) -> tuple[float, list[dict]]: 
     return time.perf_counter() - start, reports
 
 
-def errors(reports: list[dict]) -> tuple[list[float], int]:
+def errors(reports: list[dict]) -> tuple[list[tuple[str, float]], int]:
     """Relative errors of the shown time left against the phase's real rest; zeros shown."""
     ends: dict[str, float] = {}
     for r in reports:
@@ -105,12 +109,14 @@ def errors(reports: list[dict]) -> tuple[list[float], int]:
             continue
         real = ends[r["phase"]] - r["at"]
         if real > 1.0:  # under a second the page shows "finishing" anyway
-            rel.append(abs(r["left"] - real) / real)
+            rel.append((r["phase"], abs(r["left"] - real) / real))
     return rel, zeros
 
 
 def summarise(label: str, wall: float, reports: list[dict]) -> dict:
-    rel, zeros = errors(reports)
+    by_phase, zeros = errors(reports)
+    rel = [e for _, e in by_phase]
+    phases = {p: [e for q, e in by_phase if q == p] for p in dict.fromkeys(p for p, _ in by_phase)}
     within = sum(e <= TOLERANCE for e in rel) / len(rel) if rel else float("nan")
     p90 = sorted(rel)[int(0.9 * (len(rel) - 1))] if rel else float("nan")
     row = {
@@ -121,12 +127,21 @@ def summarise(label: str, wall: float, reports: list[dict]) -> dict:
         "median_err": round(statistics.median(rel), 3) if rel else None,
         "p90_err": round(p90, 3),
         "zero_shown": zeros,
+        "phases": {
+            p: {
+                "reports": len(es),
+                "within_30pct": round(sum(e <= TOLERANCE for e in es) / len(es), 3),
+            }
+            for p, es in phases.items()
+        },
     }
     print(
         f"{label:8s} {row['wall_s']:7.1f} s  {row['reports']:4d} reports  "
         f"within 30%: {100 * within:5.1f}%  median err {row['median_err']}  "
         f"p90 err {row['p90_err']}  zero shown {zeros}"
     )
+    for p, v in row["phases"].items():
+        print(f"    {p:12s} {v['reports']:4d} reports  within 30%: {100 * v['within_30pct']:5.1f}%")
     return row
 
 
@@ -137,6 +152,9 @@ def main() -> None:
     target = load_target(MODEL, cache_dir=ROOT / ".familiar" / "test-models")
     questions, responses = load_data(args.questions)
     rows = [summarise("quiet", *run_once(target, questions, responses, args.questions))]
+    if args.quiet_only:
+        print(json.dumps({"dtype": target.dtype, "questions": args.questions, "rows": rows}))
+        return
     burners = [multiprocessing.Process(target=spin, daemon=True) for _ in range(args.burners)]
     for b in burners:
         b.start()

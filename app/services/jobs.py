@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, extract, func, select
 from sqlalchemy.orm import Session
 
-from app.jobs.eta import PhaseProgress, time_left
+from app.jobs.eta import phase_progress, time_left
 from app.jobs.lease import lost_reason
 from app.jobs.lifecycle import create_job, request_cancel
 from app.jobs.states import ACTIVE, TERMINAL, JobState
@@ -138,15 +138,7 @@ def _time_left(job: Job, extra: dict, now: datetime, elapsed: float | None) -> f
     """From the job's own rate in its current phase once it has one (app.jobs.eta)."""
     started = extra.get("phase_started")
     phase_elapsed = now.timestamp() - float(started) if started else elapsed
-    prior = extra.get("eta_s")
-    progress = PhaseProgress(
-        done=job.done,
-        total=job.total,
-        done_at_start=int(extra.get("phase_done0") or 0),
-        phase_elapsed_s=phase_elapsed,
-        prior_s=float(prior) if prior is not None else None,
-    )
-    return time_left(progress)
+    return time_left(phase_progress(job.done, job.total, extra, phase_elapsed))
 
 
 def job_read(job: Job) -> JobRead:

@@ -95,3 +95,20 @@ def test_the_eta_is_an_upper_bound_that_counts_down() -> None:
     generate_greedy(model, tok, prompts, max_new_tokens=12, max_batch=2, on_eta=etas.append)
     assert len(etas) >= 12 and all(e >= 0 for e in etas)
     assert etas[-1] < etas[0]  # fewer steps and batches left at the end than at the start
+
+
+def test_the_expected_time_left_is_reported_and_ends_near_zero() -> None:
+    model, tok, prompts = _model_with_a_common_stop()
+    bounds: list[float] = []
+    expected: list[float] = []
+    generate_greedy(
+        model,
+        tok,
+        prompts,
+        max_new_tokens=12,
+        max_batch=2,
+        on_eta=bounds.append,
+        on_expected=expected.append,
+    )
+    assert len(expected) == len(bounds) and all(e >= 0 for e in expected)
+    assert all(e <= b + 1e-9 for e, b in zip(expected, bounds, strict=True))  # within the bound

@@ -34,6 +34,7 @@ from typing import Any
 import torch
 
 from workers.scoring.batched import cache_kwarg_of
+from workers.scoring.decoding_eta import RUNAWAY_PRIOR, expected_seconds_left, runaway_share
 
 GenProgressFn = Callable[[int, int], None]  # (done prompts, total prompts)
 AnswerFn = Callable[[int, str], None]  # (prompt index, answer text)
@@ -90,11 +91,14 @@ def generate_greedy(
     on_answer: AnswerFn | None = None,
     on_eta: EtaFn | None = None,
     on_tokens: TokensFn | None = None,
+    on_expected: EtaFn | None = None,
 ) -> list[str]:
     """Greedy continuations of ``prompts`` (token ids), as stripped texts in input order.
 
     ``on_tokens(index, n)`` gets each answer's number of new tokens (its stop token not
-    counted) just before ``on_answer``."""
+    counted) just before ``on_answer``. ``on_eta`` gets the upper bound of the time left at
+    every decoding step, ``on_expected`` the expected time left
+    (``workers.scoring.decoding_eta``)."""
     texts: list[str] = [""] * len(prompts)
     lengths = [len(p) for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: lengths[i])
@@ -106,6 +110,7 @@ def generate_greedy(
         if index in finished:
             return
         finished.add(index)
+        clock.ended(len(tokens))
         if on_tokens is not None:
             on_tokens(index, len(tokens))
         texts[index] = tokenizer.decode(tokens, skip_special_tokens=True).strip()
@@ -115,9 +120,11 @@ def generate_greedy(
             on_progress(len(finished), len(prompts))
 
     batches = list(_batches(order, lengths, max_new_tokens, token_budget, max_batch))
+    ended = capped = 0
     for n, batch in enumerate(batches):
         rows = [prompts[i] for i in batch]
-        clock = _Clock(max_new_tokens, len(batches) - n - 1, on_eta)
+        clock = _Clock(max_new_tokens, len(batches) - n - 1, on_eta, on_expected, len(batch))
+        clock.runaway = runaway_share(capped, ended)
         outputs = _generate_batch(
             model,
             rows,
@@ -129,22 +136,50 @@ def generate_greedy(
         )
         for i, out in zip(batch, outputs, strict=True):
             done(i, out)  # the rows that ran to max_new_tokens
+        ended += len(batch)
+        capped += sum(len(out) >= max_new_tokens for out in outputs)
     return texts
 
 
 class _Clock:
-    """An honest upper bound of the time left, from the measured time per decoding step: this
-    batch's remaining steps, then each later batch at full length."""
+    """The time left from the measured time per decoding step: an honest upper bound (this
+    batch's remaining steps, then each later batch at full length) and the expected time
+    (``workers.scoring.decoding_eta``, from the lengths of the answers that ended)."""
 
-    def __init__(self, max_new: int, later_batches: int, on_eta: EtaFn | None) -> None:
+    def __init__(
+        self,
+        max_new: int,
+        later_batches: int,
+        on_eta: EtaFn | None,
+        on_expected: EtaFn | None = None,
+        rows: int = 0,
+    ) -> None:
         self.max_new, self.later, self.on_eta = max_new, later_batches, on_eta
+        self.on_expected, self.rows = on_expected, rows
+        self.ends: list[int] = []
+        self.runaway = RUNAWAY_PRIOR
         self.started = time.perf_counter()
+        self.first: tuple[float, float] | None = None
+
+    def ended(self, length: int) -> None:
+        self.ends.append(length)
 
     def step(self, step: int) -> None:
-        if self.on_eta is None or step < 1:
+        if step < 1 or (self.on_eta is None and self.on_expected is None):
             return
-        per_step = (time.perf_counter() - self.started) / step
-        self.on_eta(per_step * ((self.max_new - step) + self.later * self.max_new))
+        now = time.perf_counter()
+        if step == 1:  # the prompts' prefill and the first step: not a decoding step's time
+            self.first = (now, (now - self.started) / 4)  # until a step rate exists
+        first_at, guess = self.first or (self.started, None)
+        per_step = (now - first_at) / (step - 1) if step > 1 else guess or now - self.started
+        if self.on_eta is not None:
+            self.on_eta(per_step * ((self.max_new - step) + self.later * self.max_new))
+        if self.on_expected is not None:
+            self.on_expected(
+                expected_seconds_left(
+                    self.ends, self.rows, step, self.max_new, per_step, self.later
+                )
+            )
 
 
 def _generate_batch(

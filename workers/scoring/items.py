@@ -18,6 +18,7 @@ quantity):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,3 +82,17 @@ def n_scored(prefix_len: int, response_len: int) -> int:
 def unscorable(truncated: bool) -> ScoreResult:
     """The result of an item with no token to score."""
     return ScoreResult(sum_nll=0.0, n_tokens=0, truncated=truncated, empty=not truncated)
+
+
+def planned_tokens(items: Sequence[ScoreItem], limit: int) -> int:
+    """The tokens batched scoring will run through the model: each distinct prefix once and
+    every response as clipped to ``limit`` (what its progress counts as tokens processed);
+    items with nothing to score are answered without the model and count nothing."""
+    prefixes: set[tuple[int, ...]] = set()
+    responses = 0
+    for item in items:
+        response, _ = clip_response(item, limit)
+        if n_scored(len(item.prefix_ids), len(response)) > 0:
+            prefixes.add(item.prefix_ids)
+            responses += len(response)
+    return sum(len(p) for p in prefixes) + responses

@@ -40,6 +40,7 @@ def generate_own_answers(
     cache: Any = None,
     on_progress: Callable[[int, int], None] | None = None,
     on_eta: Callable[[float], None] | None = None,
+    on_expected: Callable[[float], None] | None = None,
 ) -> tuple[list[str], int]:
     """Own answer texts in pool order and how many were generated (not cached).
 
@@ -69,6 +70,7 @@ def generate_own_answers(
             on_progress=progress,
             on_answer=keep,
             on_eta=on_eta,
+            **({"on_expected": on_expected} if on_expected is not None else {}),
         )
         known = {**known, **{keys[i]: text for i, text in zip(todo, texts, strict=True)}}
     return [known[k] for k in keys], len(todo)

@@ -31,7 +31,7 @@ from workers.scoring.answers import UnknownJudgeError, answer_verdict, check_jud
 from workers.scoring.cache import score_key
 from workers.scoring.exemplars import ExemplarPlan, NoExemplarsError, select_exemplars
 from workers.scoring.grace import gradient_needs
-from workers.scoring.items import ScoreItem, ScoreResult
+from workers.scoring.items import ScoreItem, ScoreResult, planned_tokens
 from workers.scoring.metrics import Example, aggregate, computable, compute, rank_strategies
 from workers.scoring.own_answers import (
     Question,
@@ -208,6 +208,7 @@ def _exemplars(ctx: _Context, questions: Sequence[Question]) -> ExemplarPlan:
     if len(pool) < spec.pool:
         ctx.result.warnings.append(f"SPPL pool has {len(pool)} questions ({spec.pool} asked)")
     start = time.perf_counter()
+    meter = _GenerationMeter(ctx, len(pool))
     ctx.report("generating", 0, len(pool), {})
     texts, generated = generate_own_answers(
         ctx.target,
@@ -215,13 +216,36 @@ def _exemplars(ctx: _Context, questions: Sequence[Question]) -> ExemplarPlan:
         pool,
         max_new_tokens=spec.max_new_tokens,
         cache=ctx.cache,
-        on_progress=lambda done, total: ctx.report("generating", done, total, {}),
+        on_progress=meter.answers,
+        on_expected=meter.expected,
     )
     ctx.result.timings["generating"] = time.perf_counter() - start
     ctx.result.counts["generated"] = generated
     ctx.result.counts["generating items"] = len(pool)
     ctx.result.counts["generating cached"] = len(pool) - generated
     return _plan_exemplars(ctx, pool, texts, need_gold)
+
+
+class _GenerationMeter:
+    """Progress of the own answers: per answer, with the decoder's expected time left
+    (``eta_live``: measured in this phase, ``app.jobs.eta`` takes it as it is), reported
+    between answers too, at most once a second."""
+
+    def __init__(self, ctx: _Context, total: int) -> None:
+        self.ctx, self.total, self.done = ctx, total, 0
+        self.extra: dict[str, Any] = {}
+        self.last = 0.0
+
+    def answers(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        self.ctx.report("generating", done, total, dict(self.extra))
+
+    def expected(self, seconds: float) -> None:
+        self.extra = {"eta_s": seconds, "eta_live": True}
+        now = time.monotonic()
+        if now - self.last >= 1.0:
+            self.last = now
+            self.ctx.report("generating", self.done, self.total, dict(self.extra))
 
 
 def _plan_exemplars(
@@ -319,12 +343,14 @@ def _score_missing(
 ) -> dict[str, ScoreResult]:
     phase, start = COMPONENT_PHASE[component], time.perf_counter()
     total = cached + len(todo)
-    ctx.report(phase, cached, total, {"cached": cached, "tokens": 0, "tokens_per_s": 0.0})
+    work = planned_tokens([unique[k] for k in todo], ctx.limit)  # app.jobs.eta's unit
+    extra0 = {"cached": cached, "tokens": 0, "tokens_per_s": 0.0}
+    ctx.report(phase, cached, total, {**extra0, "work_done": 0, "work_total": work})
 
     def progress(done: int, _total: int, tokens: int) -> None:
         rate = tokens / max(time.perf_counter() - start, 1e-9)
         extra = {"cached": cached, "tokens": tokens, "tokens_per_s": rate}
-        ctx.report(phase, cached + done, total, extra)
+        ctx.report(phase, cached + done, total, {**extra, "work_done": tokens, "work_total": work})
 
     def store(batch: dict[int, ScoreResult]) -> None:
         if ctx.cache is not None:
