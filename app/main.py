@@ -31,6 +31,7 @@ from app.limits import RequestSizeLimit
 from app.queue import check_broker
 from app.routes import (
     account,
+    accuracies,
     auth,
     browse,
     estimates,
@@ -181,6 +182,7 @@ def create_app() -> FastAPI:
         jobs,
         playground,
         results,
+        accuracies,
         mixes,
         exports,
         scans,

@@ -12,8 +12,13 @@ from fastapi.templating import Jinja2Templates
 
 from app.metrics import registry
 from app.render import render_markdown
+from app.schemas.validations import HoldOut
+from app.specs.form_fields import SpecFields
 from app.specs.forms import FormState
+from app.specs.playground import PlaygroundCreate
 from app.specs.scan import ScanSpec
+from app.specs.training import TrainSettings
+from app.specs.validation import ValidationSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 templates = Jinja2Templates(directory=str(ROOT / "templates"))
@@ -72,7 +77,14 @@ templates.env.filters.update(
     duration=_fmt_duration,
     sentence=_sentence,
 )
-templates.env.globals["scan_defaults"] = ScanSpec()  # the form's defaults are the spec's
+# every form's defaults, bounds, help and choices are its spec's: specs.scan.samples.bounds
+templates.env.globals["specs"] = {
+    "scan": SpecFields(ScanSpec),
+    "validation": SpecFields(ValidationSpec),
+    "train": SpecFields(TrainSettings),
+    "playground": SpecFields(PlaygroundCreate),
+    "holdout": SpecFields(HoldOut),
+}
 templates.env.globals["blank_form"] = FormState()  # a form not sent yet: the defaults
 templates.env.globals["metric_label"] = registry.label_of  # app.metrics.registry
 templates.env.filters["metric_label"] = registry.label_of

@@ -59,34 +59,40 @@ def import_files(
 
 
 def _spec_help(name: str) -> str:
+    """ScanSpec's help text of a field, its bounds after it."""
+    from app.specs.form_fields import spec_field
     from app.specs.scan import ScanSpec
 
-    return ScanSpec.help()[name]
+    return spec_field(ScanSpec, name).cli_help
 
 
 def _default(name: str):  # type: ignore[no-untyped-def]
+    from app.specs.form_fields import spec_field
     from app.specs.scan import ScanSpec
 
-    return ScanSpec.default(name)
+    return spec_field(ScanSpec, name).default
 
 
 def _v_help(name: str) -> str:
+    """ValidationSpec's help text of a field, its bounds after it."""
+    from app.specs.form_fields import spec_field
     from app.specs.validation import ValidationSpec
 
-    return ValidationSpec.help()[name]
+    return spec_field(ValidationSpec, name).cli_help
 
 
 def _v_default(name: str):  # type: ignore[no-untyped-def]
+    from app.specs.form_fields import spec_field
     from app.specs.validation import ValidationSpec
 
-    return ValidationSpec.model_fields[name].default
+    return spec_field(ValidationSpec, name).default
 
 
 @cli.command()
 def scan(
     files: Annotated[list[Path], typer.Argument(help="One file per strategy", exists=True)],
     out: Annotated[Path, typer.Option(help="Where to write results.json")],
-    model: Annotated[str | None, typer.Option(help="Target model (default DEFAULT_MODEL)")] = None,
+    model: Annotated[str | None, typer.Option(help=_spec_help("model"))] = None,
     metrics: Annotated[
         str, typer.Option(help="Comma-separated. " + _spec_help("metrics"))
     ] = ",".join(_default("metrics")),

@@ -217,5 +217,9 @@ class ValidationsIndex(BaseModel):
 
 
 class HoldOut(BaseModel):
-    n: int = Field(ge=1, description="How many questions with a gold answer to hold out")
+    n: int = Field(
+        ge=1,
+        examples=[100],  # what the form suggests; the API asks for a number
+        description="How many questions with a gold answer to hold out",
+    )
     seed: int = Field(default=0, ge=0, description="Seed of the draw (recorded)")

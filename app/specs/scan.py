@@ -84,11 +84,13 @@ class ScanSpec(BaseModel):
     )
     template: str = Field(
         default="chat",
+        json_schema_extra={"enum": list(TEMPLATE_NAMES)},
         description="chat: the target's own chat template; inst: the reference code's "
         "Llama-2 [INST] wrapping, for exact reproduction.",
     )
     dtype: str = Field(
         default="auto",
+        json_schema_extra={"enum": list(DTYPE_NAMES)},
         description="auto: bfloat16 where it is faster on this hardware, else float32.",
     )
     seed: int = Field(
@@ -128,6 +130,7 @@ class ScanSpec(BaseModel):
     )
     gradients: str = Field(
         default="auto",
+        json_schema_extra={"enum": list(GRADIENT_MODES)},
         description="GRACE: whose gradients are projected: lora (the B matrices of a freshly "
         "initialised, seeded rank-16 LoRA adapter on the attention and MLP projections), full "
         "(every weight), or auto (full on a GPU, lora on a CPU); the result records which ran.",

@@ -29,17 +29,11 @@ from workers.backends.transformers import as_backend
 from workers.modeling.loader import Target
 from workers.scoring.answers import UnknownJudgeError, answer_verdict, check_judge_name
 from workers.scoring.cache import score_key
-from workers.scoring.exemplars import ExemplarPlan, NoExemplarsError, select_exemplars
+from workers.scoring.exemplars import ExemplarPlan
 from workers.scoring.grace import gradient_needs
 from workers.scoring.items import ScoreItem, ScoreResult, planned_tokens
 from workers.scoring.metrics import Example, aggregate, computable, compute, rank_strategies
-from workers.scoring.own_answers import (
-    Question,
-    check_answers,
-    generate_own_answers,
-    has_gold,
-    pool_questions,
-)
+from workers.scoring.own_answers import Question, has_gold
 from workers.scoring.prompts import PromptBuilder
 from workers.scoring.result import ScanResult
 from workers.scoring.sampling import (  # sample_questions: the scan's public helpers too
@@ -47,6 +41,7 @@ from workers.scoring.sampling import (  # sample_questions: the scan's public he
     sample_sets,
     shared_questions,
 )
+from workers.scoring.scan_exemplars import exemplars
 
 __all__ = ["ScanResult", "run_scan", "sample_questions", "sample_sets", "shared_questions"]
 
@@ -92,7 +87,7 @@ def run_scan(
     started = time.perf_counter()
     ctx = _prepare(spec, as_backend(target), questions, responses, on_progress, cache)
     ctx.verdicts = verdicts
-    plan = _exemplars(ctx, questions) if "own_answers" in _needs(spec) else None
+    plan = exemplars(ctx, questions) if "own_answers" in _needs(spec) else None
     scored = {c: _score_component(ctx, c, responses, plan) for c in _components(spec)}
     computed = gradient_needs(ctx, responses) if "gradients" in _needs(spec) else {}
     _collect(ctx, responses, scored, computed)
@@ -198,78 +193,6 @@ def _resolve_judge(spec: ScanSpec, questions: Sequence[Question]) -> str:
             "switch the filter off or allow the unfiltered fallback"
         )
     return judge
-
-
-def _exemplars(ctx: _Context, questions: Sequence[Question]) -> ExemplarPlan:
-    """Own answers to the pool (generated or cached), checked, then the exemplar plan."""
-    spec = ctx.spec
-    need_gold = spec.filter_correct and any(has_gold(q[2]) for q in questions)
-    pool = pool_questions(questions, spec.pool, need_gold=need_gold)
-    if len(pool) < spec.pool:
-        ctx.result.warnings.append(f"SPPL pool has {len(pool)} questions ({spec.pool} asked)")
-    start = time.perf_counter()
-    meter = _GenerationMeter(ctx, len(pool))
-    ctx.report("generating", 0, len(pool), {})
-    texts, generated = generate_own_answers(
-        ctx.target,
-        ctx.builder,
-        pool,
-        max_new_tokens=spec.max_new_tokens,
-        cache=ctx.cache,
-        on_progress=meter.answers,
-        on_expected=meter.expected,
-    )
-    ctx.result.timings["generating"] = time.perf_counter() - start
-    ctx.result.counts["generated"] = generated
-    ctx.result.counts["generating items"] = len(pool)
-    ctx.result.counts["generating cached"] = len(pool) - generated
-    return _plan_exemplars(ctx, pool, texts, need_gold)
-
-
-class _GenerationMeter:
-    """Progress of the own answers: per answer, with the decoder's expected time left
-    (``eta_live``: measured in this phase, ``app.jobs.eta`` takes it as it is), reported
-    between answers too, at most once a second."""
-
-    def __init__(self, ctx: _Context, total: int) -> None:
-        self.ctx, self.total, self.done = ctx, total, 0
-        self.extra: dict[str, Any] = {}
-        self.last = 0.0
-
-    def answers(self, done: int, total: int) -> None:
-        self.done, self.total = done, total
-        self.ctx.report("generating", done, total, dict(self.extra))
-
-    def expected(self, seconds: float) -> None:
-        self.extra = {"eta_s": seconds, "eta_live": True}
-        now = time.monotonic()
-        if now - self.last >= 1.0:
-            self.last = now
-            self.ctx.report("generating", self.done, self.total, dict(self.extra))
-
-
-def _plan_exemplars(
-    ctx: _Context, pool: Sequence[Question], texts: Sequence[str], need_gold: bool
-) -> ExemplarPlan:
-    own = check_answers(pool, texts, ctx.judge)
-    ctx.result.own_answers = {a.key: {"text": a.text, "correct": a.correct} for a in own}
-    try:
-        plan = select_exemplars(
-            ctx.result.sample,
-            own,
-            ctx.spec.examples,
-            filter_correct=ctx.spec.filter_correct and need_gold,
-            allow_unfiltered_fallback=ctx.spec.allow_unfiltered_fallback,
-        )
-    except NoExemplarsError as exc:
-        raise ScanInputError(str(exc)) from None
-    if ctx.spec.filter_correct and not need_gold:
-        ctx.result.warnings.append("no gold answers: SPPL examples are unfiltered own answers")
-    ctx.result.warnings.extend(plan.warnings)
-    ctx.result.exemplars, ctx.result.exemplar_sources = plan.examples, plan.sources
-    ctx.result.settings["exemplars_filtered"] = plan.filtered
-    ctx.result.counts["own_correct"] = sum(1 for a in own if a.correct)
-    return plan
 
 
 @dataclass(frozen=True)
