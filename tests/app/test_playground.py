@@ -83,13 +83,36 @@ def test_a_run_asks_the_chosen_models_and_shows_their_answers(client, session: S
     assert "job-finished from:body" in polling and f"/jobs/{job['id']}/cancel" in polling
 
     answers = [
-        {"label": "target (untuned)", "run_id": None, "output": "It is 1.", "extracted": "1",
-         "correct": False, "why": "1 is not 0", "new_tokens": 4, "seconds": 0.5},
-        {"label": "alpha, seed 0", "run_id": runs[0].id, "output": "0 + 0 = <b>0</b>",
-         "extracted": "0", "correct": True, "why": "", "new_tokens": 9, "seconds": 0.6},
-        {"label": "gamma, seed 0", "run_id": runs[2].id, "output": "no idea",
-         "extracted": None, "correct": False, "why": "no answer found", "new_tokens": 2},
-    ]  # fmt: skip
+        {
+            "label": "target (untuned)",
+            "run_id": None,
+            "output": "It is 1.",
+            "extracted": "1",
+            "correct": False,
+            "why": "1 is not 0",
+            "new_tokens": 4,
+            "seconds": 0.5,
+        },
+        {
+            "label": "alpha, seed 0",
+            "run_id": runs[0].id,
+            "output": "0 + 0 = <b>0</b>",
+            "extracted": "0",
+            "correct": True,
+            "why": "",
+            "new_tokens": 9,
+            "seconds": 0.6,
+        },
+        {
+            "label": "gamma, seed 0",
+            "run_id": runs[2].id,
+            "output": "no idea",
+            "extracted": None,
+            "correct": False,
+            "why": "no answer found",
+            "new_tokens": 2,
+        },
+    ]
     _succeed(session, job["id"], answers)
     shown = client.get(f"/api/v1/projects/{pid}/playground").json()["run"]
     assert [a["extracted"] for a in shown["answers"]] == ["1", "0", None]
@@ -127,9 +150,16 @@ def test_a_typed_question_is_escaped_wherever_it_shows(client, session: Session)
     _succeed(
         session,
         job["id"],
-        [{"label": "target (untuned)", "run_id": None, "output": "<script>x()</script> 42",
-          "extracted": "42", "correct": None}],
-    )  # fmt: skip
+        [
+            {
+                "label": "target (untuned)",
+                "run_id": None,
+                "output": "<script>x()</script> 42",
+                "extracted": "42",
+                "correct": None,
+            }
+        ],
+    )
     pages = [
         client.get(f"/projects/{pid}/playground").text,
         client.get(f"/projects/{pid}/playground?run={job['id']}").text,
