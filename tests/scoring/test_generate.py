@@ -112,3 +112,19 @@ def test_the_expected_time_left_is_reported_and_ends_near_zero() -> None:
     )
     assert len(expected) == len(bounds) and all(e >= 0 for e in expected)
     assert all(e <= b + 1e-9 for e, b in zip(expected, bounds, strict=True))  # within the bound
+
+
+def test_the_clock_uses_the_runaway_share_of_earlier_batches() -> None:
+    from workers.scoring.generate import _Clock
+
+    seen: dict[float, float] = {}
+    for share in (0.0, 0.9):
+        got: list[float] = []
+        clock = _Clock(100, 0, None, got.append, rows=4)
+        clock.runaway = share
+        clock.ended(10)
+        clock.ended(12)
+        for step in range(1, 15):
+            clock.step(step)
+        seen[share] = got[-1]
+    assert seen[0.9] > 2 * seen[0.0]  # rows still running look like runaways: the cap decides

@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import inspect
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -141,6 +142,9 @@ def generate_greedy(
     return texts
 
 
+RATE_WINDOW = 16  # decoding steps
+
+
 class _Clock:
     """The time left from the measured time per decoding step: an honest upper bound (this
     batch's remaining steps, then each later batch at full length) and the expected time
@@ -159,7 +163,10 @@ class _Clock:
         self.ends: list[int] = []
         self.runaway = RUNAWAY_PRIOR
         self.started = time.perf_counter()
-        self.first: tuple[float, float] | None = None
+        self.guess: float | None = None
+        # the last RATE_WINDOW steps' times: the rate of the rows still in the batch (steps
+        # get faster as rows leave) on the machine as busy as it is now
+        self.marks: deque[tuple[int, float]] = deque(maxlen=RATE_WINDOW + 1)
 
     def ended(self, length: int) -> None:
         self.ends.append(length)
@@ -169,15 +176,16 @@ class _Clock:
             return
         now = time.perf_counter()
         if step == 1:  # the prompts' prefill and the first step: not a decoding step's time
-            self.first = (now, (now - self.started) / 4)  # until a step rate exists
-        first_at, guess = self.first or (self.started, None)
-        per_step = (now - first_at) / (step - 1) if step > 1 else guess or now - self.started
+            self.guess = (now - self.started) / 4  # until a step rate exists
+        self.marks.append((step, now))
+        (s0, t0), (s1, t1) = self.marks[0], self.marks[-1]
+        per_step = (t1 - t0) / (s1 - s0) if s1 > s0 else self.guess or now - self.started
         if self.on_eta is not None:
             self.on_eta(per_step * ((self.max_new - step) + self.later * self.max_new))
         if self.on_expected is not None:
             self.on_expected(
                 expected_seconds_left(
-                    self.ends, self.rows, step, self.max_new, per_step, self.later
+                    self.ends, self.rows, step, self.max_new, per_step, self.later, self.runaway
                 )
             )
 
