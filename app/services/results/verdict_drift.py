@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Response, Scan, Strategy
@@ -35,28 +35,36 @@ def verdict_drift(session: Session, *, scan: Scan) -> VerdictDrift | None:
     sample = [int(k) for k in summary.get("sample") or []]
     if not then or not sample:
         return None
-    rows = session.execute(
-        select(Strategy.name, Response.correct, Response.verdict_source, Response.verdict_at)
+    checked = func.count(Response.correct)
+    right = func.coalesce(func.sum(case((Response.correct.is_(True), 1), else_=0)), 0)
+    late = Response.verdict_source == "human"
+    if scan.finished_at is not None:
+        late = late & (Response.verdict_at > scan.finished_at)
+    else:
+        late = late & false()
+    by_hand_n = func.coalesce(func.sum(case((late, 1), else_=0)), 0)
+    rows = session.execute(  # one row per strategy: the sample's verdicts counted in SQL
+        select(Strategy.name, checked, right, by_hand_n)
+        .select_from(Response)
         .join(Strategy, Strategy.id == Response.strategy_id)
         .where(
             Strategy.project_id == scan.project_id,
             Strategy.name.in_(list(then)),
             Response.question_id.in_(sample),
         )
+        .group_by(Strategy.name)
     ).all()
-    now: dict[str, list[bool]] = {name: [] for name in then}
+    now: dict[str, tuple[int, int]] = {name: (0, 0) for name in then}
     by_hand = 0
-    for name, correct, source, at in rows:
-        if correct is not None:
-            now[name].append(bool(correct))
-        if source == "human" and at is not None and scan.finished_at and at > scan.finished_at:
-            by_hand += 1
+    for name, n_checked, n_right, n_late in rows:
+        now[name] = (int(n_checked), int(n_right))
+        by_hand += int(n_late)
     changes = []
     for name, entry in then.items():
         share_then, n_then = _then(entry)
-        checked = now[name]
-        share_now = sum(checked) / len(checked) if checked else None
-        same = n_then == len(checked) and (
+        n_now, n_right = now[name]
+        share_now = n_right / n_now if n_now else None
+        same = n_then == n_now and (
             share_then == share_now
             or (share_then is not None and share_now is not None)
             and math.isclose(share_then, share_now)
@@ -68,7 +76,7 @@ def verdict_drift(session: Session, *, scan: Scan) -> VerdictDrift | None:
                     share_then=share_then,
                     n_then=n_then,
                     share_now=share_now,
-                    n_now=len(checked),
+                    n_now=n_now,
                 )
             )
     return VerdictDrift(changes=changes, n_by_hand=by_hand) if changes else None
