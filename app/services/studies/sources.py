@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.metrics import registry
@@ -27,7 +27,7 @@ from app.models import Accuracy, Scan, Strategy
 from app.services.metrics.table import imported_columns, scan_columns
 from app.services.results.samples import scan_samples
 from app.services.scan_report import current_report, load_values, load_vectors, sample_scores
-from app.services.selectors import mix_label, mix_ranking, trained_mixes
+from app.services.selectors import mix_label, mix_ranking
 from app.stats.recommendation import MIX, RECOMMENDATION, report_ranking
 
 
@@ -88,12 +88,15 @@ def project_metric_scores(session: Session, project_id: int) -> dict[str, Metric
 def _mix_scores(session: Session, project_id: int) -> dict[str, MetricScores]:
     """The project's newest trained per-question mix as a selector of its own, scored by
     rank (app.services.selectors.mix_ranking: the mix first, then its metric's order)."""
-    trained = session.scalars(
-        select(Strategy.name)
-        .join(Accuracy, Accuracy.strategy_id == Strategy.id)
-        .where(Strategy.project_id == project_id)
+    mixes = session.execute(  # one query per project: most have no mix at all
+        select(Strategy.name, Strategy.mix)
+        .where(
+            Strategy.project_id == project_id,
+            Strategy.mix.is_not(None),
+            exists().where(Accuracy.strategy_id == Strategy.id),  # trained
+        )
+        .order_by(Strategy.id.desc())
     ).all()
-    mixes = trained_mixes(session, project_id=project_id, names=set(trained))
     if not mixes:
         return {}
     name, record = mixes[0]
