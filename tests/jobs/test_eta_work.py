@@ -76,3 +76,22 @@ def test_a_scan_reports_its_scoring_work_and_it_adds_up() -> None:
         assert mine and mine[-1]["work_done"] == mine[-1]["work_total"], phase  # planned = run
     # the tiny model's SPPL prompts are longer than its limit: nothing to run, nothing planned
     assert [e["work_total"] > 0 for n, _, _, e in reports if n.startswith("scoring")][-1]
+
+
+def test_the_own_answers_job_shows_the_decoders_expected_time_as_it_is() -> None:
+    # the demo's first job: 0 of 64 answers after 35 s showed no time left at all
+    from workers.jobs.own_answers import _Meter
+
+    class Ctx:
+        def __init__(self) -> None:
+            self.reports: list[tuple[int, int, dict]] = []
+
+        def progress(self, _phase: str, done: int, total: int, extra: dict) -> None:
+            self.reports.append((done, total, extra))
+
+    ctx = Ctx()
+    meter = _Meter(ctx, 64)  # type: ignore[arg-type]
+    meter.progress(0, 64)
+    meter.expected(42.0)
+    done, total, extra = ctx.reports[-1]
+    assert time_left(phase_progress(done, total, extra, 35.0, done_at_start=0)) == 42.0

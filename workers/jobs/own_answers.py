@@ -38,7 +38,7 @@ def generate_own_answers(ctx: JobContext) -> dict[str, Any]:
         max_new_tokens=spec.max_new_tokens,
         cache=DbScoreCache(),
         on_progress=meter.progress,
-        on_eta=meter.eta,
+        on_expected=meter.expected,
     )
     answers = {  # each question by its own answer type
         qid: (text, check_answer(AUTO, question, text, gold) if gold else None)
@@ -83,7 +83,9 @@ def _load(ctx: JobContext, model_name: str, n: int, backend: str) -> Any:
 
 class _Meter:
     """Progress per answer, with the rate of the answers generated now (cached ones do not
-    count) and the upper bound of the time left (every decoding step: a cancel check)."""
+    count) and the decoder's expected time left (``workers.scoring.decoding_eta``; every
+    decoding step, which is also a cancel check). It is measured in this phase
+    (``eta_live``), so the page shows it as it is (``app.jobs.eta``)."""
 
     def __init__(self, ctx: JobContext, total: int) -> None:
         self.ctx, self.done, self.total = ctx, 0, total
@@ -94,6 +96,8 @@ class _Meter:
         new = self.done - cached
         rate = new / max(time.monotonic() - self.started, 1e-6) if new else None
         extra = {"answers_per_s": rate, "eta_s": self.eta_s, "cached": cached}
+        if self.eta_s is not None:
+            extra["eta_live"] = True
         self.ctx.progress("generating answers", self.done, self.total, extra)
 
     def progress(self, done: int, total: int) -> None:
@@ -101,7 +105,7 @@ class _Meter:
         self.done, self.total = done, total
         self.report()
 
-    def eta(self, seconds: float) -> None:
+    def expected(self, seconds: float) -> None:
         self.eta_s = seconds
         self.report()
 
