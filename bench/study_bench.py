@@ -102,29 +102,39 @@ def timed(client: Any, url: str) -> tuple[float, int]:
     return statistics.median(times), size
 
 
-def main() -> None:
+def prepare() -> None:
+    """An empty SQLite database in a fresh data folder, migrated, for this process."""
     tmp = Path(tempfile.mkdtemp(prefix="familiar-study-bench-"))
     os.environ.update(DATA_DIR=str(tmp), DEMO="false")
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
-    from fastapi.testclient import TestClient
-
     from app.cli import _prepare
-    from app.db import session_scope
-    from app.main import create_app
+
+    _prepare()
+
+
+def build_study(session: Any, projects: int = PROJECTS, seed: int = 0) -> int:
+    """``projects`` bench projects and a study over all of them; the study's id."""
     from app.schemas.studies import StudyCreate
     from app.services.studies.crud import create_study
 
-    _prepare()
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
+    pids = [build_project(session, i, rng) for i in range(projects)]
+    study = create_study(session, data=StudyCreate(name="bench", project_ids=pids), created_by_id=None)
+    return study.id
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from fastapi.testclient import TestClient
+
+    from app.db import session_scope
+    from app.main import create_app
+
+    prepare()
     t0 = time.perf_counter()
     with session_scope() as session:
-        pids = [build_project(session, i, rng) for i in range(PROJECTS)]
-        study = create_study(
-            session, data=StudyCreate(name="bench", project_ids=pids), created_by_id=None
-        )
-        study_id = study.id
+        study_id = build_study(session)
     build_s = time.perf_counter() - t0
     print(
         f"built {PROJECTS} projects x {STRATEGIES} strategies x {len(METRICS)} metrics "
