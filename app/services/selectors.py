@@ -12,6 +12,7 @@ its source scan.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -158,21 +159,34 @@ def mix_ranking(session: Session, name: str, record: Mapping[str, Any]) -> dict[
     """A mix as a selector that ranks, like the recommendation: ``{strategy: rank}`` with the
     mix first, then its source scan's strategies in the order of the metric it was built
     from (app.stats.recommendation.product_ranking)."""
-    metric = str(record.get("metric", ""))
-    means = dict(
-        session.execute(
-            select(Strategy.name, ScanAggregate.mean)
-            .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
-            .where(
-                ScanAggregate.scan_id == record.get("scan_id"),
-                ScanAggregate.metric == metric,
-                ScanAggregate.mean.is_not(None),
-            )
-        ).all()
-    )
-    sign = 1.0 if registry.lower_is_better(metric) else -1.0
-    order = sorted(means, key=lambda s: (sign * float(means[s]), s))
-    return product_ranking(order, name, ())
+    return mix_rankings(session, [(name, record)])[0]
+
+
+def mix_rankings(
+    session: Session, mixes: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[dict[str, float]]:
+    """``mix_ranking`` of each (name, record), their scans' means read in one query."""
+    wanted = {(record.get("scan_id"), str(record.get("metric", ""))) for _, record in mixes}
+    rows = session.execute(
+        select(ScanAggregate.scan_id, ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
+        .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
+        .where(
+            ScanAggregate.scan_id.in_({scan for scan, _ in wanted if scan is not None}),
+            ScanAggregate.metric.in_({metric for _, metric in wanted}),
+            ScanAggregate.mean.is_not(None),
+        )
+    ).all()
+    means: dict[tuple[Any, str], dict[str, float]] = defaultdict(dict)
+    for scan_id, metric, strategy, mean in rows:
+        means[scan_id, metric][strategy] = float(mean)
+    out = []
+    for name, record in mixes:
+        metric = str(record.get("metric", ""))
+        scores = means.get((record.get("scan_id"), metric), {})
+        sign = 1.0 if registry.lower_is_better(metric) else -1.0
+        order = sorted(scores, key=lambda s: (sign * scores[s], s))
+        out.append(product_ranking(order, name, ()))
+    return out
 
 
 def mix_label(record: Mapping[str, Any]) -> str:
@@ -187,8 +201,9 @@ def mix_rows(
     any selector (its pick is the mix; the rank agreement is that of its whole order)."""
     table = accuracy_table(accuracies)
     rows = []
-    for name, record in trained_mixes(session, project_id=project_id, names=table):
-        ranking = mix_ranking(session, name, record)
+    mixes = trained_mixes(session, project_id=project_id, names=table)
+    rankings = mix_rankings(session, mixes) if mixes else []
+    for (name, record), ranking in zip(mixes, rankings, strict=True):
         row = top_pick(ranking, table)
         time = scan_model_time(session, record.get("scan_id"))
         rows.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -148,17 +149,30 @@ class MetricValues:
         ]
 
 
+ValueRow = tuple[int, int | None, int, float]  # strategy id, question id, sample, value
+
+
 def metric_values(session: Session, row: ImportedMetric, names: dict[int, str]) -> MetricValues:
-    out = MetricValues(row, by_sample=[defaultdict(dict) for _ in range(max(row.n_samples, 1))])
-    values: dict[str, dict[str, float]] = defaultdict(dict)
-    for sid, qid, sample, value in session.execute(
+    rows = session.execute(
         select(
             ImportedMetricValue.strategy_id,
             ImportedMetricValue.question_id,
             ImportedMetricValue.sample,
             ImportedMetricValue.value,
-        ).where(ImportedMetricValue.metric_id == row.id)
-    ):
+        )
+        .where(ImportedMetricValue.metric_id == row.id)
+        .order_by(ImportedMetricValue.id)
+    ).all()
+    return fold_values(row, rows, names)
+
+
+def fold_values(
+    row: ImportedMetric, rows: Iterable[ValueRow], names: dict[int, str]
+) -> MetricValues:
+    """One metric's stored rows, in storage order, as values by strategy name."""
+    out = MetricValues(row, by_sample=[defaultdict(dict) for _ in range(max(row.n_samples, 1))])
+    values: dict[str, dict[str, float]] = defaultdict(dict)
+    for sid, qid, sample, value in rows:
         name, key = names[sid], "" if qid is None else str(qid)
         values[name][key if qid is not None else f"s{sample}"] = value
         out.by_sample[sample][name][key] = value
@@ -169,13 +183,45 @@ def metric_values(session: Session, row: ImportedMetric, names: dict[int, str]) 
 
 
 def project_metric_values(session: Session, *, project_id: int) -> list[MetricValues]:
-    names = {v: k for k, v in strategy_ids(session, project_id=project_id).items()}
+    return projects_metric_values(session, project_ids=[project_id])[project_id]
+
+
+def projects_metric_values(
+    session: Session, *, project_ids: Iterable[int]
+) -> dict[int, list[MetricValues]]:
+    """Each project's imported metrics by name, in three queries however many projects (the
+    metrics, their strategies' names, their values) and one where none has any."""
+    out: dict[int, list[MetricValues]] = {pid: [] for pid in project_ids}
     rows = session.scalars(
         select(ImportedMetric)
-        .where(ImportedMetric.project_id == project_id)
+        .where(ImportedMetric.project_id.in_(list(out)))
         .order_by(ImportedMetric.name)
     ).all()
-    return [metric_values(session, r, names) for r in rows]
+    if not rows:
+        return out
+    names = dict(
+        session.execute(
+            select(Strategy.id, Strategy.name).where(
+                Strategy.project_id.in_({r.project_id for r in rows})
+            )
+        ).all()
+    )
+    by_metric: dict[int, list[ValueRow]] = defaultdict(list)
+    for metric_id, *value in session.execute(
+        select(
+            ImportedMetricValue.metric_id,
+            ImportedMetricValue.strategy_id,
+            ImportedMetricValue.question_id,
+            ImportedMetricValue.sample,
+            ImportedMetricValue.value,
+        )
+        .where(ImportedMetricValue.metric_id.in_([r.id for r in rows]))
+        .order_by(ImportedMetricValue.metric_id, ImportedMetricValue.id)
+    ):
+        by_metric[metric_id].append(tuple(value))  # type: ignore[arg-type]
+    for r in rows:
+        out[r.project_id].append(fold_values(r, by_metric[r.id], names))
+    return out
 
 
 def metric_read(session: Session, row: ImportedMetric, names: dict[int, str]) -> ImportedMetricRead:

@@ -9,7 +9,8 @@ project's ``imported_metrics`` tables. Either way a column has the same shape
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from app.metrics import registry
 from app.metrics.table import IMPORTED, SCAN, MetricColumn, MetricTable, imported_info
 from app.models import ScanAggregate, Strategy
 from app.scans.report import ScanReport
-from app.services.metrics.store import project_metric_values, source_text
+from app.services.metrics.store import MetricValues, projects_metric_values, source_text
 from app.services.scan_report import load_values
 
 
@@ -32,23 +33,30 @@ def _info(name: str, lower_is_better: bool = True) -> registry.Metric:
 def imported_columns(session: Session, *, project_id: int) -> list[MetricColumn]:
     """The project's imported metrics, by name: strategy means (per sample when the metric
     holds K > 1 disjoint samples) and, for a per-question metric, its values."""
-    out = []
-    for mv in project_metric_values(session, project_id=project_id):
-        r = mv.row
-        text = source_text(r.source_filename, r.created_at)
-        out.append(
-            MetricColumn(
-                info=imported_info(r.name, lower_is_better=r.lower_is_better, source=text),
-                source=f"{IMPORTED}: {r.source_filename}",
-                aggregates=mv.means(),
-                values=mv.values,
-                samples=mv.sample_means() if r.n_samples > 1 else None,
-                per=r.per,
-                detail=text,
-                imported_at=r.created_at,
-            )
-        )
-    return out
+    return projects_imported_columns(session, project_ids=[project_id])[project_id]
+
+
+def projects_imported_columns(
+    session: Session, *, project_ids: Iterable[int]
+) -> dict[int, list[MetricColumn]]:
+    """``imported_columns`` of several projects at once (a study's: a few queries in all)."""
+    by_project = projects_metric_values(session, project_ids=project_ids)
+    return {pid: [_imported_column(mv) for mv in mvs] for pid, mvs in by_project.items()}
+
+
+def _imported_column(mv: MetricValues) -> MetricColumn:
+    r = mv.row
+    text = source_text(r.source_filename, r.created_at)
+    return MetricColumn(
+        info=imported_info(r.name, lower_is_better=r.lower_is_better, source=text),
+        source=f"{IMPORTED}: {r.source_filename}",
+        aggregates=mv.means(),
+        values=mv.values,
+        samples=mv.sample_means() if r.n_samples > 1 else None,
+        per=r.per,
+        detail=text,
+        imported_at=r.created_at,
+    )
 
 
 def report_columns(report: ScanReport | None) -> list[MetricColumn]:
@@ -79,26 +87,34 @@ def scan_columns(
     """A scan's metrics from its ``scan_aggregates`` rows (strategy means, finite only),
     in the order they were stored; with their ``scan_values`` when asked (studies and
     agreement tables only rank, so they skip that read)."""
+    columns = scans_columns(session, details={scan_id: detail})[scan_id]
+    if not with_values:
+        return columns
+    values = load_values(session, scan_id=scan_id)[0]
+    return [
+        replace(c, values={s: dict(v) for s, v in values.get(c.name, {}).items()}) for c in columns
+    ]
+
+
+def scans_columns(session: Session, *, details: Mapping[int, str]) -> dict[int, list[MetricColumn]]:
+    """``scan_columns`` (without values) of several scans in one query: per scan id of
+    ``details``, its columns, each carrying the scan's detail text."""
     rows = session.execute(
-        select(ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
+        select(ScanAggregate.scan_id, ScanAggregate.metric, Strategy.name, ScanAggregate.mean)
         .join(Strategy, Strategy.id == ScanAggregate.strategy_id)
-        .where(ScanAggregate.scan_id == scan_id, ScanAggregate.mean.is_not(None))
+        .where(ScanAggregate.scan_id.in_(list(details)), ScanAggregate.mean.is_not(None))
         .order_by(ScanAggregate.id)
     ).all()
-    by_metric: dict[str, dict[str, float]] = defaultdict(dict)
-    for metric, name, mean in rows:
-        by_metric[metric][name] = float(mean)
-    values = load_values(session, scan_id=scan_id)[0] if with_values else {}
-    return [
-        MetricColumn(
-            info=_info(m),
-            source=SCAN,
-            aggregates=a,
-            values={s: dict(v) for s, v in values.get(m, {}).items()},
-            detail=detail,
-        )
-        for m, a in by_metric.items()
-    ]
+    by_scan: dict[int, dict[str, dict[str, float]]] = {sid: {} for sid in details}
+    for scan_id, metric, name, mean in rows:
+        by_scan[scan_id].setdefault(metric, {})[name] = float(mean)
+    return {
+        sid: [
+            MetricColumn(info=_info(m), source=SCAN, aggregates=a, detail=details[sid])
+            for m, a in by_metric.items()
+        ]
+        for sid, by_metric in by_scan.items()
+    }
 
 
 def result_table(session: Session, *, project_id: int, report: ScanReport | None) -> MetricTable:

@@ -68,7 +68,9 @@ def get_result_page(
     assert scan is not None
     report = stored_report(session, scan)
     chosen = pick_metric(report, metric)
-    ids = strategy_ids(session, project_id=project_id, ids=base.scan.spec.get("strategy_ids"))
+    everyone = strategy_ids(session, project_id=project_id, ids=None)
+    scanned = set(base.scan.spec.get("strategy_ids") or everyone.values())
+    ids = {name: sid for name, sid in everyone.items() if sid in scanned}
     table = result_table(session, project_id=project_id, report=report)
     return ResultPage(
         **{k: getattr(base, k) for k in ("project", "scan", "metrics", "aggregates", "warnings")},
@@ -76,7 +78,7 @@ def get_result_page(
         report=report,
         metric=chosen,
         scale=pick_scale(report, chosen, scale),
-        colors=project_colors(session, project_id=base.project.id),
+        colors=strategy_colors(everyone),  # project_colors, from the strategies read above
         strategy_ids=ids,
         snippets=question_snippets(session, keys=report.charted_keys()) if report else {},
         accuracy=accuracy_section(

@@ -17,7 +17,7 @@ from app.schemas.studies import (
     StudyUpdate,
 )
 from app.services.errors import BadInput, NotFound
-from app.services.studies.sources import project_metric_scores
+from app.services.studies.sources import projects_metric_scores
 from app.stats.studies import DEFAULT_THRESHOLDS
 
 
@@ -134,9 +134,14 @@ def study_form(
             )
         ).all()
     )
-    projects = session.execute(
-        select(Project.id, Project.name, Project.target_model).order_by(Project.id.desc())
-    ).all()
+    projects = [
+        row
+        for row in session.execute(
+            select(Project.id, Project.name, Project.target_model).order_by(Project.id.desc())
+        ).all()
+        if allowed is None or row[0] in allowed
+    ]
+    scores = projects_metric_scores(session, [pid for pid, _, _ in projects])
     return StudyForm(
         study=study,
         projects=[
@@ -145,11 +150,10 @@ def study_form(
                 name=name,
                 target_model=model,
                 n_with_accuracy=with_acc.get(pid, 0),
-                metrics=sorted(project_metric_scores(session, pid)),
+                metrics=sorted(scores[pid]),
                 selected=pid in chosen,
             )
             for pid, name, model in projects
-            if allowed is None or pid in allowed
         ],
         default_thresholds=list(DEFAULT_THRESHOLDS),
     )

@@ -15,8 +15,8 @@ from app.services.errors import BadInput
 from app.services.studies.crud import get_study_row, study_read
 from app.services.studies.sources import (
     MetricScores,
-    project_accuracies,
-    project_metric_scores,
+    projects_accuracies,
+    projects_metric_scores,
 )
 from app.stats.recommendation import MIX, RECOMMENDATION
 from app.stats.studies import (
@@ -62,16 +62,17 @@ def gather(session: Session, project_ids: list[int]) -> tuple[list[ProjectInput]
     projects = {
         p.id: p for p in session.scalars(select(Project).where(Project.id.in_(project_ids)))
     }
+    wanted = [pid for pid in project_ids if pid in projects]
+    scores_of = projects_metric_scores(session, wanted)
+    accuracies = projects_accuracies(session, wanted)
     inputs, infos = [], []
-    for pid in project_ids:
-        if pid not in projects:
-            continue
-        scores = project_metric_scores(session, pid)
+    for pid in wanted:
+        scores = scores_of[pid]
         inputs.append(
             ProjectInput(
                 project_id=pid,
                 name=projects[pid].name,
-                accuracies=project_accuracies(session, pid),
+                accuracies=accuracies[pid],
                 metrics={m: _metric_input(s) for m, s in scores.items()},
             )
         )

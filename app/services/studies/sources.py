@@ -16,18 +16,19 @@ produced one, in seed order.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from app.metrics import registry
 from app.metrics.table import MetricColumn
 from app.models import Accuracy, Scan, Strategy
-from app.services.metrics.table import imported_columns, scan_columns
+from app.services.metrics.table import projects_imported_columns, scans_columns
 from app.services.results.samples import scan_samples
 from app.services.scan_report import current_report, load_values, load_vectors, sample_scores
-from app.services.selectors import mix_label, mix_ranking
+from app.services.selectors import mix_label, mix_rankings
 from app.stats.recommendation import MIX, RECOMMENDATION, report_ranking
 
 
@@ -67,50 +68,82 @@ def latest_finished_scan(session: Session, *, project_id: int) -> Scan | None:
     ).first()
 
 
+def latest_finished_scans(session: Session, *, project_ids: Iterable[int]) -> dict[int, Scan]:
+    """Per project, its newest scan with stored results (``latest_finished_scan`` of each)."""
+    newest = (
+        select(func.max(Scan.id))
+        .where(Scan.project_id.in_(list(project_ids)), Scan.finished_at.is_not(None))
+        .group_by(Scan.project_id)
+    )
+    return {s.project_id: s for s in session.scalars(select(Scan).where(Scan.id.in_(newest)))}
+
+
 def project_metric_scores(session: Session, project_id: int) -> dict[str, MetricScores]:
     """Per metric name, the scores a study ranks strategies by (empty without results)."""
-    imported = imported_columns(session, project_id=project_id)
-    scan = latest_finished_scan(session, project_id=project_id)
-    if scan is None:
-        return {c.name: MetricScores.of(c) for c in imported}
-    detail = _scan_detail(scan)
-    columns = scan_columns(session, scan_id=scan.id, detail=detail)
-    per_sample = _scan_sample_scores(session, scan, [c.name for c in columns])
-    columns = [replace(c, samples=per_sample.get(c.name)) for c in columns]
-    return (
-        {c.name: MetricScores.of(c) for c in columns}
-        | _recommendation_scores(session, scan, detail)
-        | _mix_scores(session, project_id)
-        | {c.name: MetricScores.of(c) for c in imported}
-    )
+    return projects_metric_scores(session, [project_id])[project_id]
 
 
-def _mix_scores(session: Session, project_id: int) -> dict[str, MetricScores]:
-    """The project's newest trained per-question mix as a selector of its own, scored by
+def projects_metric_scores(
+    session: Session, project_ids: Iterable[int]
+) -> dict[int, dict[str, MetricScores]]:
+    """``project_metric_scores`` of each project, read for all of them at once: the query
+    count does not grow with the projects (except for old-style reports and scans of K
+    samples, which read their scan's values)."""
+    ids = list(dict.fromkeys(project_ids))
+    imported = projects_imported_columns(session, project_ids=ids)
+    scans = latest_finished_scans(session, project_ids=ids)
+    details = {scan.id: _scan_detail(scan) for scan in scans.values()}
+    columns = scans_columns(session, details=details)
+    mixes = _mix_scores(session, ids)
+    out = {}
+    for pid in ids:
+        theirs = {c.name: MetricScores.of(c) for c in imported[pid]}
+        scan = scans.get(pid)
+        if scan is None:
+            out[pid] = theirs
+            continue
+        per_sample = _scan_sample_scores(session, scan, [c.name for c in columns[scan.id]])
+        own = [replace(c, samples=per_sample.get(c.name)) for c in columns[scan.id]]
+        out[pid] = (
+            {c.name: MetricScores.of(c) for c in own}
+            | _recommendation_scores(session, scan, details[scan.id])
+            | mixes.get(pid, {})
+            | theirs
+        )
+    return out
+
+
+def _mix_scores(session: Session, project_ids: list[int]) -> dict[int, dict[str, MetricScores]]:
+    """Per project, its newest trained per-question mix as a selector of its own, scored by
     rank (app.services.selectors.mix_ranking: the mix first, then its metric's order)."""
-    mixes = session.execute(  # one query per project: most have no mix at all
-        select(Strategy.name, Strategy.mix)
+    newest: dict[int, tuple[str, dict]] = {}
+    for pid, name, record in session.execute(  # one query: most projects have no mix at all
+        select(Strategy.project_id, Strategy.name, Strategy.mix)
         .where(
-            Strategy.project_id == project_id,
+            Strategy.project_id.in_(project_ids),
             Strategy.mix.is_not(None),
             exists().where(Accuracy.strategy_id == Strategy.id),  # trained
         )
         .order_by(Strategy.id.desc())
-    ).all()
-    if not mixes:
+    ):
+        newest.setdefault(pid, (name, record))
+    if not newest:
         return {}
-    name, record = mixes[0]
-    detail = f"{mix_label(record)} '{name}' of scan {record.get('scan_id')}, then its order"
-    return {
-        MIX: MetricScores(
-            name=MIX,
-            lower_is_better=True,
-            per_strategy=mix_ranking(session, name, record),
-            source="scan",
-            detail=detail,
-            label="Per-question mix",
-        )
-    }
+    rankings = mix_rankings(session, list(newest.values()))
+    out = {}
+    for (pid, (name, record)), ranking in zip(newest.items(), rankings, strict=True):
+        detail = f"{mix_label(record)} '{name}' of scan {record.get('scan_id')}, then its order"
+        out[pid] = {
+            MIX: MetricScores(
+                name=MIX,
+                lower_is_better=True,
+                per_strategy=ranking,
+                source="scan",
+                detail=detail,
+                label="Per-question mix",
+            )
+        }
+    return out
 
 
 def _recommendation_scores(session: Session, scan: Scan, detail: str) -> dict[str, MetricScores]:
@@ -160,13 +193,20 @@ def _scan_detail(scan: Scan) -> str:
 
 def project_accuracies(session: Session, project_id: int) -> dict[str, list[float]]:
     """Per strategy name, the accuracy (0-1) of each seed that ran, in seed order."""
+    return projects_accuracies(session, [project_id])[project_id]
+
+
+def projects_accuracies(
+    session: Session, project_ids: Iterable[int]
+) -> dict[int, dict[str, list[float]]]:
+    """``project_accuracies`` of each project, in one query."""
+    out: dict[int, dict[str, list[float]]] = {pid: defaultdict(list) for pid in project_ids}
     rows = session.execute(
-        select(Strategy.name, Accuracy.accuracy)
+        select(Accuracy.project_id, Strategy.name, Accuracy.accuracy)
         .join(Strategy, Strategy.id == Accuracy.strategy_id)
-        .where(Accuracy.project_id == project_id)
+        .where(Accuracy.project_id.in_(list(out)))
         .order_by(Strategy.id, Accuracy.seed)
     ).all()
-    out: dict[str, list[float]] = defaultdict(list)
-    for name, acc in rows:
-        out[name].append(float(acc))
-    return dict(out)
+    for pid, name, acc in rows:
+        out[pid][name].append(float(acc))
+    return {pid: dict(by_name) for pid, by_name in out.items()}
