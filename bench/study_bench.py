@@ -120,7 +120,9 @@ def build_study(session: Any, projects: int = PROJECTS, seed: int = 0) -> int:
 
     rng = np.random.default_rng(seed)
     pids = [build_project(session, i, rng) for i in range(projects)]
-    study = create_study(session, data=StudyCreate(name="bench", project_ids=pids), created_by_id=None)
+    study = create_study(
+        session, data=StudyCreate(name="bench", project_ids=pids), created_by_id=None
+    )
     return study.id
 
 

@@ -4,8 +4,8 @@ Builds ``--projects`` projects as bench/study_bench.py does (8 strategies, a fin
 five metrics, three seeds of accuracies each) and a study over them, then requests the
 study's JSON and HTML pages once to warm up and once counted (SQLAlchemy's
 ``before_cursor_execute`` on ``app.db.get_engine()``). ``--dump FILE`` writes the study JSON
-with its timing (``compute_s``) and the study's creation time blanked, so two trees' outputs
-can be compared byte for byte.
+with its timing (``compute_s``) and the study's creation and update times blanked, so two
+trees' outputs can be compared byte for byte.
 
 Prints one JSON line: projects, json_queries, html_queries (and, with ``--by-statement``,
 the statements run more than once, with their counts, on stderr).
@@ -53,7 +53,7 @@ def counted() -> Iterator[list[str]]:
 def normalised(body: dict[str, Any]) -> str:
     """The study JSON without what differs between two identical runs (timing, clock)."""
     body = dict(body, compute_s=0.0)
-    body["study"] = dict(body["study"], created_at="")
+    body["study"] = dict(body["study"], created_at="", updated_at="")
     return json.dumps(body, sort_keys=False, indent=1)
 
 
