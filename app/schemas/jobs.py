@@ -34,7 +34,15 @@ class JobRead(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     elapsed_s: float | None
-    eta_s: float | None
+    eta_s: float | None = Field(
+        description="Running: seconds left, median of its recent estimates (app.jobs.eta_window)"
+    )
+    eta_low_s: float | None = Field(
+        default=None, description="Running: the low end of the time left's recent range"
+    )
+    eta_high_s: float | None = Field(
+        default=None, description="Running: the high end of the time left's recent range"
+    )
     result: dict[str, Any] | None
     spec: dict[str, Any]
     owner: str | None = Field(default=None, description="Lease holder (host:pid) while running")

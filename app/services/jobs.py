@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, extract, func, select
 from sqlalchemy.orm import Session
 
 from app.jobs.eta import phase_progress, time_left
+from app.jobs.eta_window import TimeLeft, marks_of, steadied
 from app.jobs.lease import lost_reason
 from app.jobs.lifecycle import create_job, request_cancel
 from app.jobs.states import ACTIVE, TERMINAL, JobState
@@ -134,11 +135,13 @@ def _utc(stamp: datetime | None) -> datetime | None:
     return stamp.replace(tzinfo=UTC) if stamp is not None and stamp.tzinfo is None else stamp
 
 
-def _time_left(job: Job, extra: dict, now: datetime, elapsed: float | None) -> float | None:
-    """From the job's own rate in its current phase once it has one (app.jobs.eta)."""
+def _time_left(job: Job, extra: dict, now: datetime, elapsed: float | None) -> TimeLeft | None:
+    """From the job's own rate in its current phase once it has one (app.jobs.eta), steadied
+    over the recent reports' estimates, with their range (app.jobs.eta_window)."""
     started = extra.get("phase_started")
     phase_elapsed = now.timestamp() - float(started) if started else elapsed
-    return time_left(phase_progress(job.done, job.total, extra, phase_elapsed))
+    left = time_left(phase_progress(job.done, job.total, extra, phase_elapsed))
+    return steadied(marks_of(extra), now.timestamp(), left)
 
 
 def job_read(job: Job) -> JobRead:
@@ -169,7 +172,9 @@ def job_read(job: Job) -> JobRead:
         started_at=job.started_at,
         finished_at=job.finished_at,
         elapsed_s=elapsed,
-        eta_s=eta,
+        eta_s=eta.seconds if eta else None,
+        eta_low_s=eta.low if eta else None,
+        eta_high_s=eta.high if eta else None,
         result=job.result,
         sent_at=job.sent_at,
         waiting_for_queue=job.status == JobState.QUEUED and job.sent_at is None,

@@ -111,3 +111,24 @@ def test_another_hosts_worker_is_lost_after_three_missed_beats(client, session: 
     on_time = _running(session, owner="elsewhere:4243", beat_age_s=30)
     assert not client.get(f"/api/v1/jobs/{on_time.id}").json()["worker_lost"]
     assert "worker lost" not in client.get(f"/jobs/{on_time.id}").text
+
+
+def test_time_left_shows_the_recent_estimates_median_and_range(client, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """The worker keeps each report's estimate (JobContext, app.jobs.eta_window); the page
+    and its JSON show their median, not the last one's jump, and the range they span."""
+    from tests.jobs.contexts import claimed_context
+
+    job = _job(session)
+    ctx = claimed_context(job.id)
+    for left in (60.0, 61.0, 59.0, 20.0):  # the decoder's own estimates; the last one jumps
+        ctx.progress("generating", 3, 16, {"eta_s": left, "eta_live": True}, force=True)
+    data = client.get(f"/api/v1/jobs/{job.id}").json()
+    assert abs(data["eta_s"] - 59.0) < 1.5
+    assert abs(data["eta_low_s"] - 20.0) < 1.5 and data["eta_high_s"] >= 61.0 - 1.5
+    assert len(data["progress_extra"]["eta_marks"]) == 4
+    listed = client.get("/api/v1/jobs").json()["items"]
+    assert next(j for j in listed if j["id"] == job.id)["eta_low_s"] == data["eta_low_s"]
+    html = client.get(f"/jobs/{job.id}").text
+    assert re.search(r"about 0m 5\ds left <span[^>]*>\(0m 2\ds – 1m 0\ds\)</span>", html), html
+    ctx.progress("scoring ppl", 0, 8, {"eta_s": 5.0}, force=True)  # a new phase: new marks
+    assert len(client.get(f"/api/v1/jobs/{job.id}").json()["progress_extra"]["eta_marks"]) == 1

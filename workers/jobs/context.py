@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.jobs import lifecycle
+from app.jobs.eta import phase_progress, time_left
+from app.jobs.eta_window import Marks, remember
 from app.jobs.lease import Lease, heartbeat_interval
 from app.jobs.lifecycle import LeaseLost
 from app.jobs.states import JobState
@@ -48,6 +50,7 @@ class JobContext:
     _lost: threading.Event = field(default_factory=threading.Event, repr=False)
     _phase_started: float = field(default=0.0, repr=False)  # epoch seconds (app.jobs.eta)
     _phase_done0: int = field(default=0, repr=False)
+    _eta_marks: Marks = field(default_factory=list, repr=False)  # app.jobs.eta_window
     saved: bool = False
     phase: str = ""
     done: int = 0
@@ -77,9 +80,11 @@ class JobContext:
         the job was cancelled or taken over."""
         if phase != self.phase or done < self.done or total != self.total:  # a new phase
             self._phase_started, self._phase_done0 = time.time(), done
+            self._eta_marks = []
         self.phase, self.done, self.total = phase, done, total
         extra = {**(extra or {}), "phase_started": self._phase_started}
         extra["phase_done0"] = self._phase_done0
+        extra["eta_marks"] = self._remember_eta(extra)
         now = time.monotonic()
         if force or done >= total or now - self._last >= PROGRESS_EVERY_S:
             self._last = now
@@ -89,6 +94,14 @@ class JobContext:
                 )
             )
         self.check()
+
+    def _remember_eta(self, extra: dict[str, Any]) -> Marks:
+        """This report's time left as a predicted end, with the recent ones: the page's
+        point and range come from them (app.jobs.eta_window)."""
+        now = time.time()
+        progress = phase_progress(self.done, self.total, extra, now - self._phase_started)
+        self._eta_marks = remember(self._eta_marks, now, time_left(progress))
+        return self._eta_marks
 
     def log(self, line: str) -> None:
         try:
