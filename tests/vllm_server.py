@@ -30,7 +30,7 @@ class VllmServer:
     url: str
     model: str  # the served name (the target's name, so INFERENCE_MODEL can stay unset)
     dtype: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None
     log: Path
     start_s: float
 
@@ -38,7 +38,7 @@ class VllmServer:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
+        if self.process is None or self.process.poll() is not None:
             return
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
@@ -57,6 +57,15 @@ def vllm_python() -> Path:
     if os.environ.get("FAMILIAR_SKIP_SERVER_TESTS") == "1":
         pytest.skip(message)
     pytest.fail(message)
+
+
+def running_vllm() -> VllmServer | None:
+    """A float32 server already serving the packaged model at ``VLLM_TEST_URL`` (local
+    iterations without a 2-minute start each run), or None."""
+    url = os.environ.get("VLLM_TEST_URL")
+    if not url:
+        return None
+    return VllmServer(url.rstrip("/"), PACKAGED, "float32", None, Path(os.devnull), 0.0)
 
 
 def free_port() -> int:
@@ -103,7 +112,7 @@ def start_vllm(folder: Path, dtype: str, log: Path) -> VllmServer:
 
 def _wait_ready(server: VllmServer, started: float) -> None:
     while time.monotonic() - started < START_TIMEOUT_S:
-        if server.process.poll() is not None:
+        if server.process is not None and server.process.poll() is not None:
             pytest.fail(f"vLLM exited with {server.process.returncode}:\n{server.tail()}")
         try:
             if httpx.get(server.url + "/v1/models", timeout=5).status_code == 200:

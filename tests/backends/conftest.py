@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.vllm_server import PACKAGED, VllmServer, start_vllm
+from tests.vllm_server import PACKAGED, VllmServer, running_vllm, start_vllm
 from workers.modeling.sources import resolve_source
 
 
@@ -18,6 +18,10 @@ def vllm_server(
 ) -> Iterator[VllmServer]:
     folder = resolve_source(PACKAGED, model_cache).folder
     log = tmp_path_factory.mktemp("vllm") / "server.log"
+    running = running_vllm()
+    if running is not None:  # a developer's own float32 server: neither started nor stopped
+        yield running
+        return
     server = start_vllm(folder, "float32", log)
     print(f"\nvLLM float32 served {PACKAGED} after {server.start_s:.0f} s ({server.url})")
     try:
