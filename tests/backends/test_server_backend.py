@@ -141,3 +141,39 @@ def test_checks_refuse_a_wrong_server_before_model_work(server_env, vllm_server,
 
     with pytest.raises(InferenceServerError, match="tokenizes differently"):
         check_server(ServerClient(vllm_server.url, PACKAGED), tiny_tokenizer())
+
+
+def _random_adapter(model_cache: Path, out: Path) -> Path:
+    """A LoRA adapter (rank 8, q/v projections) with small random weights, saved by peft."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from workers.modeling.sources import resolve_source
+
+    folder = resolve_source(PACKAGED, model_cache).folder
+    base = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    config = LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"])
+    tuned = get_peft_model(base, config)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, param in tuned.named_parameters():
+            if "lora_B" in name:
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
+    tuned.save_pretrained(out)
+    return out
+
+
+def test_generation_through_a_lora_adapter_loaded_into_the_server(  # type: ignore[no-untyped-def]
+    server, local, gsm8k, model_cache, tmp_path
+) -> None:
+    adapter = _random_adapter(model_cache, tmp_path / "adapter")
+    b = PromptBuilder(local.tokenizer)
+    prompts = [b.prompt_ids(b.generation_prompt(r["question"])) for r in gsm8k[:6]]
+    ours = server.generate(prompts, max_new_tokens=24, adapter=adapter)
+    theirs = local.generate(prompts, max_new_tokens=24, adapter=adapter)
+    base = server.generate(prompts, max_new_tokens=24)
+    same = sum(a == b for a, b in zip(ours, theirs, strict=True))
+    print(f"adapter answers agree on {same}/{len(prompts)}")
+    assert ours != base  # the adapter changed the answers
+    assert same >= GREEDY_SHARE * len(prompts) - 1
