@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from typing import Any, TypeVar
 
 from workers.inference_server.client import InferenceServerError, ServerClient
@@ -85,14 +86,15 @@ def score_on_server(
         return client.prompt_logprobs(p + r)
 
     calls = [lambda p=p, r=r: call(p, r) for _, p, r, _ in todo]
-    for k, entries in in_flight(calls, concurrency):
-        index, prefix, response, truncated = todo[k]
-        result = result_from_prompt_logprobs(client, entries, prefix, response, truncated)
-        if not token_logprobs:
-            result.token_logprobs = None
-        results[index] = result
-        done, tokens = done + 1, tokens + len(prefix) + len(response)
-        _report(on_batch, on_progress, {index: result}, done, len(items), tokens)
+    with closing(in_flight(calls, concurrency)) as answers:  # a raising callback stops it
+        for k, entries in answers:
+            index, prefix, response, truncated = todo[k]
+            result = result_from_prompt_logprobs(client, entries, prefix, response, truncated)
+            if not token_logprobs:
+                result.token_logprobs = None
+            results[index] = result
+            done, tokens = done + 1, tokens + len(prefix) + len(response)
+            _report(on_batch, on_progress, {index: result}, done, len(items), tokens)
     return results  # type: ignore[return-value]
 
 
@@ -171,15 +173,16 @@ def generate_on_server(
 
     texts = [""] * len(prompts)
     calls = [lambda ids=ids: call(ids) for ids in prompts]
-    for done, (index, (text, token_ids)) in enumerate(in_flight(calls, concurrency), start=1):
-        if token_ids is not None:
-            new = [t for t in token_ids if t not in stops]
-            text = tokenizer.decode(new, skip_special_tokens=True)
-            if on_tokens is not None:
-                on_tokens(index, len(new))
-        texts[index] = text.strip()
-        if on_answer is not None:
-            on_answer(index, texts[index])
-        if on_progress is not None:
-            on_progress(done, len(prompts))
+    with closing(in_flight(calls, concurrency)) as answers:
+        for done, (index, (text, token_ids)) in enumerate(answers, start=1):
+            if token_ids is not None:
+                new = [t for t in token_ids if t not in stops]
+                text = tokenizer.decode(new, skip_special_tokens=True)
+                if on_tokens is not None:
+                    on_tokens(index, len(new))
+            texts[index] = text.strip()
+            if on_answer is not None:
+                on_answer(index, texts[index])
+            if on_progress is not None:
+                on_progress(done, len(prompts))
     return texts
