@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import threading
@@ -60,7 +61,7 @@ def work(tokenizer: Any, n: int) -> tuple[list[ScoreItem], list[tuple[int, ...]]
 def measure(backend: Any, items: list[ScoreItem], prompts: list, max_new: int) -> dict[str, Any]:
     tokens = sum(len(i.prefix_ids) + len(i.response_ids) for i in items)
     start = time.perf_counter()
-    backend.score(items, max_length=2048)
+    scored = backend.score(items, max_length=2048)
     score_s = time.perf_counter() - start
     new: dict[int, int] = {}
     start = time.perf_counter()
@@ -73,7 +74,24 @@ def measure(backend: Any, items: list[ScoreItem], prompts: list, max_new: int) -
         "gen_tokens_per_s": sum(new.values()) / gen_s,
         "gen_s": gen_s,
         "texts": texts,
+        "ppl": [r.ppl for r in scored],
     }
+
+
+def parity(server_ppl: list[float], float32_ppl: list[float]) -> dict[str, Any]:
+    """Max and median relative error of per-example PPL, SPPL and IFD (items come in
+    threes per question: PPL, SPPL, alone; IFD = PPL / alone PPL)."""
+
+    def metrics(p: list[float]) -> dict[str, list[float]]:
+        ifd = [a / b for a, b in zip(p[0::3], p[2::3], strict=True)]
+        return {"ppl": p[0::3], "sppl": p[1::3], "ifd": ifd}
+
+    ours, ref = metrics(server_ppl), metrics(float32_ppl)
+    out = {}
+    for name in ours:
+        errors = [abs(a - b) / b for a, b in zip(ours[name], ref[name], strict=True)]
+        out[name] = {"max": max(errors), "median": statistics.median(errors)}
+    return out
 
 
 class PeakRss:
@@ -107,6 +125,8 @@ def main() -> None:
     items, prompts = work(local.tokenizer, args.questions)
     theirs = measure(local, items, prompts, args.max_new)
     local_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    exact = load_backend("transformers", PACKAGED, cache_dir=CACHE, dtype="float32")
+    float32_ppl = [r.ppl for r in exact.score(items, max_length=2048)]
     server, start_s = None, None
     if args.url is None:
         folder = local.target.model.name_or_path
@@ -123,6 +143,7 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
+    ours["parity_vs_transformers_float32"] = parity(ours["ppl"], float32_ppl)
     report(args, theirs, ours, local_rss, server_rss, start_s)
 
 
@@ -143,7 +164,7 @@ def report(
             f"  generation {r['gen_tokens_per_s']:6.1f} new tokens/s "
             f"({r['new_tokens']} in {r['gen_s']:.1f} s)"
         )
-        out[name] = {k: round(v, 2) for k, v in r.items() if k != "texts"}
+        out[name] = {k: round(v, 2) for k, v in r.items() if isinstance(v, float | int)}
     out["score_ratio"] = ours["score_tokens_per_s"] / theirs["score_tokens_per_s"]
     out["gen_ratio"] = ours["gen_tokens_per_s"] / theirs["gen_tokens_per_s"]
     out["peak_rss_mb"] = {
@@ -155,6 +176,12 @@ def report(
         f"{out['gen_ratio']:.2f}x; peak RSS {out['peak_rss_mb']}; "
         f"greedy agree {out['greedy_agreement']}"
     )
+    out["server_parity_vs_transformers_float32"] = ours["parity_vs_transformers_float32"]
+    for metric, e in out["server_parity_vs_transformers_float32"].items():
+        print(
+            f"server {args.dtype} vs transformers float32, {metric}: "
+            f"max rel {e['max']:.2e}, median {e['median']:.2e}"
+        )
     print(json.dumps(out))
 
 
