@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import sys
 import tempfile
@@ -115,6 +116,8 @@ class PeakRss:
 
 
 def main() -> None:
+    # a SIGTERM (``timeout``) unwinds like Ctrl-C, so the started server is stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=64)
     parser.add_argument("--max-new", type=int, default=256)

