@@ -26,7 +26,8 @@ from workers.scoring.prompts import PromptBuilder
 
 pytestmark = pytest.mark.slow
 
-PARITY_REL = 1e-5  # float32 both sides; measured max 1.4e-6 (issue 20), see test output
+PARITY_REL = 1e-5  # float32 both sides; measured max 1.4e-6 PPL, 2.5e-6 SPPL, 3.2e-6 IFD
+TOKEN_ABS = 5e-5  # one token's log-prob, float32 both sides; measured max 1.4e-5
 GREEDY_SHARE = 0.9
 N = 16
 
@@ -128,7 +129,8 @@ def test_truncation_follows_the_shared_rule(server, local, gsm8k) -> None:  # ty
     (ours,) = server.score([item], max_length=limit, token_logprobs=True)
     (theirs,) = local.score([item], max_length=limit, token_logprobs=True)
     assert ours.truncated and theirs.truncated and ours.n_tokens == theirs.n_tokens == 5
-    assert ours.token_logprobs == pytest.approx(theirs.token_logprobs, rel=PARITY_REL, abs=1e-6)
+    # per token the float32 log-probs differ by up to 1.4e-5 (measured); sums are tighter
+    assert ours.token_logprobs == pytest.approx(theirs.token_logprobs, abs=TOKEN_ABS)
 
 
 def test_checks_refuse_a_wrong_server_before_model_work(server_env, vllm_server, local) -> None:  # type: ignore[no-untyped-def]

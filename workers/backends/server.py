@@ -140,6 +140,7 @@ class ServerBackend:
         on_answer: Any = None,
         on_eta: Any = None,
         on_tokens: Any = None,
+        **_: Any,  # on_expected and other decoder-clock reports: the server gives none
     ) -> list[str]:
         """Greedy answers; through ``adapter`` (a peft folder) loaded into the server."""
         model = self._served_adapter(Path(adapter)) if adapter is not None else None
