@@ -127,6 +127,9 @@ def main() -> None:
     local = load_backend("transformers", PACKAGED, cache_dir=CACHE, dtype=args.dtype)
     items, prompts = work(local.tokenizer, args.questions)
     theirs = measure(local, items, prompts, args.max_new)
+    print(
+        "transformers", {k: v for k, v in theirs.items() if isinstance(v, float | int)}, flush=True
+    )
     local_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     exact = load_backend("transformers", PACKAGED, cache_dir=CACHE, dtype="float32")
     float32_ppl = [r.ppl for r in exact.score(items, max_length=2048)]
