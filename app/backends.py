@@ -50,6 +50,15 @@ _BACKENDS: dict[str, BackendKind] = {
             "shared prefixes, batched greedy generation, LoRA training with peft.",
             trains=True,
         ),
+        BackendKind(
+            "vllm",
+            "1",
+            "workers.backends.server:load_server",
+            "An inference server (vLLM, OpenAI-compatible HTTP) at INFERENCE_URL: scores from "
+            "prompt log-probs of Familiar's token ids, greedy generation (LoRA adapters loaded "
+            "into the server at run time); training runs in the worker with transformers.",
+            trains=True,
+        ),
     )
 }
 

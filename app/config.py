@@ -156,6 +156,38 @@ class Settings(BaseSettings):
         description="Password checks (Argon2id, 64 MiB each) run at the same "
         "time per web process; more wait up to a second, then get 503 with Retry-After.",
     )
+    # issue 20: the inference-server backend (`vllm` in app.backends)
+    inference_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible inference server (vLLM) that runs the "
+        "target for jobs whose backend is `vllm`, e.g. http://gpu-host:8000 (no /v1). "
+        "Unset: that backend refuses to load.",
+    )
+    inference_api_key: SecretStr | None = Field(
+        default=None,
+        description="Bearer key the inference server expects (vLLM's --api-key), if any.",
+    )
+    inference_model: str | None = Field(
+        default=None,
+        description="The name the server serves the target under (vLLM's "
+        "--served-model-name). Default: the target's name as Familiar knows it.",
+    )
+    inference_dtype: Literal["bfloat16", "float32"] = Field(
+        default="bfloat16",
+        description="The dtype the server runs the target in (vLLM's --dtype): recorded in "
+        "the model key and cache keys, so values from two dtypes never mix.",
+    )
+    inference_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest wait for one request to the inference server (a slow or dead "
+        "server fails the job after this).",
+    )
+    inference_concurrency: int = Field(
+        default=64,
+        ge=1,
+        description="Requests in flight at once to the inference server (it batches them).",
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

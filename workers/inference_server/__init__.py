@@ -1,0 +1,1 @@
+"""Inference servers (vLLM, OpenAI-compatible HTTP): the client the server backend uses."""
