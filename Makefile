@@ -44,3 +44,4 @@ bench: setup
 
 check-compose:
 	docker-compose config --quiet
+	docker-compose --profile vllm config --quiet
