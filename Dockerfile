@@ -2,7 +2,9 @@
 # torch: PyPI's Linux x86_64 wheel of torch 2.13.0 is the CUDA build (CUDA 13.0: it requires
 # cuda-toolkit 13.0.3, nvidia-cudnn-cu13, nvidia-nccl-cu13; checked on PyPI's metadata), so
 # the default install below gives the GPU worker a CUDA torch (NVIDIA driver 580 or newer).
-# The PyTorch index for CUDA 12.4 (the former --build-arg) has no torch 2.13.0. For another
+# The former --build-arg, the PyTorch index for CUDA 12.4, is not used: PyTorch stopped
+# publishing cu124 builds after torch 2.6 (download.pytorch.org cannot be reached from the
+# machine this was written on, so that index was not listed here). For another
 # CUDA build, pass TORCH_INDEX=<an index that lists torch-2.13.0+cuXXX>; for a smaller
 # CPU-only image (web, cpu worker), TORCH_INDEX=https://download.pytorch.org/whl/cpu.
 # REQUIRE_CUDA=1 (the compose file's GPU worker) fails the build if the torch installed has
