@@ -26,13 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import sys
 import tempfile
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -41,51 +37,47 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402 - after the path, like the other benches
 
+from bench.gpu_measure import (  # noqa: E402
+    SMOKE,
+    Row,
+    Sizes,
+    mfu,
+    peak_flops,
+    peak_mem_gb,
+    reset_peak,
+    timed,
+)
+from bench.gpu_train import bench_lora, bench_two  # noqa: E402
+
 PACKAGED = "packaged:SmolLM2-135M-Instruct"
-PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10": 125e12}
 # Llama 3.2 1B and Llama 3 8B shapes (vocabulary 128256; the tokenizer uses its first 49152)
 SHAPES: dict[str, dict[str, Any]] = {
-    "1b": dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
-               num_attention_heads=32, num_key_value_heads=8, vocab_size=128256,
-               tie_word_embeddings=True),
-    "8b": dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-               num_attention_heads=32, num_key_value_heads=8, vocab_size=128256),
-    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                 num_attention_heads=4, num_key_value_heads=2, vocab_size=49152),
-}  # fmt: skip
-
-
-@dataclass
-class Row:
-    model: str
-    backend: str
-    task: str  # score | generate | lora_step | lora_step_2gpu
-    tokens: int
-    seconds: float
-    params: int
-    peak_mem_gb: float
-    mfu: float | None
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
-
-
-@dataclass
-class Sizes:
-    """How much work each row does."""
-
-    n_items: int = 64
-    prompt_len: int = 256
-    response_len: int = 256
-    n_prompts: int = 64
-    max_new_tokens: int = 256
-    train_batch: int = 8
-    train_len: int = 512
-
-
-SMOKE = Sizes(n_items=4, prompt_len=16, response_len=16, n_prompts=2, max_new_tokens=4,
-              train_batch=2, train_len=32)  # fmt: skip
+    "1b": dict(
+        hidden_size=2048,
+        intermediate_size=8192,
+        num_hidden_layers=16,
+        num_attention_heads=32,
+        num_key_value_heads=8,
+        vocab_size=128256,
+        tie_word_embeddings=True,
+    ),
+    "8b": dict(
+        hidden_size=4096,
+        intermediate_size=14336,
+        num_hidden_layers=32,
+        num_attention_heads=32,
+        num_key_value_heads=8,
+        vocab_size=128256,
+    ),
+    "tiny": dict(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=49152,
+    ),
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -99,41 +91,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def peak_flops(device: str, given_tflops: float | None) -> float | None:
-    if given_tflops:
-        return given_tflops * 1e12
-    if device != "cuda":
-        return None
-    name = torch.cuda.get_device_name(0)
-    return next((v for k, v in PEAK_BF16.items() if k in name), None)
-
-
-def reset_peak(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-
-
-def peak_mem_gb(device: str, *, all_processes: bool = False) -> float:
-    if device != "cuda":
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
-    torch.cuda.synchronize()
-    if all_processes:
-        free, total = torch.cuda.mem_get_info()
-        return (total - free) / 2**30
-    return torch.cuda.max_memory_allocated() / 2**30
-
-
-def timed(fn: Callable[[], Any], device: str) -> tuple[Any, float]:
-    if device == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    out = fn()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return out, time.perf_counter() - t0
-
-
 def packaged_tokenizer_folder(cache: Path) -> Path:
     from workers.modeling.sources import resolve_source
 
@@ -145,8 +102,12 @@ def build_random(shape: str, tok_folder: Path, out_dir: Path, device: str, dtype
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     tokenizer = AutoTokenizer.from_pretrained(tok_folder)
-    config = LlamaConfig(**SHAPES[shape], max_position_embeddings=4096,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)  # fmt: skip
+    config = LlamaConfig(
+        **SHAPES[shape],
+        max_position_embeddings=4096,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     torch.manual_seed(0)
     with torch.device(device):
         model = LlamaForCausalLM._from_config(config, torch_dtype=dtype)
@@ -178,8 +139,9 @@ def bench_backend(backend: Any, label: str, params: int, sizes: Sizes, ctx: dict
     reset_peak(device)
 
     def run() -> list[str]:
-        return backend.generate(prompts, max_new_tokens=sizes.max_new_tokens,
-                                on_tokens=lambda _i, n: counted.append(n))  # fmt: skip
+        return backend.generate(
+            prompts, max_new_tokens=sizes.max_new_tokens, on_tokens=lambda _i, n: counted.append(n)
+        )
 
     texts, secs = timed(run, device)
     new = sum(counted) or sum(len(backend.tokenizer(t)["input_ids"]) for t in texts)
@@ -188,96 +150,21 @@ def bench_backend(backend: Any, label: str, params: int, sizes: Sizes, ctx: dict
     return rows
 
 
-def _row(label: str, backend: Any, task: str, tokens: int, secs: float, params: int,
-         ctx: dict, k: int) -> Row:  # fmt: skip
+def _row(
+    label: str, backend: Any, task: str, tokens: int, secs: float, params: int, ctx: dict, k: int
+) -> Row:
     server = backend.kind != "transformers"
     mem = peak_mem_gb(ctx["device"], all_processes=server)
-    peak = ctx["peak"]
-    mfu = k * params * tokens / secs / peak if peak and secs else None
-    return Row(label, backend.kind, task, tokens, secs, params, mem, mfu)
-
-
-def lora_step(model: Any, batch: torch.Tensor, steps: int = 1) -> tuple[float, Any]:
-    """``steps`` LoRA optimizer steps on ``batch`` (causal LM loss on every token)."""
-    from peft import LoraConfig, get_peft_model
-
-    peft_model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16,
-                                                  target_modules=["q_proj", "v_proj"]))  # fmt: skip
-    peft_model.train()
-    opt = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=2e-5)
-    secs = 0.0
-    for step in range(steps + 1):  # the first step warms up (kernels, allocator) untimed
-        _, t = timed(lambda: _one_step(peft_model, opt, batch), str(batch.device.type))
-        secs += t if step else 0.0
-    peft_model.eval()
-    return secs, peft_model.unload()
-
-
-def _one_step(model: Any, opt: Any, batch: torch.Tensor) -> None:
-    loss = model(input_ids=batch, labels=batch).loss
-    loss.backward()
-    opt.step()
-    opt.zero_grad(set_to_none=True)
-
-
-def bench_lora(model: Any, label: str, params: int, sizes: Sizes, ctx: dict) -> Row:
-    device = ctx["device"]
-    vocab = model.config.vocab_size
-    batch = torch.randint(100, min(vocab, 49152), (sizes.train_batch, sizes.train_len),
-                          device=device)  # fmt: skip
-    reset_peak(device)
-    secs, _ = lora_step(model, batch)
-    tokens = batch.numel()
-    peak = ctx["peak"]
-    mfu = 6 * params * tokens / secs / peak if peak and secs else None
-    return Row(label, "transformers", "lora_step", tokens, secs, params, peak_mem_gb(device), mfu)
-
-
-def _ddp_worker(rank: int, world: int, folder: str, sizes: Sizes, backend: str, out: str) -> None:
-    import torch.distributed as dist
-    from transformers import AutoModelForCausalLM
-
-    os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
-    os.environ.setdefault("MASTER_PORT", "29517")
-    dist.init_process_group(backend, rank=rank, world_size=world)
-    device = f"cuda:{rank}" if backend == "nccl" else "cpu"
-    if backend == "nccl":
-        torch.cuda.set_device(rank)
-    dtype = torch.bfloat16 if backend == "nccl" else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=dtype).to(device)
-    from peft import LoraConfig, get_peft_model
-
-    peft_model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16,
-                                                  target_modules=["q_proj", "v_proj"]))  # fmt: skip
-    ddp = torch.nn.parallel.DistributedDataParallel(peft_model)
-    opt = torch.optim.AdamW([p for p in ddp.parameters() if p.requires_grad], lr=2e-5)
-    g = torch.Generator().manual_seed(rank)
-    batch = torch.randint(100, 49152, (sizes.train_batch, sizes.train_len), generator=g)
-    batch = batch.to(device)
-    _one_step(ddp, opt, batch)  # warm-up
-    dist.barrier()
-    _, secs = timed(lambda: _one_step(ddp, opt, batch), device.split(":")[0])
-    mem = torch.cuda.max_memory_allocated(rank) / 2**30 if backend == "nccl" else 0.0
-    if rank == 0:
-        Path(out).write_text(json.dumps({"seconds": secs, "tokens": batch.numel() * world,
-                                         "peak_mem_gb": mem}))  # fmt: skip
-    dist.destroy_process_group()
-
-
-def bench_two(folder: Path, label: str, params: int, sizes: Sizes, ctx: dict) -> Row:
-    """One LoRA step with DDP over 2 processes (2 GPUs with NCCL; 2 CPU processes with gloo)."""
-    import torch.multiprocessing as mp
-
-    backend = "nccl" if ctx["device"] == "cuda" else "gloo"
-    with tempfile.TemporaryDirectory() as tmp:
-        out = str(Path(tmp) / "rank0.json")
-        mp.spawn(_ddp_worker, args=(2, str(folder), sizes, backend, out), nprocs=2, join=True)
-        got = json.loads(Path(out).read_text())
-    peak = ctx["peak"]
-    secs, tokens = got["seconds"], got["tokens"]
-    mfu = 6 * params * tokens / secs / (2 * peak) if peak and secs else None
-    task = "lora_step_2gpu" if backend == "nccl" else "lora_step_2proc"
-    return Row(label, "transformers", task, tokens, secs, params, got["peak_mem_gb"], mfu)
+    return Row(
+        label,
+        backend.kind,
+        task,
+        tokens,
+        secs,
+        params,
+        mem,
+        mfu(k, params, tokens, secs, ctx["peak"]),
+    )
 
 
 def bench_server(model: str, label: str, params: int, sizes: Sizes, ctx: dict) -> list[Row]:
@@ -288,8 +175,9 @@ def bench_server(model: str, label: str, params: int, sizes: Sizes, ctx: dict) -
     if "vllm" not in backend_names():
         print(f"{label}: no server backend registered (vllm); skipped", flush=True)
         return []
-    backend = load_backend("vllm", model, cache_dir=ctx["cache"], dtype=ctx["dtype"],
-                           device=ctx["device"])  # fmt: skip
+    backend = load_backend(
+        "vllm", model, cache_dir=ctx["cache"], dtype=ctx["dtype"], device=ctx["device"]
+    )
     return bench_backend(backend, label, params, sizes, ctx)
 
 
@@ -299,13 +187,19 @@ def load_model(name: str, ctx: dict, tmp: Path) -> tuple[Any, Path, str]:
     from workers.backends.transformers import as_backend
 
     if name == "packaged":
-        backend = load_backend("transformers", PACKAGED, cache_dir=ctx["cache"],
-                               dtype=ctx["dtype"], device=ctx["device"])  # fmt: skip
+        backend = load_backend(
+            "transformers",
+            PACKAGED,
+            cache_dir=ctx["cache"],
+            dtype=ctx["dtype"],
+            device=ctx["device"],
+        )
         return backend, packaged_tokenizer_folder(ctx["cache"]), PACKAGED
     dtype = torch.bfloat16 if ctx["dtype"] == "bfloat16" else torch.float32
     folder = tmp / name
-    model, tokenizer = build_random(name, packaged_tokenizer_folder(ctx["cache"]), folder,
-                                    ctx["device"], dtype)  # fmt: skip
+    model, tokenizer = build_random(
+        name, packaged_tokenizer_folder(ctx["cache"]), folder, ctx["device"], dtype
+    )
     return as_backend(model, tokenizer), folder, str(folder)
 
 
@@ -343,9 +237,12 @@ def _free_memory(device: str) -> None:
 def _report(rows: list[Row]) -> list[Row]:
     for r in rows:
         mfu = f"{100 * r.mfu:.1f}%" if r.mfu is not None else "n/a"
-        print(f"{r.model:<14} {r.backend:<12} {r.task:<16} {r.tokens:>8} tok "
-              f"{r.seconds:8.2f} s {r.tokens_per_s:10.1f} tok/s  peak {r.peak_mem_gb:6.2f} GiB  "
-              f"MFU {mfu}", flush=True)  # fmt: skip
+        print(
+            f"{r.model:<14} {r.backend:<12} {r.task:<16} {r.tokens:>8} tok "
+            f"{r.seconds:8.2f} s {r.tokens_per_s:10.1f} tok/s  peak {r.peak_mem_gb:6.2f} GiB  "
+            f"MFU {mfu}",
+            flush=True,
+        )
     return rows
 
 
@@ -374,9 +271,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
         raise SystemExit(f"unknown model {unknown[0]!r}: one of packaged, {', '.join(SHAPES)}")
     ctx = machine(args)
     sizes = SMOKE if args.cpu_smoke else Sizes()
-    print(f"device {ctx['device']} ({ctx['gpu']}, {torch.cuda.device_count()} GPU), "
-          f"dtype {ctx['dtype']}, peak {ctx['peak'] or 'unknown'} FLOP/s, models {models}",
-          flush=True)  # fmt: skip
+    print(
+        f"device {ctx['device']} ({ctx['gpu']}, {torch.cuda.device_count()} GPU), "
+        f"dtype {ctx['dtype']}, peak {ctx['peak'] or 'unknown'} FLOP/s, models {models}",
+        flush=True,
+    )
     rows: list[Row] = []
     for name in models:
         rows += run_model(name, args, sizes, ctx)

@@ -204,10 +204,8 @@ def stop_group(process: subprocess.Popen[bytes], grace_s: float) -> None:
     """End a process started with ``start_new_session`` and everything it forked."""
     if process.poll() is None:
         _signal_group(process.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            pass
     _signal_group(process.pid, signal.SIGKILL)  # engine children that outlived the leader
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=10)
