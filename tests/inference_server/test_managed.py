@@ -9,7 +9,9 @@ about 2 minutes on 2 CPU cores.
 from __future__ import annotations
 
 import stat
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +19,12 @@ import pytest
 
 from app.config import Settings
 from workers.inference_server.launch import ManagedServerError, group_alive, launch
-from workers.inference_server.managed import ServerPool, options_from_settings, server_key
+from workers.inference_server.managed import (
+    ServerKey,
+    ServerPool,
+    options_from_settings,
+    server_key,
+)
 
 MODEL = "packaged:SmolLM2-135M-Instruct"
 
@@ -143,3 +150,88 @@ def test_vllm_python_defaults_to_the_project_venv(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("VLLM_PYTHON", raising=False)
     root = Path(__file__).resolve().parents[2]
     assert Settings().vllm_python == root / ".venv-vllm" / "bin" / "python"
+
+
+# The pool's lifecycle (reuse, a different target, a dead server, shutdown, training) with a
+# stand-in server: a small HTTP server that answers GET /v1/models as vLLM does, started by
+# the same launcher through VLLM_PYTHON. The real vLLM start is covered above.
+STAND_IN = """#!{python}
+import http.server, json, sys
+args = sys.argv[1:]
+port, name = int(args[args.index("--port") + 1]), args[args.index("--served-model-name") + 1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({{"data": [{{"id": name}}]}}).encode()
+        self.send_response(200 if self.path == "/v1/models" else 404)
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        print("request", *a, flush=True)
+print("stand-in serving", name, flush=True)
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+"""
+
+
+@pytest.fixture
+def stand_in_pool(tmp_path: Path) -> Iterator[ServerPool]:
+    python = tmp_path / "stand-in-python"
+    python.write_text(STAND_IN.format(python=sys.executable))
+    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+    settings = _settings(tmp_path, vllm_python=python, vllm_start_timeout_s=60)
+    pool = ServerPool(options_from_settings(settings), idle_stop_s=3600)
+    yield pool
+    pool.close()
+
+
+def test_reuse_switch_and_restart_with_a_stand_in(stand_in_pool: ServerPool) -> None:
+    pool = stand_in_pool
+    a, b = ServerKey("/models/a", "a"), ServerKey("/models/b", "b")
+    with pool.acquire(a) as first:
+        pass
+    with pool.acquire(a) as again:
+        assert again is first and pool.starts == 1
+    with pool.acquire(b) as other:  # another target: the idle one stops first (one GPU)
+        assert pool.starts == 2 and first.process.poll() is not None
+        with pytest.raises(ManagedServerError, match="'b' is in use"):
+            pool.acquire(a).__enter__()
+    other.process.kill()  # a server that died between jobs is started again
+    other.process.wait()
+    with pool.acquire(b) as restarted:
+        assert restarted.pid != other.pid and pool.starts == 3 and restarted.alive()
+    assert "stand-in serving b" in restarted.log_path.read_text()
+
+
+def test_release_gpu_stops_servers_unless_sharing(stand_in_pool: ServerPool) -> None:
+    pool = stand_in_pool
+    with pool.acquire(ServerKey("/m", "m")) as server:
+        pass
+    pool.keep_during_training = True
+    assert pool.release_gpu() == [] and server.alive()
+    pool.keep_during_training = False
+    assert pool.release_gpu() == [ServerKey("/m", "m")]
+    assert not server.alive() and pool.servers() == []
+
+
+def test_worker_shutdown_stops_the_managed_servers(
+    tmp_path: Path, stand_in_pool: ServerPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Celery's worker_shutdown signal (sent by a stopping worker) stops every server."""
+    from celery.signals import worker_shutdown
+
+    from workers.inference_server import managed
+
+    monkeypatch.setattr(managed, "_pool", None)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VLLM_PYTHON", str(stand_in_pool.opts.python))
+    managed.get_settings.cache_clear()
+    try:
+        with managed.get_pool().acquire(ServerKey("/m", "m")) as server:
+            pass
+        assert server.alive()
+        worker_shutdown.send(sender=None)
+        assert not server.alive() and managed.get_pool().servers() == []
+        with pytest.raises(ManagedServerError, match="shutting down"):
+            managed.get_pool().acquire(ServerKey("/m", "m")).__enter__()
+    finally:
+        managed._shutdown()
+        managed.get_settings.cache_clear()

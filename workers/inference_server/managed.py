@@ -9,6 +9,8 @@ its target::
     with get_pool().acquire(key) as server:
         ...  # OpenAI-compatible API at server.base_url, model name key.served_name
 
+or, from a Familiar model name, ``with serve_model(name, cache_dir=...) as server``.
+
 - Reuse: jobs whose key is the same (weights folder, served name, dtype, tensor-parallel
   size, LoRA on or off) share one running server; a key that differs stops the idle server
   first (one GPU worker holds one server: vLLM reserves most of the GPU's memory).
@@ -33,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from app.config import Settings, get_settings
 from workers.inference_server.launch import (
@@ -53,6 +56,7 @@ __all__ = [
     "ServerPool",
     "get_pool",
     "release_gpu",
+    "serve_model",
     "server_key",
     "stop_all",
 ]
@@ -229,6 +233,20 @@ def server_key(
     return ServerKey(str(model_dir), served_name, dtype, tp, enable_lora)
 
 
+@contextmanager
+def serve_model(
+    model: str, *, cache_dir: Path, dtype: str = "bfloat16", enable_lora: bool = False
+) -> Iterator[RunningServer]:
+    """A managed server for a Familiar model name (packaged, folder or hub id, resolved as
+    the transformers backend resolves it), served under that same name, for one block."""
+    from workers.modeling.sources import resolve_source
+
+    folder = resolve_source(model, cache_dir).folder
+    key = server_key(str(folder), served_name=model, dtype=dtype, enable_lora=enable_lora)
+    with get_pool().acquire(key) as server:
+        yield server
+
+
 _pool: ServerPool | None = None
 _pool_lock = threading.Lock()
 
@@ -263,7 +281,14 @@ def _shutdown(**_: object) -> None:
         _pool.close()
 
 
+_hooks_installed = False
+
+
 def _install_shutdown_hooks() -> None:
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
     atexit.register(_shutdown)
     try:
         from celery.signals import worker_shutdown
