@@ -235,3 +235,18 @@ def test_worker_shutdown_stops_the_managed_servers(
     finally:
         managed._shutdown()
         managed.get_settings.cache_clear()
+
+
+def test_the_server_env_keeps_vllm_variables_but_not_familiar_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers.inference_server.launch import build_env
+
+    monkeypatch.setenv("VLLM_IDLE_STOP_S", "5")  # Familiar's setting: vLLM would warn
+    monkeypatch.setenv("VLLM_LOGGING_LEVEL", "DEBUG")  # vLLM's own: passed on
+    cpu = options_from_settings(_settings(tmp_path))
+    env = build_env(ServerKey("/m", "m", enable_lora=True), cpu)
+    assert "VLLM_IDLE_STOP_S" not in env and env["VLLM_LOGGING_LEVEL"] == "DEBUG"
+    assert env["VLLM_ALLOW_RUNTIME_LORA_UPDATING"] == "true"
+    if not cpu.gpu:
+        assert env["VLLM_CPU_KVCACHE_SPACE"] == "1"

@@ -105,7 +105,12 @@ def build_command(key: ServerKey, port: int, opts: LaunchOptions) -> list[str]:
 
 
 def build_env(key: ServerKey, opts: LaunchOptions) -> dict[str, str]:
-    env = dict(os.environ)
+    """The worker's environment for the server, less Familiar's own ``VLLM_*`` settings
+    (vLLM warns about every ``VLLM_*`` variable it does not know)."""
+    from app.config import Settings
+
+    ours = {name.upper() for name in Settings.model_fields if name.startswith("vllm_")}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in ours}
     if key.enable_lora:  # adapters are loaded by path (POST /v1/load_lora_adapter)
         env.setdefault("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "true")
     if not opts.gpu:
