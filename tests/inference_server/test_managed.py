@@ -250,3 +250,29 @@ def test_the_server_env_keeps_vllm_variables_but_not_familiar_settings(
     assert env["VLLM_ALLOW_RUNTIME_LORA_UPDATING"] == "true"
     if not cpu.gpu:
         assert env["VLLM_CPU_KVCACHE_SPACE"] == "1"
+
+
+def test_training_stops_the_managed_server_first(
+    tmp_path: Path, stand_in_pool: ServerPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transformers backend's train_adapter frees the GPU: this worker's managed
+    servers stop before the first training step (VLLM_KEEP_DURING_TRAINING off)."""
+    from tests.scoring.test_scan import tiny_target
+    from tests.training.conftest import contains, examples, settings
+    from workers.backends.transformers import TransformersBackend
+    from workers.inference_server import managed
+
+    monkeypatch.setattr(managed, "_pool", stand_in_pool)
+    with stand_in_pool.acquire(ServerKey("/m", "m")) as server:
+        pass
+    alive_at_first_step: list[bool] = []
+    TransformersBackend(tiny_target()).train_adapter(
+        examples(2),
+        [],
+        settings(epochs=1, eval_every=0),
+        tmp_path / "adapter",
+        score=contains,
+        on_step=lambda _log: alive_at_first_step.append(server.alive()),
+    )
+    assert alive_at_first_step and alive_at_first_step[0] is False
+    assert stand_in_pool.servers() == []
