@@ -60,3 +60,4 @@ bench: setup
 
 check-compose:
 	docker-compose config --quiet
+	docker-compose --profile vllm config --quiet

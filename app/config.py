@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "packaged:SmolLM2-135M-Instruct"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # where `make` puts its virtual environments
 
 
 class Settings(BaseSettings):
@@ -187,6 +188,64 @@ class Settings(BaseSettings):
         default=64,
         ge=1,
         description="Requests in flight at once to the inference server (it batches them).",
+    )
+    # issue 20: vLLM servers that a GPU worker starts itself (workers/inference_server/managed.py)
+    vllm_python: Path = Field(
+        default=PROJECT_ROOT / ".venv-vllm" / "bin" / "python",
+        description="Python of the virtual environment that has vLLM (`make` creates "
+        "`.venv-vllm` under the project root); a managed server runs "
+        "`<VLLM_PYTHON> -m vllm.entrypoints.openai.api_server`.",
+    )
+    vllm_tensor_parallel_size: int = Field(
+        default=1,
+        ge=1,
+        description="GPUs a managed vLLM server spreads the target over "
+        "(`--tensor-parallel-size`; ignored on a CPU).",
+    )
+    vllm_gpu_memory_utilization: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Share of each GPU's memory a managed vLLM server reserves for weights "
+        "and KV cache (`--gpu-memory-utilization`). To let training share the GPU with a "
+        "running server (VLLM_KEEP_DURING_TRAINING), set it to at most 0.45: training then "
+        "has the other half.",
+    )
+    vllm_keep_during_training: bool = Field(
+        default=False,
+        description="Keep a managed vLLM server running while a training job uses the same "
+        "GPU (the two share it by VLLM_GPU_MEMORY_UTILIZATION). Off: training stops the "
+        "managed servers first and the next inference job starts one again.",
+    )
+    vllm_max_model_len: int = Field(
+        default=4096,
+        ge=16,
+        description="Longest prompt + answer, in tokens, a managed vLLM server accepts "
+        "(`--max-model-len`; capped by the model's own limit).",
+    )
+    vllm_cpu_kvcache_gb: int = Field(
+        default=1,
+        ge=1,
+        description="KV cache of a managed vLLM server on a CPU, in GiB "
+        "(`VLLM_CPU_KVCACHE_SPACE`).",
+    )
+    vllm_idle_stop_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="A managed vLLM server that served no job for this long is stopped "
+        "(it frees its GPU); the next job that needs it starts it again.",
+    )
+    vllm_start_timeout_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long a managed vLLM server may take to answer `GET /v1/models` "
+        "after its start (about 100 s for the packaged model on 2 CPU cores) before it is "
+        "stopped and the job fails with the last lines of its log.",
+    )
+    vllm_extra_args: str = Field(
+        default="",
+        description="More command-line arguments for a managed vLLM server, shell-quoted "
+        "(e.g. `--max-lora-rank 64 --enforce-eager`).",
     )
 
     @property

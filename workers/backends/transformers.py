@@ -132,10 +132,14 @@ class TransformersBackend:
         should_stop: Callable[[], bool] | None = None,
         until_step: int | None = None,
     ) -> TrainResult:
-        """LoRA with peft in this process (``workers.training.train_adapter``)."""
+        """LoRA with peft in this process (``workers.training.train_adapter``), after the
+        managed vLLM servers of this worker have freed the GPU (unless they share it:
+        ``workers.inference_server.managed.release_gpu``)."""
+        from workers.inference_server.managed import release_gpu
         from workers.training import check_lora_targets, train_adapter
 
         check_lora_targets(self.target.model, settings.target_modules)
+        release_gpu()
         return train_adapter(
             self.target.model,
             self.target.tokenizer,
