@@ -150,8 +150,10 @@ class ArtifactStore:
         local root; under a remote root a copy in the local cache, downloaded once (again
         only when the store's manifest differs from the copy's)."""
         if self.local_root is not None:
-            self.manifest(key)  # there
-            return self.local_root / key
+            folder = self.local_root / check_key(key)
+            if not folder.is_dir():
+                raise ArtifactMissing(f"{self.url(key)}: no such artifact folder")
+            return folder
         files = self.manifest(key)
         target = self.cache / key
         if _copy_matches(target, files):
