@@ -149,11 +149,11 @@ def train_run(ctx: JobContext) -> dict[str, Any]:
 
     spec: ValidationTrainSpec = ctx.spec
     vspec, run, summary, train, val = _train_inputs(spec)
+    artifacts = _run_artifacts(spec)  # before the model: a store it cannot reach fails at once
     ctx.progress("loading the model", 0, 1, force=True)
     target = _load(vspec.model or summary["model"], vspec.train.precision, vspec.backend)
     settings = vspec.train.model_copy(update={"seed": run["seed"]})
     extractor = summary["extractor"]
-    artifacts = _run_artifacts(spec)
     points = _Points(ctx, spec.run_id, artifacts)
     try:
         result = target.train_adapter(
