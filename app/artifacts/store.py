@@ -192,9 +192,11 @@ class ArtifactStore:
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")
         try:
             self.fs.get_file(self._remote(key), str(tmp))
+            os.replace(tmp, dest)
         except FileNotFoundError:
             return False
-        os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
         return True
 
     # --- writing ---------------------------------------------------------------------
