@@ -33,8 +33,9 @@ def remote(tmp_path: Path) -> Iterator[ArtifactStore]:
     """A store on an in-memory filesystem (another host's bucket, for this process)."""
     root = f"memory://familiar-test-{uuid.uuid4().hex[:8]}/artifacts"
     yield ArtifactStore(root, cache_dir=tmp_path / "cache")
-    fs = fsspec.filesystem("memory")
-    fs.rm(root.removeprefix("memory:/"), recursive=True)
+    fs, path = fsspec.filesystem("memory"), root.removeprefix("memory:/")
+    if fs.exists(path):
+        fs.rm(path, recursive=True)
 
 
 @pytest.mark.parametrize(
