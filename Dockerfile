@@ -30,7 +30,7 @@ COPY workers ./workers
 COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
-RUN pip install -e '.[model]'
+RUN pip install -e '.[model,s3]'
 
 RUN useradd --create-home familiar && mkdir -p /data /models && chown familiar /data /models
 USER familiar

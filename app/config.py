@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -121,8 +121,34 @@ class Settings(BaseSettings):
     # issue 12 (validation): where training checkpoints and adapters are written
     artifacts_dir: Path | None = Field(
         default=None,
-        description="Folder for training checkpoints and adapters (shared storage for a "
-        "team, so another worker can resume a job). Default: DATA_DIR/artifacts.",
+        description="Folder for training checkpoints and adapters when ARTIFACT_ROOT is "
+        "unset (and the folder whose absolute paths migration 0020 turned into artifact keys). "
+        "Default: DATA_DIR/artifacts.",
+    )
+    # issue 20: artifacts any host can reach
+    artifact_root: str | None = Field(
+        default=None,
+        description="Where adapters and checkpoints are stored, as a folder or URL that every "
+        "web and worker host reaches: a local folder or shared mount (`/mnt/team/familiar`, "
+        "`file:///...`), an S3-compatible bucket (`s3://bucket/prefix`, with the `s3` extra), "
+        "any fsspec URL. Rows store keys relative to it. Default: ARTIFACTS_DIR.",
+    )
+    artifact_cache_dir: Path | None = Field(
+        default=None,
+        description="Local folder where a worker writes artifacts before uploading them to a "
+        "remote ARTIFACT_ROOT and keeps the adapters it downloads (unused for a local root). "
+        "Default: DATA_DIR/artifact-cache.",
+    )
+    artifact_s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible store (MinIO, Ceph, R2...) for an `s3://` "
+        "ARTIFACT_ROOT, e.g. http://minio:9000. Unset: AWS S3. Credentials come from the usual "
+        "AWS variables or profile, or from ARTIFACT_STORAGE_OPTIONS.",
+    )
+    artifact_storage_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Options for ARTIFACT_ROOT's fsspec filesystem, as a JSON object, e.g. "
+        '`{"key": "...", "secret": "..."}` or `{"anon": true}` for s3fs.',
     )
     public_url: str | None = Field(
         default=None,
@@ -264,6 +290,14 @@ class Settings(BaseSettings):
     @property
     def artifacts_path(self) -> Path:
         return self.artifacts_dir or (self.data_dir / "artifacts")
+
+    @property
+    def artifact_root_url(self) -> str:
+        return self.artifact_root or str(self.artifacts_path)
+
+    @property
+    def artifact_cache_path(self) -> Path:
+        return self.artifact_cache_dir or (self.data_dir / "artifact-cache")
 
     @property
     def embedded_broker(self) -> bool:

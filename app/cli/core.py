@@ -36,11 +36,23 @@ def _migrate() -> None:
     upgrade(get_engine())
 
 
+def check_artifact_root() -> None:
+    """ARTIFACT_ROOT names a store this process can open (a known URL scheme, its library
+    installed), or the command ends with one line naming it (exit 2)."""
+    from app.artifacts import ArtifactError, artifact_store
+
+    try:
+        artifact_store()
+    except ArtifactError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+
+
 def _prepare() -> None:
     """Data folder and migrations: every command that touches the database starts here.
     A database that does not answer ends the command with one line (exit 1)."""
     from app.dbhealth import DATABASE_DOWN, describe
 
+    check_artifact_root()
     try:
         _migrate()
     except DATABASE_DOWN as exc:

@@ -16,6 +16,7 @@ from app.cli.core import (
     STARTUP_RETRY_S,
     _migrate,
     _prepare,
+    check_artifact_root,
     cli,
 )
 from app.config import get_settings
@@ -83,6 +84,7 @@ def serve(
 
     settings = get_settings()
     check_serve_host(host or settings.host)  # no password-less single mode off loopback
+    check_artifact_root()
     procs: list[subprocess.Popen[bytes]] = []
     try:
         procs += _start_up(workers)

@@ -210,6 +210,9 @@ class ValidationRun(Base):
     best_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     best_val_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
     best_val_loss: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # the chosen adapter's artifact key under ARTIFACT_ROOT (``app.artifacts``), e.g.
+    # validation-3/run-7/checkpoint-8; a row written before keys whose folder was outside the
+    # artifacts folder keeps its absolute path (migration 0020), read on the host that has it
     adapter_dir: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     stopped_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -22,7 +22,9 @@ FamiliarityQ = Annotated[
 ]
 
 
-def download(filename: str, media_type: str, body: str | bytes | Iterator[str]) -> Response:
+def download(
+    filename: str, media_type: str, body: str | bytes | Iterator[str] | Iterator[bytes]
+) -> Response:
     """A file as an attachment (a generator body is streamed)."""
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if isinstance(body, (str, bytes)):

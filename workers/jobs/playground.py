@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.artifacts import ArtifactError, artifact_store
 from app.config import get_settings
 from app.db import session_scope
 from app.services.playground import answer_label, run_answerer
@@ -43,19 +44,24 @@ class Answerer:
 
 
 def answerers(ctx: JobContext) -> list[Answerer]:
-    """The untuned target first (when asked), then the runs in the order asked."""
+    """The untuned target first (when asked), then the runs in the order asked, each
+    adapter as a local folder (downloaded from a remote artifact store, ``app.artifacts``,
+    after the database session is closed)."""
     spec: PlaygroundSpec = ctx.spec
     found = []
     if spec.base:
         found.append(Answerer(answer_label(None), None, spec.model, spec.backend, spec.dtype, None))
     with session_scope() as session:
-        for run_id in spec.run_ids:
-            loaded = run_answerer(session, project_id=ctx.project_id, run_id=run_id)
-            if isinstance(loaded, str):
-                raise JobFailure(loaded)
-            if not Path(loaded["adapter"]).is_dir():
-                raise JobFailure(f"the adapter of {loaded['label']} is gone: {loaded['adapter']}")
-            found.append(Answerer(**loaded))
+        runs = [run_answerer(session, project_id=ctx.project_id, run_id=r) for r in spec.run_ids]
+    store = artifact_store() if runs else None
+    for loaded in runs:
+        if isinstance(loaded, str):
+            raise JobFailure(loaded)
+        try:
+            folder = store.locate(loaded["adapter"])  # type: ignore[union-attr]
+        except (ArtifactError, OSError) as exc:
+            raise JobFailure(f"the adapter of {loaded['label']} is gone: {exc}") from exc
+        found.append(Answerer(**{**loaded, "adapter": str(folder)}))
     return found
 
 

@@ -2,8 +2,11 @@
 
 Thin: load the inputs, call the pure cores (``workers.training.train_adapter``,
 ``workers.evaluation.run.evaluate_model``), write live curve points as they come, and save
-results with the job's success in one transaction (``JobContext.save``). Checkpoints live in
-the artifacts folder per run, so a requeued job (worker killed) resumes from the last one.
+results with the job's success in one transaction (``JobContext.save``). Checkpoints and
+adapters live in the artifact store (``app.artifacts``, ARTIFACT_ROOT) under the run's key,
+published as they are written (``run_artifacts``), so a requeued job (worker killed) resumes
+from the last one on any host; rows store the chosen adapter's key, and evaluation loads it
+through the store (``ArtifactStore.locate``), never from a path of the training worker.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from app.artifacts import ArtifactError, artifact_store
 from app.backends import DEFAULT_BACKEND
 from app.config import get_settings
 from app.db import session_scope
@@ -21,15 +25,12 @@ from app.models import Evaluation, Question, Response, TestQuestion, Validation,
 from app.services.validations.record import record_evaluation, record_train_result, write_points
 from app.specs.validation import ValidationEvalSpec, ValidationSpec, ValidationTrainSpec
 from workers.jobs.context import JobCancelled, JobContext, JobFailure
+from workers.jobs.run_artifacts import RunArtifacts
 
 if TYPE_CHECKING:
     from workers.backends.base import ModelBackend
 
 FLUSH_EVERY_S = 2.0
-
-
-def run_dir(validation_id: int, run_id: int) -> Path:
-    return get_settings().artifacts_path / f"validation-{validation_id}" / f"run-{run_id}"
 
 
 def _load(name: str, precision: str, backend: str = DEFAULT_BACKEND) -> ModelBackend:
@@ -102,8 +103,9 @@ def _train_inputs(
 class _Points:
     """Curve points buffered and written every couple of seconds (checkpoints at once)."""
 
-    def __init__(self, ctx: JobContext, run_id: int) -> None:
+    def __init__(self, ctx: JobContext, run_id: int, artifacts: RunArtifacts) -> None:
         self.ctx, self.run_id, self.steps, self.last = ctx, run_id, list[dict[str, Any]](), 0.0
+        self.artifacts = artifacts
 
     def step(self, log: Any) -> None:
         self.steps.append(
@@ -119,6 +121,10 @@ class _Points:
         self.ctx.progress("training", log.step, log.total_steps, extra)
 
     def checkpoint(self, log: Any) -> None:
+        try:
+            self.artifacts.publish_checkpoint(log.path, log.step)  # before it is reported
+        except (ArtifactError, OSError) as exc:
+            raise JobFailure(f"artifact store: checkpoint {log.step} not published: {exc}") from exc
         self.flush([{"step": log.step, "val_loss": log.val_loss, "val_accuracy": log.val_accuracy}])
         self.ctx.log(checkpoint_line(log.step, log.val_loss, log.val_accuracy))
         self.ctx.check()
@@ -143,17 +149,18 @@ def train_run(ctx: JobContext) -> dict[str, Any]:
 
     spec: ValidationTrainSpec = ctx.spec
     vspec, run, summary, train, val = _train_inputs(spec)
+    artifacts = _run_artifacts(spec)  # before the model: a store it cannot reach fails at once
     ctx.progress("loading the model", 0, 1, force=True)
     target = _load(vspec.model or summary["model"], vspec.train.precision, vspec.backend)
     settings = vspec.train.model_copy(update={"seed": run["seed"]})
     extractor = summary["extractor"]
-    points = _Points(ctx, spec.run_id)
+    points = _Points(ctx, spec.run_id, artifacts)
     try:
         result = target.train_adapter(
             train,
             val,
             settings,
-            run_dir(spec.validation_id, spec.run_id),
+            artifacts.dir,
             score=lambda output, gold: score_output(extractor, output, gold).correct,
             on_step=points.step,
             on_checkpoint=points.checkpoint,
@@ -167,6 +174,7 @@ def train_run(ctx: JobContext) -> dict[str, Any]:
         raise JobFailure(str(exc)) from exc
     points.flush()
     best = result.best
+    _publish(artifacts, result.checkpoints)
     out = {
         "finished": not result.stopped_early,
         "steps": result.total_steps if not result.stopped_early else (spec.until_step or 0),
@@ -174,7 +182,7 @@ def train_run(ctx: JobContext) -> dict[str, Any]:
         "best_step": best.step,
         "best_val_accuracy": best.val_accuracy,
         "best_val_loss": best.val_loss,
-        "adapter_dir": str(best.path),
+        "adapter_key": artifacts.checkpoint_key(best.step),
         "train_tokens": result.train_tokens,
         "seconds": round(result.seconds, 2),
         "dtype": result.dtype,
@@ -186,6 +194,23 @@ def train_run(ctx: JobContext) -> dict[str, Any]:
     }
     ctx.save(lambda s: record_train_result(s, run_id=spec.run_id, result=out), out)
     return out
+
+
+def _run_artifacts(spec: ValidationTrainSpec) -> RunArtifacts:
+    """The run's artifacts, its finished checkpoints pulled from the store (to resume)."""
+    try:
+        artifacts = RunArtifacts(artifact_store(), spec.validation_id, spec.run_id)
+        artifacts.pull()
+    except (ArtifactError, OSError) as exc:
+        raise JobFailure(f"artifact store: {exc}") from exc
+    return artifacts
+
+
+def _publish(artifacts: RunArtifacts, checkpoints: list[Any]) -> None:
+    try:
+        artifacts.publish_all(checkpoints)
+    except (ArtifactError, OSError) as exc:
+        raise JobFailure(f"artifact store: could not publish the checkpoints: {exc}") from exc
 
 
 def _stopping(ctx: JobContext) -> bool:
@@ -235,11 +260,22 @@ def _eval_inputs(spec: ValidationEvalSpec) -> tuple[dict[str, Any], str | None, 
         )
 
 
+def _adapter_folder(ref: str | None) -> Path | None:
+    """A local folder with the adapter a row references (downloaded from a remote store)."""
+    if not ref:
+        return None
+    try:
+        return artifact_store().locate(ref)
+    except (ArtifactError, OSError) as exc:
+        raise JobFailure(f"the adapter is not readable: {exc}") from exc
+
+
 def evaluate_run(ctx: JobContext) -> dict[str, Any]:
     from workers.evaluation.run import evaluate_model
 
     spec: ValidationEvalSpec = ctx.spec
     vspec, adapter, questions = _eval_inputs(spec)
+    folder = _adapter_folder(adapter)  # before the model: a missing adapter fails at once
     ctx.progress("loading the model", 0, 1, force=True)
     backend = vspec.get("backend", DEFAULT_BACKEND)
     target = _load(vspec["model"], vspec["train"]["precision"], backend)
@@ -249,7 +285,7 @@ def evaluate_run(ctx: JobContext) -> dict[str, Any]:
         questions,
         extractor=vspec["extractor"],
         max_new_tokens=vspec["max_new_tokens"],
-        adapter=Path(adapter) if adapter else None,
+        adapter=folder,
         on_progress=lambda done, total: ctx.progress("evaluating", done, total),
     )
     preds = [

@@ -4,16 +4,15 @@ run), and the downloads: predictions JSONL, the accuracy table CSV, an adapter z
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
+from app.artifacts import ArtifactError, artifact_store
+from app.artifacts.zipping import zip_stream
 from app.metrics import registry
 from app.models import Evaluation, Prediction, TestQuestion, ValidationRun
 from app.schemas.validations import PredictionRow, PredictionsPage
@@ -210,22 +209,30 @@ def accuracy_csv(session: Session, *, project_id: int, validation_id: int) -> st
     return csv_table(header, rows)
 
 
-def adapter_zip(session: Session, *, project_id: int, validation_id: int, run_id: int) -> bytes:
-    """The run's chosen adapter folder as a zip (only from inside the artifacts folder)."""
+def adapter_zip(
+    session: Session, *, project_id: int, validation_id: int, run_id: int
+) -> Iterator[bytes]:
+    """The run's chosen adapter folder as a zip, streamed from the artifact store
+    (``app.artifacts``). Only a key inside ARTIFACT_ROOT is served: a row naming a folder
+    elsewhere (written before keys), or anything that is no valid key, is refused."""
     get_validation_row(session, project_id=project_id, validation_id=validation_id)
     run = session.get(ValidationRun, run_id)
     if run is None or run.validation_id != validation_id or not run.adapter_dir:
         raise NotFound(f"run {run_id} of validation {validation_id} has no adapter")
-    folder = Path(run.adapter_dir).resolve()
-    root = get_settings().artifacts_path.resolve()
-    if not folder.is_dir() or root not in folder.parents:
-        raise NotFound(f"the adapter of run {run_id} is no longer in the artifacts folder")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.name in _ADAPTER_FILES or path.suffix == ".json":
-                zf.write(path, path.relative_to(folder))
-    return buf.getvalue()
+    store, key = artifact_store(), None
+    try:
+        key = store.key_for(run.adapter_dir)
+        files = store.manifest(key) if key else {}
+    except ArtifactError:  # a bad key, or the folder is gone
+        files = {}
+    if not key or not files:
+        raise NotFound(f"the adapter of run {run_id} is no longer in the artifact store")
+    chosen = [
+        (name, size)
+        for name, size in sorted(files.items())
+        if Path(name).name in _ADAPTER_FILES or name.endswith(".json")
+    ]
+    return zip_stream(store, key, chosen)
 
 
 _ADAPTER_FILES = {

@@ -81,7 +81,7 @@ def record_train_result(session: Session, *, run_id: int, result: dict[str, Any]
     run.best_step = result.get("best_step")
     run.best_val_accuracy = result.get("best_val_accuracy")
     run.best_val_loss = _none_if_nan(result.get("best_val_loss"))
-    run.adapter_dir = result.get("adapter_dir")
+    run.adapter_dir = result.get("adapter_key", result.get("adapter_dir"))  # a store key
     run.result = result
     finished = bool(result.get("finished"))
     if validation.status != ValidationState.RUNNING:  # cancelled while this save was on its way
