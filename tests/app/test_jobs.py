@@ -127,7 +127,8 @@ def test_time_left_shows_the_recent_estimates_median_and_range(client, session: 
     assert abs(data["eta_low_s"] - 20.0) < 1.5 and data["eta_high_s"] >= 61.0 - 1.5
     assert len(data["progress_extra"]["eta_marks"]) == 4
     listed = client.get("/api/v1/jobs").json()["items"]
-    assert next(j for j in listed if j["id"] == job.id)["eta_low_s"] == data["eta_low_s"]
+    # the list is rendered a moment later: the same range, less the time between the reads
+    assert abs(next(j for j in listed if j["id"] == job.id)["eta_low_s"] - data["eta_low_s"]) < 1
     html = client.get(f"/jobs/{job.id}").text
     assert re.search(r"about 0m 5\ds left <span[^>]*>\(0m 2\ds – 1m 0\ds\)</span>", html), html
     ctx.progress("scoring ppl", 0, 8, {"eta_s": 5.0}, force=True)  # a new phase: new marks
