@@ -9,7 +9,10 @@ Decisions:
   others and exits with a summary naming the failed rank, which the error shown to the user
   quotes. The same command spans hosts (``--nnodes``/``--node-rank``/``--rdzv-endpoint``;
   README). The Trainer's accelerate reads the torchrun environment and wraps the model in
-  DDP (or FSDP); ``train_adapter`` is the same code in every rank.
+  DDP (or FSDP); ``train_adapter`` is the same code in every rank. Not
+  ``torch.multiprocessing.spawn`` / ``accelerate.notebook_launcher``: a Celery prefork
+  child is daemonic and may not start multiprocessing children, spawn would pickle the
+  job's closures, and a dead rank would be ours to detect.
 - Relay: the job's callbacks (``on_step``, ``on_checkpoint``, ``should_stop``, and the
   validation judge ``score``) touch the Job row and close over the job, so they stay in this
   process: rank 0 sends each event over a Unix socket (``multiprocessing.connection``, with
