@@ -86,10 +86,15 @@ def test_two_ranks_train_the_adapter_of_one_process(whole_two, tmp_path):
     )
     assert [s.step for s in two_steps] == [1, 2, 3, 4, 5, 6]
     assert [c.step for c in two.checkpoints] == [c.step for c in one.checkpoints] == [2, 4, 6]
-    for a, b in zip(one_steps, two_steps, strict=True):
-        assert abs(a.loss - b.loss) <= LOSS_TOL * abs(a.loss), (a, b)
-        assert a.tokens == b.tokens  # the same examples in each optimizer step
-    assert _max_diff(_adapter(one), _adapter(two)) <= WEIGHT_TOL
+    loss_diff = max(
+        abs(a.loss - b.loss) / abs(a.loss) for a, b in zip(one_steps, two_steps, strict=True)
+    )
+    weight_diff = _max_diff(_adapter(one), _adapter(two))
+    print(
+        f"2 ranks vs 1 process: step loss rel diff {loss_diff:.2e}, LoRA max abs {weight_diff:.2e}"
+    )
+    assert [a.tokens for a in one_steps] == [b.tokens for b in two_steps]  # same examples
+    assert loss_diff <= LOSS_TOL and weight_diff <= WEIGHT_TOL
     assert one.steps[0].loss > one.steps[-1].loss  # it learned: the comparison means something
     assert two.checkpoints[-1].val_loss == pytest.approx(one.checkpoints[-1].val_loss, rel=1e-5)
     assert any("2 process(es)" in n for n in two.notes)
@@ -165,6 +170,7 @@ def test_a_killed_rank_ends_the_group_and_the_run_resumes(model_dir, whole_two, 
     killed = time.monotonic()
     thread.join(KILL_ENDS_WITHIN_S + 15)
     assert not thread.is_alive() and isinstance(box.get("error"), TrainingError)
+    print(f"the group ended {box['at'] - killed:.1f} s after rank 1 was killed")
     assert box["at"] - killed < KILL_ENDS_WITHIN_S
     message = str(box["error"])
     assert "rank 1 failed (killed by signal 9)" in message, message
@@ -175,7 +181,9 @@ def test_a_killed_rank_ends_the_group_and_the_run_resumes(model_dir, whole_two, 
     steps: list = []
     resumed = _two(model_dir, out, on_step=steps.append)
     assert resumed.resumed_from == kept and steps[0].step == kept + 1 and steps[-1].step == 6
-    assert _max_diff(_adapter(resumed), _adapter(whole_two[0])) <= WEIGHT_TOL
+    diff = _max_diff(_adapter(resumed), _adapter(whole_two[0]))
+    print(f"resumed vs uninterrupted 2-rank run: LoRA max abs {diff:.2e}")
+    assert diff <= WEIGHT_TOL
 
 
 def test_cancel_stops_every_rank_and_keeps_the_checkpoint(model_dir, tmp_path):
