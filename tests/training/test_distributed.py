@@ -173,7 +173,7 @@ def test_a_killed_rank_ends_the_group_and_the_run_resumes(model_dir, whole_two, 
     print(f"the group ended {box['at'] - killed:.1f} s after rank 1 was killed")
     assert box["at"] - killed < KILL_ENDS_WITHIN_S
     message = str(box["error"])
-    assert "rank 1 failed (killed by signal 9)" in message, message
+    assert "training rank 1 failed (killed by signal 9)" in message, message
     assert not _ranks_of(os.getpid())  # rank 0 went with it
     kept = complete_checkpoints(out)[-1].step
     assert 2 <= kept < 6

@@ -112,3 +112,32 @@ def test_gradient_checkpointing_trains_the_same_run(tmp_path):
     for x, y in zip(plain, recomputed, strict=True):
         assert x.loss == pytest.approx(y.loss, rel=1e-6)
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-6
+
+
+SUMMARY = """
+Failures:
+[1]:
+  time      : 2026-12-07_18:40:01
+  host      : box
+  rank      : 0 (local_rank: 0)
+  exitcode  : 1 (pid: 101)
+  error_file: <N/A>
+------------------------------------------------------------
+Root Cause (first observed failure):
+[0]:
+  time      : 2026-12-07_18:40:01
+  host      : box
+  rank      : 0 (local_rank: 0)
+  exitcode  : 1 (pid: 101)
+[1]:
+  rank      : 1 (local_rank: 1)
+  exitcode  : -9 (pid: 102)
+"""
+
+
+def test_the_killed_rank_is_named_not_the_one_that_lost_its_peer():
+    from workers.training.distributed import failed_rank
+
+    assert failed_rank(SUMMARY) == (1, -9)  # rank 0 only exited after its peer vanished
+    assert failed_rank(SUMMARY.replace("-9 (pid", "2 (pid")) == (0, 1)  # no kill: root cause
+    assert failed_rank("no summary") is None

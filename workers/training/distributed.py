@@ -221,24 +221,41 @@ def _outcome(last: tuple | None, agent: subprocess.Popen, work: Path, settings) 
         return result
     if last is not None and last[0] == "cancelled":
         raise T.TrainingCancelled(last[1], last[2])
-    if last is not None and last[0] == "error":
+    if last is not None and last[0] == "error" and last[1] != "crash":
         raise _ERRORS.get(last[1], T.TrainingError)(last[2])
-    raise T.TrainingError(_failure(agent.returncode, work / "agent.log"))
+    crash = last[2] if last is not None and last[0] == "error" else None
+    raise T.TrainingError(_failure(agent.returncode, work / "agent.log", crash))
 
 
 _FAILED = re.compile(r"rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", re.S)
+RESUMES = "Retried, the run resumes from its last checkpoint."
 
 
-def _failure(code: int | None, log: Path) -> str:
-    """The user's message for a group that ended without rank 0's last word."""
+def failed_rank(summary: str) -> tuple[int, int] | None:
+    """(rank, exit code) of the rank that brought the group down, from torchrun's failure
+    summary: a rank killed by a signal other than the agent's own SIGTERM (SIGKILL, the
+    out-of-memory killer) before any rank that merely lost its peers and exited; else the
+    summary's root cause."""
+    found = [(int(m[1]), int(m[2])) for m in _FAILED.finditer(summary.split("Root Cause", 1)[-1])]
+    killed = [f for f in found if f[1] < 0 and f[1] != -15]
+    return (killed or found or [None])[0]
+
+
+def _failure(code: int | None, log: Path, crash: str | None = None) -> str:
+    """The user's message for a group that ended without rank 0's last word (or with its
+    traceback, ``crash``, which may only echo another rank's death)."""
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-    cause = text.split("Root Cause", 1)[-1]
-    found = _FAILED.search(cause)
-    if found:
-        rank, exit_code = int(found[1]), int(found[2])
+    found = failed_rank(text)
+    if found and (found[1] < 0 or crash is None):
+        rank, exit_code = found
         how = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit code {exit_code}"
-        head = f"training rank {rank} failed ({how}); the whole process group was stopped"
-    else:
-        head = f"the training process group ended (exit code {code}) before finishing"
+        tail = "\n".join(text.strip().splitlines()[-12:])
+        return (
+            f"training rank {rank} failed ({how}); the whole group was stopped. {RESUMES}\n{tail}"
+        )
+    if crash is not None:
+        return f"training rank 0 failed; the whole group was stopped. {RESUMES}\n{crash}"
     tail = "\n".join(text.strip().splitlines()[-12:])
-    return f"{head}. Retried, the run resumes from its last checkpoint.\n{tail}"
+    return (
+        f"the training process group ended (exit code {code}) before finishing. {RESUMES}\n{tail}"
+    )

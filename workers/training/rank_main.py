@@ -114,8 +114,8 @@ def run(spec: dict[str, Any]) -> int:
             relay.tell("error", type(exc).__name__, str(exc))
         return 1
     except Exception:  # noqa: BLE001 - the parent shows it; torchrun ends the other ranks
-        if relay:
-            relay.tell("error", "TrainingError", traceback.format_exc(limit=8))
+        if relay:  # often only the echo of another rank's death: the parent decides
+            relay.tell("error", "crash", traceback.format_exc(limit=4))
         raise
     if relay:
         relay.tell("done", result)
