@@ -115,13 +115,18 @@ def test_gradient_checkpointing_trains_the_same_run(tmp_path):
 
 
 SUMMARY = """
+torch.distributed.elastic.multiprocessing.errors.ChildFailedError:
+============================================================
+workers.training.rank_main FAILED
+------------------------------------------------------------
 Failures:
 [1]:
   time      : 2026-12-07_18:40:01
   host      : box
-  rank      : 0 (local_rank: 0)
-  exitcode  : 1 (pid: 101)
+  rank      : 1 (local_rank: 1)
+  exitcode  : -9 (pid: 102)
   error_file: <N/A>
+  traceback : Signal 9 (SIGKILL) received by PID 102
 ------------------------------------------------------------
 Root Cause (first observed failure):
 [0]:
@@ -129,9 +134,8 @@ Root Cause (first observed failure):
   host      : box
   rank      : 0 (local_rank: 0)
   exitcode  : 1 (pid: 101)
-[1]:
-  rank      : 1 (local_rank: 1)
-  exitcode  : -9 (pid: 102)
+  error_file: <N/A>
+============================================================
 """
 
 

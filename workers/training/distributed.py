@@ -236,7 +236,11 @@ def failed_rank(summary: str) -> tuple[int, int] | None:
     summary: a rank killed by a signal other than the agent's own SIGTERM (SIGKILL, the
     out-of-memory killer) before any rank that merely lost its peers and exited; else the
     summary's root cause."""
-    found = [(int(m[1]), int(m[2])) for m in _FAILED.finditer(summary.split("Root Cause", 1)[-1])]
+    tail = summary[summary.rfind("Failures:") :] if "Failures:" in summary else summary
+    found = [(int(m[1]), int(m[2])) for m in _FAILED.finditer(tail)]
+    if "Root Cause" in tail:  # the root cause first, then the other failures in order
+        root = [(int(m[1]), int(m[2])) for m in _FAILED.finditer(tail.split("Root Cause")[1])]
+        found = root + [f for f in found if f not in root]
     killed = [f for f in found if f[1] < 0 and f[1] != -15]
     return (killed or found or [None])[0]
 
