@@ -83,13 +83,10 @@ class _FamiliarTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         run = self.familiar
         run.check(self.state.global_step)
-        base = model.get_base_model()
         with _autocast(run, model, inputs["input_ids"].device.type):
             if run.response_head and not return_outputs:
-                loss = response_head_loss(base, inputs, num_items_in_batch)
-                if self.args.average_tokens_across_devices and num_items_in_batch is not None:
-                    loss = loss * self.accelerator.num_processes  # as the Trainer's own loss
-            else:
+                loss = response_head_loss(model.get_base_model(), inputs, num_items_in_batch)
+            else:  # in a process group ``model`` is the DDP wrapper: its forward syncs grads
                 loss = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         value = loss[0] if return_outputs else loss
         share = 1.0 if num_items_in_batch is not None else 1 / self.args.gradient_accumulation_steps

@@ -282,7 +282,9 @@ def _train_once(model, run: _Run, encoded, dtype: str, micro: int, accum: int) -
         task_type="CAUSAL_LM",
     )
     was_training, use_cache = model.training, getattr(model.config, "use_cache", None)
-    run.response_head = RESPONSE_HEAD and supports_response_head(model)
+    # the response-only LM head calls the decoder directly, past DDP's forward (which
+    # readies its gradient all-reduce): a process group uses the model's own loss
+    run.response_head = RESPONSE_HEAD and supports_response_head(model) and run.world == 1
     run.autocast = torch.bfloat16 if AUTOCAST and dtype == "bfloat16" else None
     if getattr(model, "is_loaded_in_4bit", False):
         from peft import prepare_model_for_kbit_training
