@@ -307,19 +307,23 @@ def _train_once(model, run: _Run, encoded, dtype: str, micro: int, accum: int) -
         model.requires_grad_(False)
 
 
-def _scaling_args(settings: TrainSettings, on_cpu: bool) -> dict[str, Any]:
+def _scaling_args(settings: TrainSettings, on_cpu: bool, world_size: int) -> dict[str, Any]:
     """TrainingArguments for recomputed activations and for a process group (accelerate
     wraps the model in DDP, or FSDP, from these and the torchrun environment)."""
     args: dict[str, Any] = {
         "gradient_checkpointing": settings.gradient_checkpointing,
         # non-reentrant: works with a frozen base (no input that requires grad) and on CPU
         "gradient_checkpointing_kwargs": {"use_reentrant": False},
-        "ddp_timeout": settings.collective_timeout_s,
-        "ddp_backend": "gloo" if on_cpu else None,
-        "ddp_find_unused_parameters": False,
-        "average_tokens_across_devices": True,
     }
-    if settings.strategy == "fsdp" and settings.processes > 1:
+    if world_size < 2:  # one process: accelerate must not look for a process group
+        return args
+    args |= {
+        "ddp_timeout": settings.collective_timeout_s,
+        "ddp_backend": "gloo" if on_cpu else "nccl",
+        "ddp_find_unused_parameters": False,
+        "average_tokens_across_devices": True,  # the loss over the global batch's tokens
+    }
+    if settings.strategy == "fsdp":
         args["fsdp"] = "full_shard auto_wrap"
         args["fsdp_config"] = {"use_orig_params": True}  # frozen base + trainable LoRA
     return args
@@ -353,7 +357,7 @@ def _make_trainer(peft_model, run: _Run, encoded, dtype: str, micro: int, accum:
         dataloader_num_workers=0,
         fp16=dtype == "float16",
         bf16=False,
-        **_scaling_args(settings, on_cpu),
+        **_scaling_args(settings, on_cpu, run.world),
     )
     rows = [{"input_ids": e.input_ids, "labels": e.labels} for e in encoded]
     trainer = _FamiliarTrainer(
