@@ -185,12 +185,15 @@ def _relay(listener: Listener, agent: subprocess.Popen, hooks: dict[str, Any]) -
         if kind in ("done", "cancelled", "error"):
             return (kind, *args)
         hook = hooks[kind]
-        if kind == "stop?":
-            conn.send(bool(hook and hook()))
-        elif kind == "score":
-            conn.send(bool(hook(*args)))
-        elif hook is not None:
-            hook(*args)
+        try:
+            if kind == "stop?":
+                conn.send(bool(hook and hook()))
+            elif kind == "score":
+                conn.send(bool(hook(*args)))
+            elif hook is not None:
+                hook(*args)
+        except (BrokenPipeError, ConnectionResetError):
+            return ("lost",)  # rank 0 died while we answered
     return None
 
 
