@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from app.specs.errors import SpecInputError, field_messages, validation_message
 
@@ -108,6 +115,40 @@ class TrainSettings(BaseModel):
         le=4096,
         description="Longest generated validation answer, in tokens.",
     )
+    processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Training processes (one per GPU; on a CPU, gloo processes). 1 trains in "
+        "the worker's own process; more launch a process group through torchrun and "
+        "accelerate, each rank taking an equal share of every optimizer step's examples "
+        "(the same global batch, so the same run).",
+    )
+    strategy: Literal["ddp", "fsdp"] = Field(
+        default="ddp",
+        description="How processes > 1 share the model: ddp (a full copy per GPU, gradients "
+        "averaged) or fsdp (the base model sharded across GPUs, for targets that do not fit "
+        "one GPU; needs CUDA).",
+    )
+    gradient_checkpointing: bool = Field(
+        default=False,
+        description="Recompute activations in the backward pass instead of keeping them: "
+        "less memory for about a third more compute; the same loss.",
+    )
+    load_in_4bit: bool = Field(
+        default=False,
+        description="QLoRA: the frozen base model loaded in 4-bit NF4 (bitsandbytes), the "
+        "LoRA weights in float32; needs a CUDA GPU and bitsandbytes. Runs in a training "
+        "process of its own, which loads the model quantized.",
+    )
+    collective_timeout_s: int = Field(
+        default=1800,
+        ge=10,
+        le=24 * 3600,
+        description="With processes > 1: how long a rank waits for the others in a "
+        "collective (gloo/NCCL timeout) before the group fails; covers rank 0's validation, "
+        "which the other ranks wait for.",
+    )
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -125,6 +166,27 @@ class TrainSettings(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError("each module may be named once")
         return names
+
+    @model_validator(mode="after")
+    def _split(self) -> TrainSettings:
+        if (
+            self.processes > 1
+            and self.grad_accum % self.processes
+            and (self.batch_size % self.processes)
+        ):
+            raise ValueError(
+                f"processes: {self.processes} processes must split each optimizer step "
+                f"evenly: make batch_size ({self.batch_size}) or grad_accum "
+                f"({self.grad_accum}) a multiple of {self.processes}"
+            )
+        if self.strategy == "fsdp" and self.processes < 2:
+            raise ValueError("strategy: fsdp shards the model across processes; set processes >= 2")
+        return self
+
+    @property
+    def uses_launcher(self) -> bool:
+        """Trains in child processes (``workers.training.distributed``), not in-process."""
+        return self.processes > 1 or self.load_in_4bit
 
     @property
     def effective_batch(self) -> int:

@@ -26,6 +26,7 @@ class TransformersBackend:
 
     target: Target
     kind: str = "transformers"
+    cache_dir: Path | None = None  # the model cache it was loaded from (training ranks reuse it)
 
     @property
     def name(self) -> str:
@@ -132,14 +133,35 @@ class TransformersBackend:
         should_stop: Callable[[], bool] | None = None,
         until_step: int | None = None,
     ) -> TrainResult:
-        """LoRA with peft in this process (``workers.training.train_adapter``), after the
-        managed vLLM servers of this worker have freed the GPU (unless they share it:
-        ``workers.inference_server.managed.release_gpu``)."""
+        """LoRA with peft in this process (``workers.training.train_adapter``), or in a
+        process group when the settings ask for several processes or a 4-bit base
+        (``workers.training.distributed``: the ranks load the model themselves); either way
+        after the managed vLLM servers of this worker have freed the GPU (unless they share
+        it: ``workers.inference_server.managed.release_gpu``)."""
         from workers.inference_server.managed import release_gpu
         from workers.training import check_lora_targets, train_adapter
 
         check_lora_targets(self.target.model, settings.target_modules)
         release_gpu()
+        if settings.uses_launcher:
+            from workers.training.distributed import train_distributed
+
+            return train_distributed(
+                self._source_name(),
+                cache_dir=self._cache_dir(),
+                dtype=self.target.dtype,
+                device=self.target.device,
+                tokenizer=self.target.tokenizer,
+                train=train,
+                val=val,
+                settings=settings,
+                out_dir=out_dir,
+                score=score,
+                on_step=on_step,
+                on_checkpoint=on_checkpoint,
+                should_stop=should_stop,
+                until_step=until_step,
+            )
         return train_adapter(
             self.target.model,
             self.target.tokenizer,
@@ -154,6 +176,20 @@ class TransformersBackend:
             until_step=until_step,
         )
 
+    def _source_name(self) -> str:
+        """The name the ranks load the model by (a folder made absolute: they run elsewhere)."""
+        name = self.target.name
+        if self.target.source_kind == "folder" and Path(name).expanduser().exists():
+            return str(Path(name).expanduser().resolve())
+        return name
+
+    def _cache_dir(self) -> Path:
+        if self.cache_dir is not None:
+            return self.cache_dir
+        from app.config import get_settings
+
+        return get_settings().models_dir
+
 
 def load_transformers(
     model: str, *, cache_dir: Path, dtype: str = "auto", device: str = "auto"
@@ -161,7 +197,9 @@ def load_transformers(
     from workers import modeling  # looked up at call time: the one loader (tests replace it)
 
     loaded = modeling.load_target(model, cache_dir=cache_dir, dtype=dtype, device=device)
-    return TransformersBackend(loaded) if isinstance(loaded, Target) else loaded
+    if isinstance(loaded, Target):
+        return TransformersBackend(loaded, cache_dir=Path(cache_dir))
+    return loaded
 
 
 def as_backend(held: Any, tokenizer: Any = None) -> Any:

@@ -52,12 +52,22 @@ class _Run:
     step_lr: float = 0.0
     response_head: bool = False
     autocast: torch.dtype | None = None
+    rank: int = 0  # with a process group (``distributed``): rank 0 validates, saves, reports
+    world: int = 1
     step_seconds: list[float] = field(default_factory=list)
     steps: list[StepLog] = field(default_factory=list)
     new_checkpoints: list[CheckpointLog] = field(default_factory=list)
 
-    def check(self, step: int) -> None:
-        if self.should_stop is not None and self.should_stop():
+    def check(self, step: int, *, group: bool = True) -> None:
+        """Raise ``TrainingCancelled`` when ``should_stop()`` says so. In a process group
+        (``group``) every rank calls this at the same point and rank 0's answer is broadcast,
+        so all ranks stop at the same micro-batch; rank 0's own validation asks alone."""
+        stop = self.should_stop is not None and self.should_stop()
+        if group and self.world > 1:
+            flag = torch.tensor([int(stop)], device=_collective_device())
+            torch.distributed.broadcast(flag, 0)
+            stop = bool(flag.item())
+        if stop:
             done = ckpt.complete_checkpoints(self.out_dir)
             raise TrainingCancelled(step, done[-1] if done else None)
 
@@ -73,15 +83,15 @@ class _FamiliarTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         run = self.familiar
         run.check(self.state.global_step)
-        base = model.get_base_model()
         with _autocast(run, model, inputs["input_ids"].device.type):
             if run.response_head and not return_outputs:
-                loss = response_head_loss(base, inputs, num_items_in_batch)
-            else:
+                loss = response_head_loss(model.get_base_model(), inputs, num_items_in_batch)
+            else:  # in a process group ``model`` is the DDP wrapper: its forward syncs grads
                 loss = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         value = loss[0] if return_outputs else loss
         share = 1.0 if num_items_in_batch is not None else 1 / self.args.gradient_accumulation_steps
-        run.step_loss += float(value.detach()) * share
+        # this rank's share of the step's loss (summed over the ranks in ``on_step_end``)
+        run.step_loss += float(value.detach()) * share / run.world
         run.step_tokens += int(inputs["attention_mask"].sum())
         return loss
 
@@ -113,15 +123,23 @@ def _save_staged(trainer, model, trial, save) -> None:
     final = run.out_dir / f"checkpoint-{step}"
     if (final / ckpt.MARKER).is_file():
         return
-    val_loss, val_acc, predictions = _validate(trainer.model, run, step)
+    lead = run.rank == 0  # in a process group rank 0 validates and renames; all ranks save
+    val_loss, val_acc, predictions = _validate(trainer.model, run, step) if lead else (None,) * 3
     staged = run.out_dir / ckpt.STAGING / f"checkpoint-{step}"
+    wait = trainer.accelerator.wait_for_everyone  # a no-op in one process
     try:
-        ckpt.clear_staging(run.out_dir)
+        if lead:
+            ckpt.clear_staging(run.out_dir)
+        wait()
         trainer._staging = True
         try:
-            save(model, trial)
+            save(model, trial)  # each rank writes its RNG state; rank 0 the rest
         finally:
             trainer._staging = False
+        wait()
+        if not lead:
+            wait()
+            return
         ckpt.write_json_atomic(
             staged / ckpt.MARKER,
             {
@@ -133,6 +151,7 @@ def _save_staged(trainer, model, trial, save) -> None:
             },
         )
         staged.rename(final)
+        wait()
     except OSError as exc:
         ckpt.clear_staging(run.out_dir)
         done = ckpt.complete_checkpoints(run.out_dir)
@@ -153,7 +172,7 @@ def _validate(model, run: _Run, step: int) -> tuple[float | None, float | None, 
     use_cache, config.use_cache = config.use_cache, True  # the Trainer turns it off
     model.eval()
     try:
-        check = lambda: run.check(step)  # noqa: E731
+        check = lambda: run.check(step, group=False)  # noqa: E731
         loss = validation_loss(
             model,
             run.tokenizer,
@@ -178,6 +197,19 @@ def _validate(model, run: _Run, step: int) -> tuple[float | None, float | None, 
     return loss, acc, predictions
 
 
+def _collective_device() -> torch.device:
+    if torch.distributed.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def _summed(loss: float, tokens: int) -> tuple[float, int]:
+    """The step's loss and tokens summed over the ranks."""
+    both = torch.tensor([loss, float(tokens)], dtype=torch.float64, device=_collective_device())
+    torch.distributed.all_reduce(both)
+    return float(both[0]), int(both[1])
+
+
 class _Progress(TrainerCallback):
     """Trainer callback: one StepLog per optimizer step; stop at ``until_step``."""
 
@@ -193,6 +225,8 @@ class _Progress(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         run = self.trainer.familiar
         seconds = time.perf_counter() - run.step_started
+        if run.world > 1:
+            run.step_loss, run.step_tokens = _summed(run.step_loss, run.step_tokens)
         run.step_seconds.append(seconds)
         mean = sum(run.step_seconds) / len(run.step_seconds)
         goal = min(run.total, run.until_step or run.total)

@@ -48,6 +48,7 @@ from workers.training import checkpoints as ckpt
 from workers.training.attention import plain_attention
 from workers.training.batching import LengthGroupedOrder, PadCollator
 from workers.training.examples import check_lora_targets, encode_example, end_of_turn_id
+from workers.training.hardware import rank_batches, world
 from workers.training.hooks import ScoreFn, _FamiliarTrainer, _Progress, _Run
 from workers.training.loss import supports_response_head
 from workers.training.types import (
@@ -62,6 +63,7 @@ from workers.training.types import (
 
 RESPONSE_HEAD = True  # LM head on response positions only (``loss``); measured in the bench
 AUTOCAST = True  # bf16 runs: LoRA matmuls under autocast instead of casting activations up
+EXECUTION_ONLY = ("processes", "strategy", "gradient_checkpointing", "collective_timeout_s")
 TORCH_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -121,6 +123,7 @@ def train_adapter(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
     hooks = (on_step, on_checkpoint, should_stop, until_step)
     run = _Run(settings, out_dir, tokenizer, val, score, eot, pad_id, total, *hooks)
+    run.rank, run.world = world()
     done = ckpt.complete_checkpoints(out_dir)
     resumed_from = done[-1].step if done else None
     if resumed_from is None or resumed_from < min(total, until_step or total):
@@ -140,6 +143,21 @@ def train_adapter(
         resumed_from=resumed_from,
         notes=notes + ([note] if note else []),
     )
+
+
+def claim_run_folder(
+    tokenizer: Any,
+    train: Sequence[Example],
+    val: Sequence[ValExample],
+    settings: TrainSettings,
+    out_dir: Path,
+) -> None:
+    """Claim ``out_dir`` for this run as ``train_adapter`` does (a process group's parent
+    does it once, before its ranks start, so no two ranks write ``run.json`` at once)."""
+    if not train:
+        raise TrainingInputError("no training examples")
+    encoded, _ = _encode(tokenizer, train, settings, end_of_turn_id(tokenizer))
+    _claim(Path(out_dir), settings, encoded, val, total_steps(len(encoded), settings))
 
 
 def _check_inputs(
@@ -177,7 +195,7 @@ def _claim(
 ) -> None:
     """The run folder for this exact run (``checkpoints.claim_run``), staging cleared."""
     fingerprint = ckpt.fingerprint(
-        settings.to_dict(),
+        run_identity(settings),
         [e.input_ids for e in encoded],
         [(v.question_id, v.question, v.gold, v.response) for v in val],
     )
@@ -193,8 +211,20 @@ def _claim(
     ckpt.clear_staging(out_dir)
 
 
+def run_identity(settings: TrainSettings) -> dict[str, Any]:
+    """The settings that decide what a run computes: how it is executed (processes, sharding,
+    recomputed activations, timeouts) is left out, so a run started on 2 processes resumes on
+    1 and the other way round; ``load_in_4bit`` changes the numbers and stays in when on."""
+    out = settings.to_dict()
+    for name in EXECUTION_ONLY:
+        out.pop(name, None)
+    if not out.get("load_in_4bit"):
+        out.pop("load_in_4bit", None)
+    return out
+
+
 def _cast(model: Any, dtype: torch.dtype) -> bool:
-    if next(model.parameters()).dtype == dtype:
+    if next(model.parameters()).dtype == dtype or getattr(model, "is_loaded_in_4bit", False):
         return False
     model.to(dtype)
     return True
@@ -210,15 +240,15 @@ def _is_oom(exc: BaseException) -> bool:
 
 
 def _train_with_oom_retry(model, run, encoded, dtype, settings, notes) -> None:
-    micro, accum = settings.batch_size, settings.grad_accum
+    micro, accum = rank_batches(settings, run.world)
     tried: list[int] = []
     while True:
         try:
             _train_once(model, run, encoded, dtype, micro, accum)
             return
         except (torch.OutOfMemoryError, RuntimeError) as exc:
-            if not _is_oom(exc):
-                raise
+            if not _is_oom(exc) or run.world > 1:
+                raise  # a process group cannot halve one rank's micro-batch alone
             tried.append(micro)
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
@@ -252,8 +282,14 @@ def _train_once(model, run: _Run, encoded, dtype: str, micro: int, accum: int) -
         task_type="CAUSAL_LM",
     )
     was_training, use_cache = model.training, getattr(model.config, "use_cache", None)
-    run.response_head = RESPONSE_HEAD and supports_response_head(model)
+    # the response-only LM head calls the decoder directly, past DDP's forward (which
+    # readies its gradient all-reduce): a process group uses the model's own loss
+    run.response_head = RESPONSE_HEAD and supports_response_head(model) and run.world == 1
     run.autocast = torch.bfloat16 if AUTOCAST and dtype == "bfloat16" else None
+    if getattr(model, "is_loaded_in_4bit", False):
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     peft_model = get_peft_model(model, config)
     try:
         trainer = _make_trainer(peft_model, run, encoded, dtype, micro, accum)
@@ -263,10 +299,34 @@ def _train_once(model, run: _Run, encoded, dtype: str, micro: int, accum: int) -
     finally:
         ckpt.clear_staging(run.out_dir)
         peft_model.unload()
+        if settings.gradient_checkpointing and model.is_gradient_checkpointing:
+            model.gradient_checkpointing_disable()  # the cached model goes back as it came
         if use_cache is not None:
             model.config.use_cache = use_cache  # the Trainer switches the KV cache off
         model.train(was_training)
         model.requires_grad_(False)
+
+
+def _scaling_args(settings: TrainSettings, on_cpu: bool, world_size: int) -> dict[str, Any]:
+    """TrainingArguments for recomputed activations and for a process group (accelerate
+    wraps the model in DDP, or FSDP, from these and the torchrun environment)."""
+    args: dict[str, Any] = {
+        "gradient_checkpointing": settings.gradient_checkpointing,
+        # non-reentrant: works with a frozen base (no input that requires grad) and on CPU
+        "gradient_checkpointing_kwargs": {"use_reentrant": False},
+    }
+    if world_size < 2:  # one process: accelerate must not look for a process group
+        return args
+    args |= {
+        "ddp_timeout": settings.collective_timeout_s,
+        "ddp_backend": "gloo" if on_cpu else "nccl",
+        "ddp_find_unused_parameters": False,
+        "average_tokens_across_devices": True,  # the loss over the global batch's tokens
+    }
+    if settings.strategy == "fsdp":
+        args["fsdp"] = "full_shard auto_wrap"
+        args["fsdp_config"] = {"use_orig_params": True}  # frozen base + trainable LoRA
+    return args
 
 
 def _make_trainer(peft_model, run: _Run, encoded, dtype: str, micro: int, accum: int):
@@ -297,6 +357,7 @@ def _make_trainer(peft_model, run: _Run, encoded, dtype: str, micro: int, accum:
         dataloader_num_workers=0,
         fp16=dtype == "float16",
         bf16=False,
+        **_scaling_args(settings, on_cpu, run.world),
     )
     rows = [{"input_ids": e.input_ids, "labels": e.labels} for e in encoded]
     trainer = _FamiliarTrainer(
