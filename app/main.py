@@ -40,6 +40,7 @@ from app.routes import (
     jobs,
     judgements,
     lab,
+    lab_pages,
     manage,
     members,
     metrics,
@@ -196,6 +197,7 @@ def create_app() -> FastAPI:
         studies,
         members,
         lab,
+        lab_pages,
     ):
         name_operations(module.router)
         app.include_router(module.router)

@@ -4,7 +4,7 @@ their versions, prices."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -124,3 +124,35 @@ class PresetsInstall(BaseModel):
 
     teacher: str | None = Field(default=None, max_length=100, description="None: the target")
     names: list[str] | None = Field(default=None, description="None: every preset")
+
+
+class PresetRead(BaseModel):
+    name: str
+    kind: Literal["teacher", "rule"]
+    source: str
+
+
+class RecipeWithVersions(BaseModel):
+    id: int
+    name: str
+    versions: list[RecipeVersionRead]
+
+
+class LabRunRead(BaseModel):
+    """A lab sample as the page shows it: its job (progress, spend so far) and per recipe
+    the answers, spend and flags; the faults by kind."""
+
+    job: Any  # app.schemas.jobs.JobRead (kept loose: a circular import otherwise)
+    spent: float
+    faults: dict[str, int]
+    recipes: list[dict[str, Any]]
+
+
+class LabPage(BaseModel):
+    """The lab page and its JSON twin."""
+
+    project_id: int
+    teachers: list[TeacherRead]
+    recipes: list[RecipeWithVersions]
+    presets: list[PresetRead]
+    runs: list[LabRunRead]
