@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.lab.prompts import PromptInput, TemplateProblem, messages, render
+from app.lab.prompts import PromptInput, TemplateProblem, messages, render, variables_used
 from app.lab.teachers import Endpoint, endpoint_for
 from app.lab.tokens import counter_for
 from app.lab.types import LabRequest, Params, Price
@@ -114,6 +114,7 @@ def _plan_version(
     decrypt: bool,
 ) -> None:
     examples = list(version.examples or [])
+    _check_inputs(version, question_ids, inputs)
     if version.kind == "rule":
         plan.counting[version.id] = "rule: no teacher call"
         for qid, data in zip(question_ids, inputs, strict=True):
@@ -145,6 +146,28 @@ def _plan_version(
                 stop_marker=version.stop_marker,
             )
         )
+
+
+NEEDS = {
+    "gold": "gold answer",
+    "own_answer": "own answer of the target (run the own-answers job first)",
+}
+
+
+def _check_inputs(
+    version: LabRecipeVersion, question_ids: list[int], inputs: list[PromptInput]
+) -> None:
+    """A recipe that uses ``gold`` or ``own_answer`` needs it for every question."""
+    used = variables_used(version.system_template, version.user_template)
+    for name, what in NEEDS.items():
+        if name not in used:
+            continue
+        lacking = [q for q, d in zip(question_ids, inputs, strict=True) if not getattr(d, name)]
+        if lacking:
+            raise TemplateProblem(
+                f"uses {name}: {len(lacking)} question(s) have no {what}, e.g. question "
+                f"{lacking[0]}"
+            )
 
 
 def _with(data: PromptInput, examples: list[str]) -> PromptInput:

@@ -71,6 +71,16 @@ def check_template(text: str, what: str) -> None:
         )
 
 
+def variables_used(*texts: str) -> set[str]:
+    """The variables the templates name (for checking that every question has them)."""
+    from jinja2 import meta
+
+    used: set[str] = set()
+    for text in texts:
+        used |= meta.find_undeclared_variables(_ENV.parse(text))
+    return used
+
+
 def render(text: str, data: PromptInput, what: str = "template") -> str:
     try:
         return _ENV.from_string(text).render(**data.variables()).strip()

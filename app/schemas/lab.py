@@ -35,7 +35,10 @@ class TeacherCreate(BaseModel):
     max_concurrency: int = Field(default=4, ge=1, le=64, description="Requests at once")
     tokenizer_path: str | None = Field(default=None, max_length=1000)
 
-    _url = field_validator("base_url")(_check_url)
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return _check_url(value)
 
 
 class TeacherUpdate(BaseModel):
@@ -48,7 +51,10 @@ class TeacherUpdate(BaseModel):
     api_key: SecretStr | None = None
     max_concurrency: int | None = Field(default=None, ge=1, le=64)
 
-    _url = field_validator("base_url")(_check_url)
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return _check_url(value)
 
 
 class TeacherRead(BaseModel):

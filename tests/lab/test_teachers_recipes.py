@@ -132,3 +132,26 @@ def test_every_preset_installs_with_its_source(session: Session) -> None:
         assert recipe.latest.teacher == expected
     with pytest.raises(BadInput, match="did you mean 'direct'"):
         lab_recipes.install_presets(session, project_id=pid, names=["dirct"])
+
+
+def test_a_recipe_that_needs_gold_or_own_answers_names_the_questions_lacking_them(
+    session: Session,
+) -> None:
+    from app.lab.plan import plan_sample
+    from app.models import Question
+
+    pid = _project(session)
+    q = Question(project_id=pid, text_key="k", text="2 + 2?", gold=None, position=0)
+    q2 = Question(project_id=pid, text_key="k2", text="3 + 3?", gold="#### 6", position=1)
+    session.add_all([q, q2])
+    session.flush()
+    saved = lab_recipes.install_presets(session, project_id=pid, names=["rewrite_gold"])
+    own = lab_recipes.install_presets(session, project_id=pid, names=["minimum_change"])
+    for recipe, what, question in ((saved[0], "gold answer", q), (own[0], "own answer", q2)):
+        with pytest.raises(BadInput, match=f"no {what}.*question {question.id}"):
+            plan_sample(
+                session,
+                project_id=pid,
+                version_ids=[recipe.latest.id],
+                question_ids=[question.id],
+            )
