@@ -4,9 +4,10 @@ stated approximation.
 Where known: a ``tokenizer.json`` named on the teacher (``tokenizer_path``: the file or its
 folder), or, for the target teacher, the target's (a local model folder, or the converted
 packaged model in MODEL_CACHE). It is read with the ``tokenizers`` library (no torch).
-Where the folder also holds the model's chat template (tokenizer_config.json), the
-prompt is rendered with it as the server will (a default system message included) and
-counted whole; else chat formatting is counted as ``PER_MESSAGE`` tokens per message.
+Where the folder also holds the model's chat template (chat_template.jinja or
+tokenizer_config.json), the prompt is rendered with it as the server will (a default
+system message included) and counted whole; else chat formatting is counted as
+``PER_MESSAGE`` tokens per message.
 Otherwise: characters / 4, rounded up, the usual rule of thumb for English text with
 GPT-style tokenizers.
 """
@@ -55,17 +56,20 @@ def _target_candidates(model: str) -> list[Path]:
 
 @lru_cache(maxsize=8)
 def _chat_template(folder: str):  # type: ignore[no-untyped-def]
-    """The model's chat template (tokenizer_config.json), compiled the way transformers
-    does (an immutable sandbox), or None."""
+    """The model's chat template (in tokenizer_config.json or chat_template.jinja),
+    compiled the way transformers does (an immutable sandbox), or None."""
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     try:
         config = json.loads((Path(folder) / "tokenizer_config.json").read_text())
     except (OSError, ValueError):
-        return None
+        config = {}
     text = config.get("chat_template")
-    if not isinstance(text, str):
-        return None
+    if not isinstance(text, str):  # newer transformers save it as a file of its own
+        try:
+            text = (Path(folder) / "chat_template.jinja").read_text()
+        except OSError:
+            return None
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
     return env.from_string(text), config
 
