@@ -43,6 +43,7 @@ def test_lab_page_twin_estimate_and_start(client) -> None:  # type: ignore[no-un
     assert bad.status_code == 422 and "not a number" in bad.text
     started = client.post(f"/projects/{pid}/lab/samples", data=form, follow_redirects=False)
     assert started.status_code == 303
+    assert f'href="/projects/{pid}/lab"' in client.get(f"/projects/{pid}").text
     with app_db.session_scope() as s:
         job = s.scalars(select(Job).where(Job.kind == "lab_sample")).one()
         assert len(job.spec["question_ids"]) == 3 and job.spec["seed"] == 2
