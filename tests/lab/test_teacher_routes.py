@@ -63,7 +63,7 @@ def test_owner_adds_a_teacher_and_the_key_never_comes_back(
         assert KEY[:12] not in str(record.args or "")
 
 
-def _editor_client(app_client_factory, pid: int):  # type: ignore[no-untyped-def]
+def _add_editor(pid: int) -> None:
     with app_db.session_scope() as s:
         user = create_user(s, username="eddie", password=PASSWORD, is_admin=False)
         roles.add_member(s, project_id=pid, username=user.username, role="editor")
@@ -76,7 +76,7 @@ def test_an_editor_can_read_teachers_but_not_manage_them(accounts_client) -> Non
 
     pid = _project(accounts_client)
     accounts_client.post(_teachers(pid), json=BODY, headers={"X-CSRF-Token": accounts_client.csrf})
-    _editor_client(None, pid)
+    _add_editor(pid)
     with TestClient(create_app()) as c:
         token = page_csrf(c.get("/login").text)
         login = {"username": "eddie", "password": PASSWORD, "csrf_token": token}
