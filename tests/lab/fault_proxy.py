@@ -25,7 +25,7 @@ from starlette.routing import Route
 from tests.lab.servers import free_port
 
 REFUSAL = "I'm sorry, but I can't help with that."
-STALL_S = 20.0
+STALL_S = 90.0  # longer than any client timeout of the tests; cut short when the proxy stops
 
 
 class FaultProxy:
@@ -37,6 +37,7 @@ class FaultProxy:
         self.retry_after_waits: list[float] = []  # seconds between a 429 and the next request
         self._last_429: float | None = None
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
@@ -52,8 +53,9 @@ class FaultProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closing.set()
         self._server.should_exit = True
-        self._thread.join(timeout=STALL_S + 10)
+        self._thread.join(timeout=30)
 
     def load(self, *faults: str) -> None:
         with self._lock:
@@ -82,7 +84,10 @@ class FaultProxy:
         if fault == "500":
             return JSONResponse({"error": {"message": "upstream broke"}}, 500)
         if fault == "stall":
-            await asyncio.sleep(STALL_S)
+            for _ in range(int(STALL_S * 10)):  # silent, until STALL_S or the proxy stops
+                if self._closing.is_set():
+                    break
+                await asyncio.sleep(0.1)
             return JSONResponse({"error": {"message": "too late"}}, 504)
         if fault == "malformed":
             return Response(b'{"id": "x", "choices": [', 200, media_type="application/json")

@@ -47,7 +47,7 @@ def make_lab_project(
     model: str,
     tokenizer: str | None = None,
     price: tuple[float, float] | None = (1.0, 2.0),
-    max_tokens: int = 24,
+    max_tokens: int = 16,
     concurrency: int = 2,
 ) -> LabProject:
     project = Project(name="lab", target_model="packaged:SmolLM2-135M-Instruct")

