@@ -16,7 +16,8 @@ def _setup(client) -> int:  # type: ignore[no-untyped-def]
     pid = client.post("/api/v1/projects", json={"name": "lab"}).json()["id"]
     with app_db.session_scope() as s:
         for i in range(5):
-            s.add(Question(project_id=pid, text_key=f"k{i}", text=f"What is {i} + 1?", position=i))
+            text, gold = f"What is {i} + 1?", f"{i} + 1 = {i + 1}\n#### {i + 1}"
+            s.add(Question(project_id=pid, text_key=f"k{i}", text=text, gold=gold, position=i))
     teacher = {"name": NASTY, "base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key": KEY}
     assert client.post(f"/api/v1/projects/{pid}/lab/teachers", json=teacher).status_code == 201
     return pid
