@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app import db as app_db
 from app.models import Job, Question
+from tests.conftest import page_csrf
 
 KEY = "sk-page-secret-QWERTYUIOPASDFGH5678"
 NASTY = "<script>alert(1)</script>"
@@ -25,7 +26,9 @@ def _setup(client) -> int:  # type: ignore[no-untyped-def]
 
 def test_lab_page_twin_estimate_and_start(client) -> None:  # type: ignore[no-untyped-def]
     pid = _setup(client)
-    r = client.post(f"/projects/{pid}/lab/presets", data={"teacher": NASTY}, follow_redirects=False)
+    csrf = page_csrf(client.get(f"/projects/{pid}").text)
+    presets = {"teacher": NASTY, "csrf_token": csrf}
+    r = client.post(f"/projects/{pid}/lab/presets", data=presets, follow_redirects=False)
     assert r.status_code == 303
     page = client.get(f"/projects/{pid}/lab")
     assert page.status_code == 200
@@ -37,6 +40,7 @@ def test_lab_page_twin_estimate_and_start(client) -> None:  # type: ignore[no-un
     assert [t["name"] for t in twin["teachers"]] == ["target", NASTY]
     assert {r["name"] for r in twin["recipes"]} >= {"direct", "rule_answer_first"}
     form = {"recipes": ["direct", "rule_answer_first"], "n_questions": "3", "seed": "2"}
+    form["csrf_token"] = csrf
     est = client.post(f"/projects/{pid}/lab/estimate", data=form, headers={"HX-Request": "true"})
     assert est.status_code == 200 and "<html" not in est.text
     assert "direct v1" in est.text and "characters / 4" in est.text
