@@ -177,6 +177,28 @@ class Settings(BaseSettings):
     login_window_s: float = Field(
         default=900.0, gt=0, description="The window, in seconds, of the sign-in limits."
     )
+    # issue 21 (strategy lab): teachers' API keys are stored encrypted with this key
+    lab_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts teachers' API keys in the database (any text; a "
+        "Fernet key is derived from it with HKDF). Default: derived from SECRET_KEY (or its "
+        "DATA_DIR/secret_key file). Set it to rotate SECRET_KEY without losing stored keys; "
+        "changing it makes stored keys unreadable until they are entered again.",
+    )
+    lab_request_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Strategy lab: the longest wait for one teacher request before it counts "
+        "as timed out and is retried.",
+    )
+    lab_max_retries: int = Field(
+        default=4,
+        ge=0,
+        le=20,
+        description="Strategy lab: retries of one teacher request after a 429, a 5xx, a "
+        "timeout, a dropped connection or a malformed body (with backoff, honouring "
+        "Retry-After), before the answer is given up and named as a fault.",
+    )
     password_hash_slots: int = Field(
         default=4,
         ge=1,

@@ -27,6 +27,7 @@ from app.dbhealth import (
 from app.ids import MAX_ID, bounded_id
 from app.ingest.records import UploadError
 from app.jobs.enqueue import send_unsent
+from app.lab.redact import scrub_secret_inputs
 from app.limits import RequestSizeLimit
 from app.queue import check_broker
 from app.routes import (
@@ -38,6 +39,8 @@ from app.routes import (
     exports,
     jobs,
     judgements,
+    lab,
+    lab_pages,
     manage,
     members,
     metrics,
@@ -109,13 +112,13 @@ async def handle_request_validation(request: Request, exc: Exception) -> Respons
     """A path that does not name anything (an id out of range, not a number): 404 like a
     missing id. Other bad parameters: FastAPI's 422 on the API, the error page on pages."""
     assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
+    errors = scrub_secret_inputs(list(exc.errors()))
     if path_errors := [e for e in errors if e["loc"][:1] == ("path",)]:
         name = str(path_errors[0]["loc"][-1]).removesuffix("_id")
         value = str(path_errors[0].get("input", ""))[:40]
         return await handle_error(request, NotFound(f"{name} {value} not found"))
     if request.url.path.startswith("/api/"):
-        return await request_validation_exception_handler(request, exc)
+        return await request_validation_exception_handler(request, RequestValidationError(errors))
     detail = "; ".join(f"{_where(e['loc'])}: {e['msg']}{_got(e)}" for e in errors)
     return await handle_error(request, BadInput(detail or "bad request"))
 
@@ -193,6 +196,8 @@ def create_app() -> FastAPI:
         manage,
         studies,
         members,
+        lab,
+        lab_pages,
     ):
         name_operations(module.router)
         app.include_router(module.router)

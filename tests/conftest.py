@@ -19,6 +19,7 @@ from app import db as app_db
 from app import queue as app_queue
 from app.config import get_settings
 from app.migrate import upgrade
+from tests.vllm_server import PACKAGED, VllmServer, running_vllm, start_vllm
 
 PG_ADMIN_URL = os.environ.get(
     "FAMILIAR_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -176,3 +177,26 @@ def accounts_client(account: dict[str, str]):  # type: ignore[no-untyped-def]
         assert r.status_code == 303, r.text
         c.csrf = page_csrf(c.get("/").text)  # type: ignore[attr-defined]
         yield c
+
+
+# One real vLLM server (float32, the packaged model) for the whole session: the server
+# backend's tests and the strategy lab's share it (tests/vllm_server.py).
+@pytest.fixture(scope="session")
+def vllm_server(
+    model_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[VllmServer]:
+    from workers.modeling.sources import resolve_source
+
+    folder = resolve_source(PACKAGED, model_cache).folder
+    log = tmp_path_factory.mktemp("vllm") / "server.log"
+    running = running_vllm()
+    if running is not None:  # a developer's own float32 server: neither started nor stopped
+        running.model_dir = folder
+        yield running
+        return
+    server = start_vllm(folder, "float32", log)
+    print(f"\nvLLM float32 served {PACKAGED} after {server.start_s:.0f} s ({server.url})")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -33,6 +33,12 @@ class VllmServer:
     process: subprocess.Popen[bytes] | None
     log: Path
     start_s: float
+    model_dir: Path | None = None  # the weights and tokenizer it serves
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible API's base (what an ``openai`` client takes)."""
+        return self.url + "/v1"
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -98,7 +104,7 @@ def start_vllm(folder: Path, dtype: str, log: Path) -> VllmServer:
         process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-    server = VllmServer(f"http://127.0.0.1:{port}", PACKAGED, dtype, process, log, 0.0)
+    server = VllmServer(f"http://127.0.0.1:{port}", PACKAGED, dtype, process, log, 0.0, folder)
     try:
         _wait_ready(server, started)
     except BaseException:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.specs.jobs import AnalyzeSpec, LlmJudgeSpec, OwnAnswersSpec, TokenSurpriseSpec
+from app.specs.lab import LabSampleSpec
 from app.specs.playground import PlaygroundSpec
 from app.specs.scan import ScanJobSpec, validation_message
 from app.specs.validation import ValidationEvalSpec, ValidationTrainSpec
@@ -67,6 +68,8 @@ KINDS: dict[str, JobKind] = {
         ),
         # issue 23: one question answered by the untuned target and trained adapters
         JobKind("playground", "gpu", PlaygroundSpec, "workers.jobs.playground:answer_question"),
+        # issue 21: a strategy lab sample (teacher calls: network-bound, no model here)
+        JobKind("lab_sample", "cpu", LabSampleSpec, "workers.jobs.lab:run_lab_sample"),
     )
 }
 

@@ -11,6 +11,7 @@ from app.models.accounts import (
 from app.models.accuracies import Accuracy
 from app.models.jobs import Job
 from app.models.judgements import Judgement
+from app.models.lab import LabAnswer, LabFault, LabPrice, LabRecipe, LabRecipeVersion, LabTeacher
 from app.models.metrics import ImportedMetric, ImportedMetricValue
 from app.models.projects import Project, Question, Response, Strategy
 from app.models.scans import (
@@ -45,6 +46,12 @@ __all__ = [
     "Job",
     "LoginFailure",
     "Judgement",
+    "LabAnswer",
+    "LabFault",
+    "LabPrice",
+    "LabRecipe",
+    "LabRecipeVersion",
+    "LabTeacher",
     "OwnAnswer",
     "Prediction",
     "Project",

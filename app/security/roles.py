@@ -25,6 +25,8 @@ OWNER_ALWAYS = re.compile(r"^(?:/api/v1)?/projects/\{project_id\}/share(?:-links
 OWNER_WRITES = re.compile(
     r"^(?:/api/v1)?/projects/\{project_id\}(?:/delete|/rename|/members(?:/.*)?)?$"
 )
+# Owner only for changes: the lab's teachers (they hold API keys; issue 21).
+OWNER_WRITES_LAB = re.compile(r"^(?:/api/v1)?/projects/\{project_id\}/lab/teachers(?:/.*)?$")
 
 
 def required_role(method: str, template: str) -> Role:
@@ -33,7 +35,9 @@ def required_role(method: str, template: str) -> Role:
         return "owner"
     if method in SAFE_METHODS:
         return "viewer"
-    return "owner" if OWNER_WRITES.match(template) else "editor"
+    if OWNER_WRITES.match(template) or OWNER_WRITES_LAB.match(template):
+        return "owner"
+    return "editor"
 
 
 def role_of(session: Session, *, user: UserRead, project_id: int) -> Role | None:
@@ -57,7 +61,11 @@ def check_project_access(
         )
     needed = required_role(method, path)
     if RANK[role] < RANK[needed]:
-        what = "read it" if role == "viewer" else "manage members, share links or deletion"
+        what = (
+            "read it"
+            if role == "viewer"
+            else "manage members, share links, deletion or the lab's teachers"
+        )
         raise AccessDenied(
             f"You are {'a viewer' if role == 'viewer' else 'an editor'} of project "
             f"{project_id}: you can {what} only with the {needed} role. Ask its owner."

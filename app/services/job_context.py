@@ -35,6 +35,10 @@ def job_context(session: Session, job: Job) -> tuple[str | None, list[JobLink]]:
     if pid is not None and job.kind == "playground":
         links.append(JobLink(label="the answers", url=f"/projects/{pid}/playground?run={job.id}"))
         about = _playground_about(spec)
+    if pid is not None and job.kind == "lab_sample":  # issue 21
+        links.append(JobLink(label="the strategy lab", url=f"/projects/{pid}/lab"))
+        n_r, n_q = len(spec.get("recipe_version_ids") or []), len(spec.get("question_ids") or [])
+        about = f"generates a lab sample: {n_r} recipe(s) x {n_q} question(s)"
     if job.kind == "generate_own_answers":
         about = f"generates the target's own answers as strategy {spec.get('strategy', '')!r}"
     return about, links

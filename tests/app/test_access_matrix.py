@@ -79,6 +79,9 @@ OWNER_WRITES = {  # renaming and deleting the project, managing members
     "/projects/{project_id}/members",
     "/projects/{project_id}/members/{user_id}/role",
     "/projects/{project_id}/members/{user_id}/remove",
+    # issue 21: the lab's teachers hold API keys
+    "/api/v1/projects/{project_id}/lab/teachers",
+    "/api/v1/projects/{project_id}/lab/teachers/{name}",
 }
 STUDY_LINK_READS = {
     "/studies/{study_id}",

@@ -1,0 +1,68 @@
+"""The lab page's data (and its JSON twin): teachers, recipes with every version, the
+presets with their sources, and the project's lab samples with their progress."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.lab.presets import PRESETS
+from app.lab.recipes import version_read
+from app.lab.teachers import list_teachers
+from app.models import Job, LabAnswer, LabFault, LabRecipe, LabRecipeVersion, LabTeacher
+from app.schemas.lab import LabPage, LabRunRead, PresetRead, RecipeWithVersions
+from app.services.jobs import with_context
+
+RUNS_SHOWN = 10
+
+
+def _recipes(session: Session, project_id: int) -> list[RecipeWithVersions]:
+    teachers = {
+        t.id: t
+        for t in session.scalars(select(LabTeacher).where(LabTeacher.project_id == project_id))
+    }
+    out = []
+    for recipe in session.scalars(
+        select(LabRecipe).where(LabRecipe.project_id == project_id).order_by(LabRecipe.name)
+    ):
+        rows = session.scalars(
+            select(LabRecipeVersion)
+            .where(LabRecipeVersion.recipe_id == recipe.id)
+            .order_by(LabRecipeVersion.version.desc())
+        )
+        versions = [version_read(v, teachers.get(v.teacher_id or 0)) for v in rows]
+        out.append(RecipeWithVersions(id=recipe.id, name=recipe.name, versions=versions))
+    return out
+
+
+def _run(session: Session, job: Job) -> LabRunRead:
+    """Spend and faults read from the rows written so far (a running job shows them too)."""
+    spent = session.scalar(select(func.sum(LabAnswer.cost)).where(LabAnswer.job_id == job.id))
+    faults = dict(
+        session.execute(
+            select(LabFault.kind, func.count())
+            .where(LabFault.job_id == job.id)
+            .group_by(LabFault.kind)
+        ).all()
+    )
+    recipes = list((job.result or {}).get("recipes") or [])
+    return LabRunRead(
+        job=with_context(session, job), spent=spent or 0.0, faults=faults, recipes=recipes
+    )
+
+
+def lab_page(session: Session, *, project_id: int) -> LabPage:
+    teachers = list_teachers(session, project_id=project_id).teachers
+    jobs = session.scalars(
+        select(Job)
+        .where(Job.project_id == project_id, Job.kind == "lab_sample")
+        .order_by(Job.id.desc())
+        .limit(RUNS_SHOWN)
+    )
+    return LabPage(
+        project_id=project_id,
+        teachers=teachers,
+        recipes=_recipes(session, project_id),
+        presets=[PresetRead(name=n, kind=p.kind, source=p.source) for n, p in PRESETS.items()],
+        runs=[_run(session, j) for j in jobs],
+    )
