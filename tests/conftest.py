@@ -19,7 +19,7 @@ from app import db as app_db
 from app import queue as app_queue
 from app.config import get_settings
 from app.migrate import upgrade
-from tests.vllm_server import PACKAGED, VllmServer, running_vllm, start_vllm
+from tests.vllm_server import PACKAGED, VllmServer, running_vllm, vllm_python
 
 PG_ADMIN_URL = os.environ.get(
     "FAMILIAR_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -180,23 +180,42 @@ def accounts_client(account: dict[str, str]):  # type: ignore[no-untyped-def]
 
 
 # One real vLLM server (float32, the packaged model) for the whole session: the server
-# backend's tests and the strategy lab's share it (tests/vllm_server.py).
+# backend's tests and the strategy lab's share it (tests/vllm_server.py). It is started as a
+# managed server of this process's pool (workers/inference_server/managed.py), so a `vllm`
+# backend loaded with no INFERENCE_URL finds it there instead of starting a second.
 @pytest.fixture(scope="session")
 def vllm_server(
     model_cache: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[VllmServer]:
+    from workers.inference_server.managed import get_pool, server_key
     from workers.modeling.sources import resolve_source
 
     folder = resolve_source(PACKAGED, model_cache).folder
-    log = tmp_path_factory.mktemp("vllm") / "server.log"
     running = running_vllm()
     if running is not None:  # a developer's own float32 server: neither started nor stopped
         running.model_dir = folder
         yield running
         return
-    server = start_vllm(folder, "float32", log)
-    print(f"\nvLLM float32 served {PACKAGED} after {server.start_s:.0f} s ({server.url})")
+    with pytest.MonkeyPatch.context() as env:  # the pool's settings: logs in a temp folder
+        env.setenv("VLLM_PYTHON", str(vllm_python()))
+        env.setenv("DATA_DIR", str(tmp_path_factory.mktemp("vllm")))
+        env.setenv("VLLM_MAX_MODEL_LEN", "2048")
+        get_settings.cache_clear()
+        pool = get_pool()
+        key = server_key(str(folder), served_name=PACKAGED, dtype="float32")
+    get_settings.cache_clear()
     try:
-        yield server
+        with pool.acquire(key) as running_server:
+            server = VllmServer(
+                running_server.base_url.removesuffix("/v1"),
+                PACKAGED,
+                "float32",
+                None,  # the pool owns the process
+                running_server.log_path,
+                running_server.started_s,
+                folder,
+            )
+            print(f"\nvLLM float32 served {PACKAGED} after {server.start_s:.0f} s ({server.url})")
+            yield server
     finally:
-        server.stop()
+        pool.stop_all()

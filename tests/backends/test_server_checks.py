@@ -80,9 +80,11 @@ def test_a_server_without_prompt_logprobs_is_refused(plain_openai, env, model_ca
         load_backend("vllm", PACKAGED, cache_dir=model_cache)
 
 
-def test_no_url_and_another_dtype_are_refused(env, model_cache) -> None:  # type: ignore[no-untyped-def]
+def test_no_url_and_another_dtype_are_refused(env, model_cache, tmp_path) -> None:  # type: ignore[no-untyped-def]
     env.delenv("INFERENCE_URL", raising=False)
-    with pytest.raises(ModelLoadError, match="needs INFERENCE_URL"):
+    env.setenv("VLLM_PYTHON", str(tmp_path / "no-vllm" / "python"))
+    get_settings.cache_clear()
+    with pytest.raises(ModelLoadError, match="needs INFERENCE_URL .* or vLLM at VLLM_PYTHON="):
         load_backend("vllm", PACKAGED, cache_dir=model_cache)
     env.setenv("INFERENCE_URL", "http://127.0.0.1:9")
     env.setenv("INFERENCE_DTYPE", "bfloat16")

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from app.backends import get_backend_kind
 from app.config import get_settings
 from workers.inference_server.checks import ServerFacts, check_server
 from workers.inference_server.client import InferenceServerError, ServerClient
+from workers.inference_server.launch import ServerKey
+from workers.inference_server.managed import get_pool, server_key
 from workers.inference_server.requests import generate_on_server, score_on_server
 from workers.modeling.errors import ModelLoadError
 from workers.modeling.sources import ModelSource, resolve_source
@@ -52,6 +55,7 @@ class ServerBackend:
     kind: str = "vllm"
     config: dict[str, Any] = field(default_factory=dict)
     stop_token_ids: list[int] = field(default_factory=list)
+    managed: ServerKey | None = None  # a server this worker starts (no INFERENCE_URL)
     _trainer: Any = None
 
     @property
@@ -109,6 +113,19 @@ class ServerBackend:
             limits.append(self.facts.max_model_len - 1)
         return min(limits) if limits else 1 << 30
 
+    @contextmanager
+    def _serving(self) -> Iterator[ServerClient]:
+        """The client, for one call. A managed server is held for the call (never stopped
+        as idle while in use) and started again if it died or was stopped since; the
+        client follows it to its new port."""
+        if self.managed is None:
+            yield self.client
+            return
+        with get_pool().acquire(self.managed) as server:
+            if self.client.base_url != server.base_url.removesuffix("/v1"):
+                self.client = self.client.moved_to(server.base_url)
+            yield self.client
+
     def score(
         self,
         items: Sequence[ScoreItem],
@@ -119,15 +136,16 @@ class ServerBackend:
         on_progress: Any = None,
         on_batch: Any = None,
     ) -> list[ScoreResult]:
-        return score_on_server(
-            self.client,
-            items,
-            self.max_length(max_length),
-            concurrency=self.concurrency,
-            token_logprobs=token_logprobs,
-            on_progress=on_progress,
-            on_batch=on_batch,
-        )
+        with self._serving() as client:
+            return score_on_server(
+                client,
+                items,
+                self.max_length(max_length),
+                concurrency=self.concurrency,
+                token_logprobs=token_logprobs,
+                on_progress=on_progress,
+                on_batch=on_batch,
+            )
 
     def generate(
         self,
@@ -143,20 +161,21 @@ class ServerBackend:
         **_: Any,  # on_expected and other decoder-clock reports: the server gives none
     ) -> list[str]:
         """Greedy answers; through ``adapter`` (a peft folder) loaded into the server."""
-        model = self._served_adapter(Path(adapter)) if adapter is not None else None
-        return generate_on_server(
-            self.client,
-            self.tokenizer,
-            prompts,
-            max_new_tokens=max_new_tokens,
-            max_model_len=self.facts.max_model_len or (1 << 30),
-            stop_token_ids=self.stop_token_ids,
-            concurrency=self.concurrency,
-            model=model,
-            on_progress=on_progress,
-            on_answer=on_answer,
-            on_tokens=on_tokens,
-        )
+        with self._serving() as client:
+            model = self._served_adapter(Path(adapter)) if adapter is not None else None
+            return generate_on_server(
+                client,
+                self.tokenizer,
+                prompts,
+                max_new_tokens=max_new_tokens,
+                max_model_len=self.facts.max_model_len or (1 << 30),
+                stop_token_ids=self.stop_token_ids,
+                concurrency=self.concurrency,
+                model=model,
+                on_progress=on_progress,
+                on_answer=on_answer,
+                on_tokens=on_tokens,
+            )
 
     def _served_adapter(self, adapter: Path) -> str:
         weights = adapter / "adapter_model.safetensors"
@@ -179,37 +198,67 @@ class ServerBackend:
 
 
 def load_server(model: str, *, cache_dir: Path, dtype: str = "auto", device: str = "auto") -> Any:
-    """The target ``model`` served by the server of ``INFERENCE_URL``, checked before use."""
+    """The target ``model`` served by the server at ``INFERENCE_URL`` (external) or, with
+    no URL set, by a vLLM server this worker starts, reuses and stops (managed:
+    ``workers.inference_server.managed``), checked before any model work."""
     settings = get_settings()
-    if not settings.inference_url:
-        raise ModelLoadError("the vllm backend needs INFERENCE_URL (the inference server's URL)")
-    if dtype not in ("auto", settings.inference_dtype):
-        raise ModelLoadError(
-            f"dtype: the job asks for {dtype}, the inference server {settings.inference_url} "
-            f"runs the target in {settings.inference_dtype} (INFERENCE_DTYPE)"
-        )
     source = resolve_source(model, Path(cache_dir))
     tokenizer, config, stops = _local_parts(source)
     key = settings.inference_api_key.get_secret_value() if settings.inference_api_key else None
+    managed: ServerKey | None = None
+    if settings.inference_url:
+        if dtype not in ("auto", settings.inference_dtype):
+            raise ModelLoadError(
+                f"dtype: the job asks for {dtype}, the inference server "
+                f"{settings.inference_url} runs the target in {settings.inference_dtype} "
+                "(INFERENCE_DTYPE)"
+            )
+        url, served, run_dtype = settings.inference_url, settings.inference_model or model, None
+    else:
+        run_dtype = _managed_dtype(dtype, settings.inference_dtype)
+        managed = _managed_key(model, source, run_dtype, settings.vllm_python)
+        with get_pool().acquire(managed) as server:
+            url, served = server.base_url, model
     client = ServerClient(
-        settings.inference_url,
-        settings.inference_model or model,
+        url,
+        served,
         api_key=key,
         timeout_s=settings.inference_timeout_s,
         connections=settings.inference_concurrency,
     )
-    facts = check_server(client, tokenizer)
-    return ServerBackend(
+    backend = ServerBackend(
         client,
         source,
         tokenizer,
-        settings.inference_dtype,
-        facts,
+        run_dtype or settings.inference_dtype,
+        ServerFacts(None),
         Path(cache_dir),
         concurrency=settings.inference_concurrency,
         config=config,
         stop_token_ids=stops,
+        managed=managed,
     )
+    with backend._serving() as serving:
+        backend.facts = check_server(serving, tokenizer)
+    return backend
+
+
+def _managed_dtype(dtype: str, configured: str) -> str:
+    """A managed server runs the job's dtype; ``auto`` is INFERENCE_DTYPE."""
+    if dtype == "auto":
+        return configured
+    if dtype not in ("bfloat16", "float32"):
+        raise ModelLoadError(f"dtype: a managed vLLM server runs bfloat16 or float32, not {dtype}")
+    return dtype
+
+
+def _managed_key(model: str, source: ModelSource, dtype: str, python: Path) -> ServerKey:
+    if not Path(python).exists():
+        raise ModelLoadError(
+            "the vllm backend needs INFERENCE_URL (a server a team runs) or vLLM at "
+            f"VLLM_PYTHON={python} for a server this worker starts (`make vllm-setup`)"
+        )
+    return server_key(str(source.folder), served_name=model, dtype=dtype)
 
 
 def _local_parts(source: ModelSource) -> tuple[Any, dict[str, Any], list[int]]:

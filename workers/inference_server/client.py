@@ -39,6 +39,7 @@ class ServerClient:
     ) -> None:
         self.base_url = base_url.rstrip("/").removesuffix("/v1")
         self.model = model
+        self._options = {"api_key": api_key, "timeout_s": timeout_s, "connections": connections}
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self._http = httpx.Client(
@@ -47,6 +48,12 @@ class ServerClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def moved_to(self, base_url: str) -> ServerClient:
+        """The same model, key and limits at another address (a managed server that was
+        started again listens on a new port); this client is closed."""
+        self.close()
+        return ServerClient(base_url, self.model, **self._options)  # type: ignore[arg-type]
 
     def _call(self, method: str, path: str, json: dict[str, Any] | None = None) -> Any:
         where = f"inference server {self.base_url}"
