@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$")
+_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")  # whole segment: fullmatch
 MAX_KEY = 900  # the column holding a key is 1000 characters; a root prefix is not stored
 
 
@@ -35,7 +35,7 @@ def check_key(key: str) -> str:
     for segment in key.split("/"):
         if segment in ("", ".", ".."):
             raise ArtifactError(f"artifact key {key!r}: '{segment}' leaves or skips a folder")
-        if not _SEGMENT.match(segment):
+        if not _SEGMENT.fullmatch(segment):
             raise ArtifactError(
                 f"artifact key {key!r}: segment {segment!r} may hold only letters, digits, "
                 "'.', '_' and '-', and may not start with '.' or '-'"

@@ -161,7 +161,7 @@ class ArtifactStore:
         partial = self.cache / STAGING / uuid.uuid4().hex
         try:
             for rel, size in files.items():
-                dest = partial / rel
+                dest = partial / check_key(rel)  # names from the store: never outside the copy
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 self.fs.get_file(f"{self._remote(key)}/{rel}", str(dest))
                 if dest.stat().st_size != size:

@@ -27,7 +27,7 @@ from app.jobs.eta import FLOOR_S
 
 WINDOW_S = 10.0  # seconds of recent estimates that the point and the range come from
 WIDEN = 0.15  # the range reaches at least this share of the point on each side
-MAX_MARKS = 40  # at most 2 written reports a second (JobContext) over WINDOW_S, and spare
+MAX_MARKS = 40  # marks come from written reports only: at most 2 a second (JobContext)
 
 Marks = list[list[float]]  # [report epoch, predicted end epoch], oldest first
 

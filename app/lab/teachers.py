@@ -129,6 +129,13 @@ def update_teacher(
 ) -> TeacherRead:
     row = get_teacher_row(session, project_id=project_id, name=name)
     if data.base_url is not None:
+        moved = (data.base_url or None) != row.base_url
+        if moved and row.api_key_encrypted and data.api_key is None:
+            raise BadInput(  # else the stored key would go to a host its owner never chose
+                "a new base_url needs the API key again (api_key): a stored key is never "
+                "sent to another host",
+                field="api_key",
+            )
         row.base_url = data.base_url
     if data.model is not None:
         if row.kind == TARGET:

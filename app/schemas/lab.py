@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -18,6 +19,11 @@ def _check_url(value: str | None) -> str | None:
     value = value.strip()
     if not value.startswith(("http://", "https://")):
         raise ValueError("base_url must start with http:// or https://")
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("base_url may not hold a user or password (the key goes in api_key)")
+    if parts.query or parts.fragment:
+        raise ValueError("base_url may not hold a query or fragment (the key goes in api_key)")
     return value.rstrip("/")
 
 

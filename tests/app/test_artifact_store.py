@@ -5,6 +5,7 @@ and the streamed zip."""
 from __future__ import annotations
 
 import io
+import json
 import random
 import uuid
 import zipfile
@@ -40,7 +41,8 @@ def remote(tmp_path: Path) -> Iterator[ArtifactStore]:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "/abs/run", "../run-1", "validation-1/../../etc", "a//b", "a/./b", "s3://b/k", ".x/y"],
+    ["", "/abs/run", "../run-1", "validation-1/../../etc", "a//b", "a/./b", "s3://b/k", ".x/y"]
+    + ["validation-1/run-2\n"],  # a trailing newline passed a '$'-anchored match
 )
 def test_bad_keys_are_refused_with_the_reason(bad: str) -> None:
     with pytest.raises(ArtifactError, match="artifact key"):
@@ -153,3 +155,16 @@ def test_the_zip_is_streamed_from_the_store(remote: ArtifactStore, tmp_path) -> 
         assert zf.testzip() is None
         assert zf.read("adapter_model.safetensors") == big
         assert zf.read("adapter_config.json") == ADAPTER["adapter_config.json"]
+
+
+def test_a_poisoned_manifest_cannot_escape_the_cache(remote: ArtifactStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """File names in a remote manifest come from the store: each is checked as a key before
+    anything is written, so a bucket someone else can write to cannot reach outside the copy."""
+    key = "validation-1/run-2/checkpoint-4"
+    remote.publish(_folder(tmp_path / "trained"), key)
+    manifest = f"{remote._remote(key)}/{PUBLISHED}"
+    with remote.fs.open(manifest, "w") as out:
+        out.write(json.dumps({"files": {"../../../escaped.txt": 3}}))
+    with pytest.raises(ArtifactError, match="leaves or skips a folder"):
+        remote.materialize(key)
+    assert not list(tmp_path.rglob("escaped.txt"))

@@ -244,9 +244,13 @@ def test_the_server_env_keeps_vllm_variables_but_not_familiar_settings(
 
     monkeypatch.setenv("VLLM_IDLE_STOP_S", "5")  # Familiar's setting: vLLM would warn
     monkeypatch.setenv("VLLM_LOGGING_LEVEL", "DEBUG")  # vLLM's own: passed on
+    monkeypatch.setenv("SECRET_KEY", "cookie-signing-secret")  # Familiar's secrets: withheld
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@db/familiar")
     cpu = options_from_settings(_settings(tmp_path))
     env = build_env(ServerKey("/m", "m", enable_lora=True), cpu)
     assert "VLLM_IDLE_STOP_S" not in env and env["VLLM_LOGGING_LEVEL"] == "DEBUG"
+    assert "SECRET_KEY" not in env and "DATABASE_URL" not in env
+    assert env["VLLM_NO_USAGE_STATS"] == "1" and env["DO_NOT_TRACK"] == "1"
     assert env["VLLM_ALLOW_RUNTIME_LORA_UPDATING"] == "true"
     if not cpu.gpu:
         assert env["VLLM_CPU_KVCACHE_SPACE"] == "1"

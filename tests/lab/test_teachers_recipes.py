@@ -76,6 +76,37 @@ def test_short_key_shows_no_hint_and_key_can_be_removed(session: Session) -> Non
     assert (gone.api_key, gone.api_key_hint) == ("not set", None)
 
 
+def test_a_stored_key_never_follows_a_new_base_url(session: Session) -> None:
+    """Moving a teacher to another host needs its key again: else whoever may edit the URL
+    could have the stored key sent to a host of their choosing without ever seeing it."""
+    pid = _project(session)
+    _teacher(session, pid)
+    moved = TeacherUpdate(base_url="http://elsewhere.example:8000/v1")
+    with pytest.raises(BadInput, match="needs the API key again") as caught:
+        lab_teachers.update_teacher(session, project_id=pid, name="gpt", data=moved)
+    assert caught.value.field == "api_key"
+    row = session.scalars(select(LabTeacher).where(LabTeacher.name == "gpt")).one()
+    assert row.base_url == "http://127.0.0.1:9/v1"
+    same = TeacherUpdate(base_url="http://127.0.0.1:9/v1/", max_concurrency=2)  # not a move
+    assert (
+        lab_teachers.update_teacher(session, project_id=pid, name="gpt", data=same).api_key == "set"
+    )
+    both = TeacherUpdate(base_url="http://elsewhere.example:8000/v1", api_key=SecretStr(KEY))
+    done = lab_teachers.update_teacher(session, project_id=pid, name="gpt", data=both)
+    assert (done.base_url, done.api_key) == ("http://elsewhere.example:8000/v1", "set")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:pw@api.example/v1", "https://api.example/v1?api-key=abc", "ftp://x"]
+)
+def test_a_base_url_cannot_carry_a_secret(url: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="base_url") as caught:
+        TeacherCreate(name="t", base_url=url, model="m")
+    assert "pw" not in str(caught.value) and "abc" not in str(caught.value)
+
+
 def test_a_changed_secret_makes_the_key_unreadable_not_leaked(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

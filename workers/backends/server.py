@@ -238,8 +238,12 @@ def load_server(model: str, *, cache_dir: Path, dtype: str = "auto", device: str
         stop_token_ids=stops,
         managed=managed,
     )
-    with backend._serving() as serving:
-        backend.facts = check_server(serving, tokenizer)
+    try:
+        with backend._serving() as serving:
+            backend.facts = check_server(serving, tokenizer)
+    except BaseException:
+        backend.client.close()  # a refused server leaves no open connections behind
+        raise
     return backend
 
 

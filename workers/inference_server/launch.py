@@ -104,13 +104,28 @@ def build_command(key: ServerKey, port: int, opts: LaunchOptions) -> list[str]:
     return cmd + list(opts.extra_args)
 
 
+# Familiar's secrets and connection strings: a vLLM server has no use for them
+_WITHHELD = (
+    "SECRET_KEY",
+    "LAB_SECRET_KEY",
+    "INFERENCE_API_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ARTIFACT_STORAGE_OPTIONS",
+)
+
+
 def build_env(key: ServerKey, opts: LaunchOptions) -> dict[str, str]:
     """The worker's environment for the server, less Familiar's own ``VLLM_*`` settings
-    (vLLM warns about every ``VLLM_*`` variable it does not know)."""
+    (vLLM warns about every ``VLLM_*`` variable it does not know) and less Familiar's
+    secrets; vLLM's usage reports off (a team's host does not phone home)."""
     from app.config import Settings
 
     ours = {name.upper() for name in Settings.model_fields if name.startswith("vllm_")}
+    ours.update(_WITHHELD)
     env = {k: v for k, v in os.environ.items() if k.upper() not in ours}
+    env.setdefault("VLLM_NO_USAGE_STATS", "1")
+    env.setdefault("DO_NOT_TRACK", "1")
     if key.enable_lora:  # adapters are loaded by path (POST /v1/load_lora_adapter)
         env.setdefault("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "true")
     if not opts.gpu:

@@ -84,10 +84,12 @@ class JobContext:
         self.phase, self.done, self.total = phase, done, total
         extra = {**(extra or {}), "phase_started": self._phase_started}
         extra["phase_done0"] = self._phase_done0
-        extra["eta_marks"] = self._remember_eta(extra)
         now = time.monotonic()
         if force or done >= total or now - self._last >= PROGRESS_EVERY_S:
             self._last = now
+            # marks of written reports only: a decoder reports every step, and WINDOW_S of
+            # marks must not shrink to the last MAX_MARKS steps (a second or less)
+            extra["eta_marks"] = self._remember_eta(extra)
             self._write(
                 lambda s: lifecycle.report_progress(
                     s, self.lease, phase=phase, done=done, total=total, extra=extra
