@@ -67,7 +67,7 @@ class LabRecipeVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20), default="teacher")  # teacher|rule
     teacher_id: Mapped[int | None] = mapped_column(
-        ForeignKey("lab_teachers.id", ondelete="RESTRICT"), nullable=True, index=True
+        ForeignKey("lab_teachers.id", ondelete="NO ACTION"), nullable=True, index=True
     )
     system_template: Mapped[str] = mapped_column(Text, default="")
     user_template: Mapped[str] = mapped_column(Text, default="")

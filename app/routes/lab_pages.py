@@ -35,7 +35,7 @@ def api_lab_page(project_id: ProjectId, session: SessionDep) -> LabPage:
 def lab_page_html(request: Request, project_id: ProjectId, session: SessionDep) -> HTMLResponse:
     project = project_read(session, get_project_row(session, project_id=project_id))
     page = lab_page(session, project_id=project_id)
-    session.commit()  # the built-in target teacher, created on first sight
+    session.commit()  # a project made without the target teacher (not through the app) gets it
     return render(
         request,
         "pages/lab/index.html",

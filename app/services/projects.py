@@ -10,7 +10,16 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.ingest.matching import RULES
 from app.ingest.repeats import describe_repeats
-from app.models import Judgement, Project, ProjectMember, Question, Response, Scan, Strategy
+from app.models import (
+    Judgement,
+    LabTeacher,
+    Project,
+    ProjectMember,
+    Question,
+    Response,
+    Scan,
+    Strategy,
+)
 from app.schemas.estimates import QueueEntry
 from app.schemas.projects import (
     LatestValidation,
@@ -39,6 +48,11 @@ def create_project(
     )
     session.add(project)
     session.flush()
+    # the strategy lab's built-in teacher, the target itself (no key): made with the project
+    # so that reading the lab never writes
+    session.add(
+        LabTeacher(project_id=project.id, name="target", kind="target", model=project.target_model)
+    )
     if owner_id is not None:
         session.add(ProjectMember(project_id=project.id, user_id=owner_id, role="owner"))
         session.flush()

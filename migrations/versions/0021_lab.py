@@ -69,7 +69,7 @@ def _teachers_and_recipes() -> None:
         _fk("recipe_id", "lab_recipes", "CASCADE"),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
-        _fk("teacher_id", "lab_teachers", "RESTRICT", nullable=True),
+        _fk("teacher_id", "lab_teachers", "NO ACTION", nullable=True),
         sa.Column("system_template", sa.Text(), nullable=False),
         sa.Column("user_template", sa.Text(), nullable=False),
         sa.Column("examples", sa.JSON(), nullable=False),
@@ -133,6 +133,12 @@ def _prices_answers_faults() -> None:
 def upgrade() -> None:
     _teachers_and_recipes()
     _prices_answers_faults()
+    # every project has its built-in teacher, the target itself (new projects get it when
+    # created): reading the lab never has to write it
+    op.execute(
+        "INSERT INTO lab_teachers (project_id, name, kind, model, max_concurrency, created_at) "
+        "SELECT id, 'target', 'target', target_model, 4, CURRENT_TIMESTAMP FROM projects"
+    )
 
 
 def downgrade() -> None:

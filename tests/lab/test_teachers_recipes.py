@@ -165,6 +165,32 @@ def test_every_preset_installs_with_its_source(session: Session) -> None:
         lab_recipes.install_presets(session, project_id=pid, names=["dirct"])
 
 
+def test_deleting_a_project_takes_its_teachers_and_recipes(session: Session) -> None:
+    """The project's teachers and recipe versions both go with it in one cascade: a
+    version's teacher reference may not stop it (RESTRICT is checked mid-cascade on
+    Postgres; NO ACTION at the statement's end)."""
+    from app.models import LabRecipe
+
+    pid = _project(session)
+    _teacher(session, pid)
+    lab_recipes.install_presets(session, project_id=pid, teacher="gpt", names=["direct"])
+    lab_recipes.install_presets(
+        session, project_id=pid, teacher="target", names=["simple_response"]
+    )
+    session.commit()
+    recipes = select(LabRecipe.id).where(LabRecipe.project_id == pid)
+    versions = list(
+        session.scalars(select(LabRecipeVersion.id).where(LabRecipeVersion.recipe_id.in_(recipes)))
+    )
+    assert len(versions) == 2
+    session.delete(session.get(Project, pid))
+    session.commit()
+    for table in (LabTeacher, LabRecipe):
+        assert session.scalars(select(table).where(table.project_id == pid)).all() == []
+    gone = select(LabRecipeVersion).where(LabRecipeVersion.id.in_(versions))
+    assert session.scalars(gone).all() == []
+
+
 def test_a_recipe_that_needs_gold_or_own_answers_names_the_questions_lacking_them(
     session: Session,
 ) -> None:
