@@ -8,6 +8,7 @@ about 2 minutes on 2 CPU cores.
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 import sys
 import time
@@ -205,6 +206,9 @@ def test_release_gpu_stops_servers_unless_sharing(stand_in_pool: ServerPool) -> 
     pool = stand_in_pool
     with pool.acquire(ServerKey("/m", "m")) as server:
         pass
+    pool.opts = dataclasses.replace(pool.opts, gpu=False)  # CPU servers: no GPU to free
+    assert pool.release_gpu() == [] and server.alive()
+    pool.opts = dataclasses.replace(pool.opts, gpu=True)  # as on a GPU worker
     pool.keep_during_training = True
     assert pool.release_gpu() == [] and server.alive()
     pool.keep_during_training = False
@@ -267,6 +271,7 @@ def test_training_stops_the_managed_server_first(
     from workers.inference_server import managed
 
     monkeypatch.setattr(managed, "_pool", stand_in_pool)
+    stand_in_pool.opts = dataclasses.replace(stand_in_pool.opts, gpu=True)  # a GPU worker's
     with stand_in_pool.acquire(ServerKey("/m", "m")) as server:
         pass
     alive_at_first_step: list[bool] = []

@@ -172,8 +172,9 @@ class ServerPool:
 
     def release_gpu(self) -> list[ServerKey]:
         """Before training on this worker's GPU: stop the servers (what was stopped), or
-        nothing when ``keep_during_training`` shares the GPU between the two."""
-        if self.keep_during_training:
+        nothing when ``keep_during_training`` shares the GPU between the two, or when the
+        servers run on CPUs (no GPU memory to free: a CPU server keeps serving)."""
+        if self.keep_during_training or not self.opts.gpu:
             return []
         return self.stop_all()
 
