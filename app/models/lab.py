@@ -67,7 +67,11 @@ class LabRecipeVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20), default="teacher")  # teacher|rule
     teacher_id: Mapped[int | None] = mapped_column(
-        ForeignKey("lab_teachers.id", ondelete="NO ACTION"), nullable=True, index=True
+        # checked at commit: a project's cascade deletes its teachers and its recipes'
+        # versions by two paths, and Postgres checks even NO ACTION before the second ends
+        ForeignKey("lab_teachers.id", deferrable=True, initially="DEFERRED"),
+        nullable=True,
+        index=True,
     )
     system_template: Mapped[str] = mapped_column(Text, default="")
     user_template: Mapped[str] = mapped_column(Text, default="")

@@ -31,10 +31,14 @@ def _created() -> sa.Column:  # type: ignore[type-arg]
     return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False)
 
 
-def _fk(name: str, table: str, ondelete: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(
-        name, sa.Integer(), sa.ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable
+def _fk(name: str, table: str, ondelete: str | None, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
+    # no ondelete: the reference is checked at commit (a project's cascade removes both ends)
+    key = (
+        sa.ForeignKey(f"{table}.id", ondelete=ondelete)
+        if ondelete
+        else sa.ForeignKey(f"{table}.id", deferrable=True, initially="DEFERRED")
     )
+    return sa.Column(name, sa.Integer(), key, nullable=nullable)
 
 
 def _teachers_and_recipes() -> None:
@@ -69,7 +73,7 @@ def _teachers_and_recipes() -> None:
         _fk("recipe_id", "lab_recipes", "CASCADE"),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
-        _fk("teacher_id", "lab_teachers", "NO ACTION", nullable=True),
+        _fk("teacher_id", "lab_teachers", None, nullable=True),
         sa.Column("system_template", sa.Text(), nullable=False),
         sa.Column("user_template", sa.Text(), nullable=False),
         sa.Column("examples", sa.JSON(), nullable=False),

@@ -34,8 +34,10 @@ class FaultProxy:
         self.retry_after_s = retry_after_s
         self.script: deque[str] = deque()
         self.served: Counter[str] = Counter()  # fault kind (or "upstream_ok") -> count
-        self.retry_after_waits: list[float] = []  # seconds between a 429 and the next request
-        self._last_429: float | None = None
+        # seconds between a 429 and the same request's next try (requests run concurrently:
+        # the next request to arrive is often another one)
+        self.retry_after_waits: list[float] = []
+        self._last_429: dict[bytes, float] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self.port = free_port()
@@ -61,20 +63,19 @@ class FaultProxy:
         with self._lock:
             self.script.extend(faults)
 
-    def _next(self) -> str:
+    def _next(self, body: bytes) -> str:
         with self._lock:
             now = time.monotonic()
-            if self._last_429 is not None:
-                self.retry_after_waits.append(now - self._last_429)
-                self._last_429 = None
+            if (refused_at := self._last_429.pop(body, None)) is not None:
+                self.retry_after_waits.append(now - refused_at)
             fault = self.script.popleft() if self.script else "pass"
             if fault == "429":
-                self._last_429 = now
+                self._last_429[body] = now
             return fault
 
     async def _chat(self, request: Request) -> Response:
-        fault = self._next()
         body = await request.body()
+        fault = self._next(body)
         if fault == "pass":
             return await self._forward(request, body)
         self.served[fault] += 1

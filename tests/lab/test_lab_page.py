@@ -53,4 +53,4 @@ def test_lab_page_twin_estimate_and_start(client) -> None:  # type: ignore[no-un
         job = s.scalars(select(Job).where(Job.kind == "lab_sample")).one()
         assert len(job.spec["question_ids"]) == 3 and job.spec["seed"] == 2
     again = client.get(f"/projects/{pid}/lab")
-    assert f"Job {job.id}" in again.text and "generates a lab sample" in again.text
+    assert f"Job {job.id}" in again.text and "Generates a lab sample" in again.text

@@ -167,8 +167,8 @@ def test_every_preset_installs_with_its_source(session: Session) -> None:
 
 def test_deleting_a_project_takes_its_teachers_and_recipes(session: Session) -> None:
     """The project's teachers and recipe versions both go with it in one cascade: a
-    version's teacher reference may not stop it (RESTRICT is checked mid-cascade on
-    Postgres; NO ACTION at the statement's end)."""
+    version's teacher reference may not stop it (Postgres checks RESTRICT, and NO ACTION
+    too, before the other cascade path has run; the reference is checked at commit)."""
     from app.models import LabRecipe
 
     pid = _project(session)

@@ -189,7 +189,7 @@ def test_a_killed_rank_ends_the_group_and_the_run_resumes(model_dir, whole_two, 
 def test_cancel_stops_every_rank_and_keeps_the_checkpoint(model_dir, tmp_path):
     out, seen = tmp_path / "run", []
     with pytest.raises(TrainingCancelled) as caught:
-        _two(model_dir, out, on_step=seen.append, should_stop=lambda: 3 in seen)
+        _two(model_dir, out, on_step=seen.append, should_stop=lambda: 3 in [s.step for s in seen])
     assert caught.value.step == 3 and caught.value.last.step == 2
     assert [c.step for c in complete_checkpoints(out)] == [2]
     assert not _ranks_of(os.getpid())
