@@ -40,6 +40,7 @@ from app.routes import (
     jobs,
     judgements,
     lab,
+    lab_costs,
     lab_pages,
     manage,
     members,
@@ -198,6 +199,7 @@ def create_app() -> FastAPI:
         members,
         lab,
         lab_pages,
+        lab_costs,
     ):
         name_operations(module.router)
         app.include_router(module.router)

@@ -1,11 +1,13 @@
 """The lab page's data (and its JSON twin): teachers, recipes with every version, the
-presets with their sources, and the project's lab samples with their progress."""
+presets with their sources, the project's lab samples with their progress, its price table
+and budget."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.lab.budget import get_budget, list_prices
 from app.lab.presets import PRESETS
 from app.lab.recipes import version_read
 from app.lab.teachers import list_teachers
@@ -65,4 +67,6 @@ def lab_page(session: Session, *, project_id: int) -> LabPage:
         recipes=_recipes(session, project_id),
         presets=[PresetRead(name=n, kind=p.kind, source=p.source) for n, p in PRESETS.items()],
         runs=[_run(session, j) for j in jobs],
+        prices=list_prices(session, project_id=project_id),
+        budget=get_budget(session, project_id=project_id),
     )

@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.lab.budget import price_of
 from app.lab.prompts import PromptInput, TemplateProblem, messages, render, variables_used
 from app.lab.teachers import Endpoint, endpoint_for
 from app.lab.tokens import counter_for
-from app.lab.types import LabRequest, Params, Price
-from app.models import LabPrice, LabRecipe, LabRecipeVersion, LabTeacher, OwnAnswer, Question
+from app.lab.types import LabRequest, Params
+from app.models import LabRecipe, LabRecipeVersion, LabTeacher, OwnAnswer, Question
 from app.services.errors import BadInput
 
 
@@ -36,11 +37,6 @@ class Plan:
     rules: list[RuleAnswer] = field(default_factory=list)
     counting: dict[int, str] = field(default_factory=dict)  # version id -> how tokens count
     labels: dict[int, str] = field(default_factory=dict)  # version id -> "name v2"
-
-
-def price_of(session: Session, model: str) -> Price:
-    row = session.scalars(select(LabPrice).where(LabPrice.model == model)).first()
-    return Price(row.prompt_per_mtok, row.completion_per_mtok) if row else Price()
 
 
 def _inputs(session: Session, question_ids: list[int], project_id: int) -> list[PromptInput]:
@@ -128,7 +124,7 @@ def _plan_version(
     endpoint = _endpoint(teacher, decrypt)
     count, how = counter_for(teacher)
     plan.counting[version.id] = how
-    price = price_of(session, teacher.model)
+    price = price_of(session, project_id=teacher.project_id, model=teacher.model)
     params = Params(version.temperature, version.top_p, version.max_tokens)
     for qid, data in zip(question_ids, inputs, strict=True):
         msgs = messages(version.system_template, version.user_template, _with(data, examples))

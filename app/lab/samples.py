@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.jobs.lifecycle import create_job
+from app.lab.budget import run_limit
 from app.lab.plan import estimate, plan_sample
 from app.models import LabRecipe, LabRecipeVersion, Project, Question
 from app.schemas.jobs import JobRead
@@ -76,7 +77,9 @@ def estimate_sample(session: Session, *, project_id: int, data: LabSampleCreate)
     )
     out = estimate(plan)
     out |= {"questions": len(spec.question_ids), "seed": spec.seed, "budget": spec.budget}
-    out["within_budget"] = spec.budget is None or out["worst_cost"] <= spec.budget
+    limit = run_limit(session, project_id=project_id, job_id=None, run_budget=spec.budget)
+    out |= {"cap": limit.cap, "cap_named": limit.named}
+    out["within_budget"] = limit.cap is None or out["worst_cost"] <= limit.cap
     return out
 
 

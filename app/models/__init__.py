@@ -11,7 +11,15 @@ from app.models.accounts import (
 from app.models.accuracies import Accuracy
 from app.models.jobs import Job
 from app.models.judgements import Judgement
-from app.models.lab import LabAnswer, LabFault, LabPrice, LabRecipe, LabRecipeVersion, LabTeacher
+from app.models.lab import (
+    LabAnswer,
+    LabBudget,
+    LabFault,
+    LabPrice,
+    LabRecipe,
+    LabRecipeVersion,
+    LabTeacher,
+)
 from app.models.metrics import ImportedMetric, ImportedMetricValue
 from app.models.projects import Project, Question, Response, Strategy
 from app.models.scans import (
@@ -47,6 +55,7 @@ __all__ = [
     "LoginFailure",
     "Judgement",
     "LabAnswer",
+    "LabBudget",
     "LabFault",
     "LabPrice",
     "LabRecipe",

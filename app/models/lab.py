@@ -87,15 +87,33 @@ class LabRecipeVersion(Base):
 
 
 class LabPrice(Base):
-    """What a model costs, per million tokens (prompt and completion), in the user's
-    currency; a model without a row costs nothing (a local server)."""
+    """What a model costs the project, per million tokens (prompt and completion), in the
+    project's currency; a model without a row costs nothing (a local server). Per project:
+    teams pay different prices, and one team's edit must not change another's budget."""
 
     __tablename__ = "lab_prices"
+    __table_args__ = (UniqueConstraint("project_id", "model"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    model: Mapped[str] = mapped_column(String(500), unique=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    model: Mapped[str] = mapped_column(String(500))
     prompt_per_mtok: Mapped[float] = mapped_column(Float, default=0.0)
     completion_per_mtok: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class LabBudget(Base):
+    """The most all of a project's lab runs together may spend (``limit``: None, no
+    limit), and the currency its prices and budgets are in (a label only)."""
+
+    __tablename__ = "lab_budgets"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    limit: Mapped[float | None] = mapped_column(Float, nullable=True)
+    currency: Mapped[str] = mapped_column(String(10), default="USD")
 
 
 class LabAnswer(Base):

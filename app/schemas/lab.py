@@ -123,14 +123,6 @@ class RecipeRead(BaseModel):
     versions: int
 
 
-class PriceSet(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(min_length=1, max_length=500)
-    prompt_per_mtok: float = Field(ge=0.0, description="Price per million prompt tokens")
-    completion_per_mtok: float = Field(ge=0.0, description="Per million completion tokens")
-
-
 class PresetsInstall(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -160,6 +152,34 @@ class LabRunRead(BaseModel):
     recipes: list[dict[str, Any]]
 
 
+class PriceSet(BaseModel):
+    """What a model costs the project per million tokens (the budget's currency)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=500, description="As its teacher names it")
+    prompt_per_mtok: float = Field(ge=0, le=1e6, description="Per million prompt tokens")
+    completion_per_mtok: float = Field(ge=0, le=1e6, description="Per million new tokens")
+
+
+class PriceRead(PriceSet):
+    used_by: list[str] = Field(default_factory=list, description="Teachers serving this model")
+
+
+class BudgetSet(BaseModel):
+    """The most the project's lab runs may spend together (None: no limit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: float | None = Field(default=None, ge=0, le=1e9)
+    currency: str = Field(default="USD", min_length=1, max_length=10, pattern=r"^[A-Za-z$€£¥]+$")
+
+
+class BudgetRead(BudgetSet):
+    spent: float = Field(description="What every lab run of the project spent so far")
+    left: float | None = Field(description="limit - spent, never below 0; None: no limit")
+
+
 class LabPage(BaseModel):
     """The lab page and its JSON twin."""
 
@@ -168,3 +188,5 @@ class LabPage(BaseModel):
     recipes: list[RecipeWithVersions]
     presets: list[PresetRead]
     runs: list[LabRunRead]
+    prices: list[PriceRead]
+    budget: BudgetRead

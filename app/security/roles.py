@@ -25,8 +25,11 @@ OWNER_ALWAYS = re.compile(r"^(?:/api/v1)?/projects/\{project_id\}/share(?:-links
 OWNER_WRITES = re.compile(
     r"^(?:/api/v1)?/projects/\{project_id\}(?:/delete|/rename|/members(?:/.*)?)?$"
 )
-# Owner only for changes: the lab's teachers (they hold API keys; issue 21).
-OWNER_WRITES_LAB = re.compile(r"^(?:/api/v1)?/projects/\{project_id\}/lab/teachers(?:/.*)?$")
+# Owner only for changes: the lab's teachers (they hold API keys), its prices and budget (an
+# editor who could zero a price could spend past the budget; issue 21).
+OWNER_WRITES_LAB = re.compile(
+    r"^(?:/api/v1)?/projects/\{project_id\}/lab/(?:teachers|prices|budget)(?:/.*)?$"
+)
 
 
 def required_role(method: str, template: str) -> Role:
@@ -64,7 +67,7 @@ def check_project_access(
         what = (
             "read it"
             if role == "viewer"
-            else "manage members, share links, deletion or the lab's teachers"
+            else "manage members, share links, deletion or the lab's teachers, prices and budget"
         )
         raise AccessDenied(
             f"You are {'a viewer' if role == 'viewer' else 'an editor'} of project "

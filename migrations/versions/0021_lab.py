@@ -1,8 +1,9 @@
-"""strategy lab: lab_teachers, lab_recipes, lab_recipe_versions, lab_prices, lab_answers,
-lab_faults (issue 21)
+"""strategy lab: lab_teachers, lab_recipes, lab_recipe_versions, lab_prices, lab_budgets,
+lab_answers, lab_faults (issue 21)
 
 Teachers (OpenAI-compatible endpoints, keys stored encrypted), versioned recipes, a price
-table per model, every generated answer keyed for reuse, every failed request. New tables
+table per project and model, a budget per project, every generated answer keyed for reuse,
+every failed request. New tables
 only: nothing existing changes.
 
 It follows 0020 (issue 20: artifact keys).
@@ -95,9 +96,23 @@ def _prices_answers_faults() -> None:
     op.create_table(
         "lab_prices",
         _id(),
-        sa.Column("model", sa.String(500), nullable=False, unique=True),
+        _fk("project_id", "projects", "CASCADE"),
+        sa.Column("model", sa.String(500), nullable=False),
         sa.Column("prompt_per_mtok", sa.Float(), nullable=False),
         sa.Column("completion_per_mtok", sa.Float(), nullable=False),
+        sa.UniqueConstraint("project_id", "model"),
+    )
+    op.create_index(op.f("ix_lab_prices_project_id"), "lab_prices", ["project_id"])
+    op.create_table(
+        "lab_budgets",
+        sa.Column(
+            "project_id",
+            sa.Integer(),
+            sa.ForeignKey("projects.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("limit", sa.Float(), nullable=True),
+        sa.Column("currency", sa.String(10), nullable=False),
     )
     op.create_table(
         "lab_answers",
@@ -149,6 +164,7 @@ def downgrade() -> None:
     for table in (
         "lab_faults",
         "lab_answers",
+        "lab_budgets",
         "lab_prices",
         "lab_recipe_versions",
         "lab_recipes",

@@ -82,6 +82,11 @@ OWNER_WRITES = {  # renaming and deleting the project, managing members
     # issue 21: the lab's teachers hold API keys
     "/api/v1/projects/{project_id}/lab/teachers",
     "/api/v1/projects/{project_id}/lab/teachers/{name}",
+    # and its prices and budget (an editor who zeroed a price could spend past the budget)
+    "/api/v1/projects/{project_id}/lab/prices",
+    "/api/v1/projects/{project_id}/lab/budget",
+    "/projects/{project_id}/lab/prices",
+    "/projects/{project_id}/lab/budget",
 }
 STUDY_LINK_READS = {
     "/studies/{study_id}",

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
+from app.lab import budget as lab_budget
 from app.lab import recipes as lab_recipes
 from app.lab import teachers as lab_teachers
 from app.lab.plan import Plan, plan_sample
-from app.models import LabPrice, Project, Question
-from app.schemas.lab import RecipeCreate, TeacherCreate
+from app.models import Project, Question
+from app.schemas.lab import PriceSet, RecipeCreate, TeacherCreate
 
 QUESTIONS = [
     ("Tom has 3 apples and buys 4 more. How many apples does he have?", "3 + 4 = 7\n#### 7"),
@@ -68,8 +69,9 @@ def make_lab_project(
         tokenizer_path=tokenizer,
     )
     lab_teachers.create_teacher(session, project_id=project.id, data=teacher)
-    if price is not None and session.query(LabPrice).filter_by(model=model).first() is None:
-        session.add(LabPrice(model=model, prompt_per_mtok=price[0], completion_per_mtok=price[1]))
+    if price is not None:
+        cost = PriceSet(model=model, prompt_per_mtok=price[0], completion_per_mtok=price[1])
+        lab_budget.set_price(session, project_id=project.id, data=cost)
     versions = []
     for name in ("direct", "step_by_step"):
         preset = lab_recipes.preset(name, teacher="local")

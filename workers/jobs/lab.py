@@ -14,6 +14,7 @@ from typing import Any
 
 from app.config import get_settings
 from app.db import session_scope
+from app.lab.budget import run_limit
 from app.lab.plan import Plan, plan_sample
 from app.lab.secrets import KeyUnreadable
 from app.lab.types import RunReport
@@ -40,13 +41,24 @@ def _plan(ctx: JobContext, spec: LabSampleSpec) -> Plan:
         raise JobFailure(str(exc)) from None
 
 
-def _config(spec: LabSampleSpec) -> EngineConfig:
+def _config(ctx: JobContext, spec: LabSampleSpec) -> EngineConfig:
+    """Limits from settings and the spec; the budget is the tighter of the run's and what
+    the project's leaves, and what this job spent on an earlier try counts against it."""
     settings = get_settings()
+    with session_scope() as session:
+        limit = run_limit(
+            session,
+            project_id=ctx.project_id,  # type: ignore[arg-type]
+            job_id=ctx.job_id,
+            run_budget=spec.budget,
+        )
     return EngineConfig(
         timeout_s=spec.timeout_s or settings.lab_request_timeout_s,
         max_retries=spec.max_retries if spec.max_retries is not None else settings.lab_max_retries,
         backoff_s=spec.backoff_s,
-        budget=spec.budget,
+        budget=limit.cap,
+        spent_before=limit.spent_before,
+        budget_named=limit.named,
         concurrency=spec.concurrency,
     )
 
@@ -58,27 +70,37 @@ def run_lab_sample(ctx: JobContext) -> dict[str, Any]:
     rules_new = sum(store.save_rule_answer(rule) for rule in plan.rules)
     total = len(plan.requests) + len(plan.rules)
 
+    config = _config(ctx, spec)
+
     def on_progress(report: RunReport) -> None:
-        extra = {"spent": round(report.spent, 6), "faults": dict(report.faults)}
-        ctx.progress(PHASE, report.done + len(plan.rules), total, extra)
+        spent = round(config.spent_before + report.spent, 6)
+        ctx.progress(
+            PHASE,
+            report.done + len(plan.rules),
+            total,
+            {"spent": spent, "faults": dict(report.faults)},
+        )
 
     # the heartbeat runs around the handler (workers.tasks.execute): it carries the cancel
-    report = asyncio.run(generate(plan.requests, store, _config(spec), on_progress))
+    report = asyncio.run(generate(plan.requests, store, config, on_progress))
     if report.error is not None:
         raise report.error
-    result = summary(plan, report, rules_new)
+    result = summary(plan, report, rules_new, spent_before=config.spent_before)
     ctx.save(lambda _session: None, result)
     return result
 
 
-def summary(plan: Plan, report: RunReport, rules_new: int) -> dict[str, Any]:
+def summary(
+    plan: Plan, report: RunReport, rules_new: int, spent_before: float = 0.0
+) -> dict[str, Any]:
     recipes = []
     for vid, label in plan.labels.items():
         row = report.per_recipe.get(vid) or report.recipe(vid)
         rules = sum(1 for r in plan.rules if r.recipe_version_id == vid)
         recipes.append({"recipe_version_id": vid, "recipe": label, "rule_answers": rules, **row})
     answered = report.answered + report.cached + len(plan.rules)
-    text = f"{answered} of {report.total + len(plan.rules)} answers, spent {report.spent:.4f}"
+    spent = spent_before + report.spent  # the job's spend, earlier tries included
+    text = f"{answered} of {report.total + len(plan.rules)} answers, spent {spent:.4f}"
     if report.missing:
         text += f"; {report.missing} missing after retries"
     if report.stopped == "budget":
@@ -91,7 +113,8 @@ def summary(plan: Plan, report: RunReport, rules_new: int) -> dict[str, Any]:
         "rule_answers_new": rules_new,
         "missing": report.missing,
         "skipped_budget": report.skipped_budget,
-        "spent": report.spent,
+        "spent": spent,
+        "spent_this_try": report.spent,
         "stopped": report.stopped,
         "budget_message": report.budget_message,
         "faults": dict(report.faults),

@@ -32,6 +32,8 @@ class EngineConfig:
     max_retries: int = 4
     backoff_s: float = 1.0
     budget: float | None = None  # in the price table's currency; None: no limit
+    spent_before: float = 0.0  # what earlier tries of the same job spent (counts in budget)
+    budget_named: str = "the budget"  # which budget ``budget`` is, for the stop message
     concurrency: int | None = None  # per endpoint; None: each teacher's own limit
 
 
@@ -58,14 +60,21 @@ class _Run:
         budget = self.config.budget
         prompt = math.ceil(req.prompt_tokens_estimate * self.prompt_ratio)
         worst = req.price.cost(prompt, req.params.max_tokens)
-        if budget is not None and self.report.spent + self.reserved + worst > budget:
+        spent = self.config.spent_before + self.report.spent
+        if budget is not None and spent + self.reserved + worst > budget:
             if self.report.stopped is None:
                 self.report.stopped = "budget"
+                earlier = (
+                    f" (earlier tries {self.config.spent_before:.6f})"
+                    if self.config.spent_before
+                    else ""
+                )
                 self.report.budget_message = (
                     f"stopped before a request that could cost {worst:.6f} (prompt "
                     f"{prompt} + max_tokens {req.params.max_tokens} tokens"
-                    f" at {req.endpoint.model}'s price): spent {self.report.spent:.6f} plus "
-                    f"{self.reserved:.6f} in flight would pass the budget {budget:.6f}"
+                    f" at {req.endpoint.model}'s price): spent {spent:.6f}{earlier} plus "
+                    f"{self.reserved:.6f} in flight would pass {self.config.budget_named}"
+                    f" (this run may spend {budget:.6f})"
                 )
             self.stop.set()
             return False
