@@ -75,3 +75,23 @@ def test_lab_cli_errors_are_one_line(session: Session, tmp_path: Path) -> None:
     assert r.exit_code == EXIT_BAD_INPUT and "did you mean 'step_by_step'" in r.output
     r = runner.invoke(cli, ["lab", "estimate", "999", "--recipe", "x"])
     assert r.exit_code == EXIT_FAILED and "Traceback" not in r.output
+
+
+def test_lab_cli_prices_and_budget(session: Session) -> None:
+    pid = str(_project(session))
+    runner = CliRunner()
+    set_price = ["lab", "price", pid, "org/m", "--prompt", "2.5", "--completion", "10"]
+    r = runner.invoke(cli, set_price)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["completion_per_mtok"] == 10.0
+    r = runner.invoke(cli, ["lab", "price", pid, "org/m", "--prompt", "-1", "--completion", "1"])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    r = runner.invoke(cli, ["lab", "budget", pid, "--limit", "20", "--currency", "EUR"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == {"limit": 20.0, "currency": "EUR", "spent": 0.0, "left": 20.0}
+    r = runner.invoke(cli, ["lab", "budget", pid, "--no-limit"])
+    assert json.loads(r.output)["limit"] is None and json.loads(r.output)["currency"] == "EUR"
+    r = runner.invoke(cli, ["lab", "budget", pid, "--limit", "1", "--no-limit"])
+    assert r.exit_code == EXIT_BAD_INPUT
+    r = runner.invoke(cli, ["lab", "budget", "999"])
+    assert r.exit_code == EXIT_FAILED and "Traceback" not in r.output
