@@ -49,7 +49,11 @@ def _run(session: Session, job: Job) -> LabRunRead:
     )
     recipes = list((job.result or {}).get("recipes") or [])
     return LabRunRead(
-        job=with_context(session, job), spent=spent or 0.0, faults=faults, recipes=recipes
+        job=with_context(session, job),
+        spent=spent or 0.0,
+        faults=faults,
+        recipes=recipes,
+        promoted=(job.result or {}).get("promoted"),
     )
 
 

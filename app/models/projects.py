@@ -39,12 +39,15 @@ class Strategy(Base):
     source_filename: Mapped[str] = mapped_column(String(500), default="")
     file_format: Mapped[str] = mapped_column(String(20), default="")
     layout: Mapped[str] = mapped_column(String(40), default="")
-    origin: Mapped[str] = mapped_column(String(20), default="upload")  # upload|demo|target|mix
+    origin: Mapped[str] = mapped_column(String(20), default="upload")  # upload|demo|target|mix|lab
     # How the import paired this strategy's rows: rules used, repeats (app.ingest.repeats)
     import_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # A per-question mix (origin "mix", app.services.mixes): the scan and metric it was
     # picked by, the strategy chosen per question and the count per source strategy.
     mix: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Made by the strategy lab (origin "lab", app.lab.promote): the recipe version, teacher,
+    # model, sampling parameters and what its answers cost.
+    lab: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="strategies")

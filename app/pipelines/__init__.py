@@ -57,6 +57,19 @@ PIPELINES: tuple[Pipeline, ...] = (
         ),
     ),
     Pipeline(
+        "lab sample",
+        "A strategy lab sample's answers become one strategy per recipe version (with its "
+        "provenance: recipe, teacher, sampling, cost); one scan of them starts by itself.",
+        (
+            Step(
+                "lab_sample",
+                JobState.SUCCEEDED,
+                "app.pipelines.lab:promote",
+                "the recipes become strategies and their scan (PPL, SPPL, IFD) starts",
+            ),
+        ),
+    ),
+    Pipeline(
         "validation",
         "Train one LoRA run per (strategy, seed) -> evaluate each trained adapter and the "
         "untuned target -> with successive halving, rounds that stop the worse half -> "

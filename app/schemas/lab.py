@@ -150,6 +150,9 @@ class LabRunRead(BaseModel):
     spent: float
     faults: dict[str, int]
     recipes: list[dict[str, Any]]
+    promoted: dict[str, Any] | None = Field(
+        default=None, description="The strategies its recipes became and the scan of them"
+    )
 
 
 class PriceSet(BaseModel):

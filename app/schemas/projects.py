@@ -109,6 +109,10 @@ class StrategyRead(BaseModel):
         description="A per-question mix: its scan, metric, pick per question, counts per source",
     )
     mix_note: str | None = Field(default=None, description="Where the mix came from, in words")
+    lab: dict[str, Any] | None = Field(
+        default=None,
+        description="Made by the strategy lab: recipe version, teacher, model, sampling, cost",
+    )
 
 
 class ProjectPage(BaseModel):

@@ -210,6 +210,7 @@ def _strategy_read(
         import_notes=import_notes(s.import_report),
         mix=s.mix,
         mix_note=mix_note(s.mix),
+        lab=s.lab,
         n_file_verdicts=files,
         agreement=int(agree or 0) / files if files else None,
         n_not_judged=int(not_judged or 0),

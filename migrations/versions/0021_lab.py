@@ -3,8 +3,8 @@ lab_answers, lab_faults (issue 21)
 
 Teachers (OpenAI-compatible endpoints, keys stored encrypted), versioned recipes, a price
 table per project and model, a budget per project, every generated answer keyed for reuse,
-every failed request. New tables
-only: nothing existing changes.
+every failed request. New tables, and one nullable column: ``strategies.lab``, the
+provenance of a strategy the lab made.
 
 It follows 0020 (issue 20: artifact keys).
 
@@ -152,6 +152,9 @@ def _prices_answers_faults() -> None:
 def upgrade() -> None:
     _teachers_and_recipes()
     _prices_answers_faults()
+    # a strategy the lab made keeps its provenance (recipe version, teacher, cost)
+    with op.batch_alter_table("strategies") as batch:
+        batch.add_column(sa.Column("lab", sa.JSON(), nullable=True))
     # every project has its built-in teacher, the target itself (new projects get it when
     # created): reading the lab never has to write it
     op.execute(
@@ -161,6 +164,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("strategies") as batch:
+        batch.drop_column("lab")
     for table in (
         "lab_faults",
         "lab_answers",

@@ -1,0 +1,118 @@
+"""After a lab sample (issue 21): each recipe version becomes a strategy of the project with
+its provenance, holding its usable answers, and one scan of them starts by itself. The
+recipes here are rules (no teacher call), so the whole job runs without a server."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.lab import recipes as lab_recipes
+from app.lab import samples as lab_samples
+from app.lab.promote import promote_version
+from app.models import Job, LabAnswer, Response, Scan, Strategy
+from app.schemas.lab import RecipeCreate
+from app.specs.lab import LabSampleCreate
+from tests.lab.project import make_lab_project
+from tests.vllm_server import free_port
+
+STEPS_FIRST = "Steps: {{ gold | reasoning }}\n\nFinal Answer: {{ gold | final_answer }}"
+
+
+def _rules(session: Session, project_id: int) -> None:
+    first = lab_recipes.preset("rule_answer_first")
+    lab_recipes.save_recipe(
+        session, project_id=project_id, data=RecipeCreate(name="rule", **first.model_dump())
+    )
+    steps = RecipeCreate(name="steps", kind="rule", user_template=STEPS_FIRST)
+    lab_recipes.save_recipe(session, project_id=project_id, data=steps)
+    session.commit()
+
+
+def _lab(session: Session):  # type: ignore[no-untyped-def]
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    lab = make_lab_project(session, base_url=url, model="m", price=None)
+    _rules(session, lab.project_id)
+    return lab
+
+
+def _sample(session: Session, project_id: int, n: int = 4) -> Job:
+    from workers.tasks import run_job
+
+    ask = LabSampleCreate(recipes=["rule", "steps"], n_questions=n, seed=3)
+    job = lab_samples.start_sample(session, project_id=project_id, data=ask)
+    session.commit()
+    run_job(job.id)
+    session.expire_all()
+    row = session.get(Job, job.id)
+    assert row is not None and row.status == "succeeded", row.error if row else None
+    return row
+
+
+def test_a_sample_becomes_strategies_and_their_scan_starts(session: Session, client) -> None:  # type: ignore[no-untyped-def]
+    lab = _lab(session)
+    session.add(Strategy(project_id=lab.project_id, name="rule v1"))  # an upload took the name
+    session.commit()
+    job = _sample(session, lab.project_id)
+    promoted = (job.result or {})["promoted"]
+    names = [s["name"] for s in promoted["strategies"]]
+    assert names == ["rule v1 (lab)", "steps v1"]
+    made = session.scalars(select(Strategy).where(Strategy.origin == "lab")).all()
+    for strategy in made:
+        assert strategy.lab is not None and strategy.lab["kind"] == "rule"
+        assert strategy.lab["answers"] == 4 and strategy.lab["cost"] == 0.0
+        texts = session.scalars(select(Response.text).where(Response.strategy_id == strategy.id))
+        assert len(list(texts)) == 4
+    scan = session.get(Scan, promoted["scan_id"])
+    assert scan is not None and sorted(scan.spec["strategy_ids"]) == sorted(s.id for s in made)
+    assert scan.spec["sample"] == 4 and scan.spec["filter_correct"] is True
+    assert session.get(Job, scan.job_id).status == "queued"  # type: ignore[union-attr]
+    page = client.get(f"/projects/{lab.project_id}/lab").text
+    assert f'href="/projects/{lab.project_id}/scans/{scan.id}"' in page
+    assert "rule v1 (lab)" in page
+    project_page = client.get(f"/projects/{lab.project_id}").text
+    assert "lab · steps v1 · cost 0.0000" in project_page
+
+
+def test_promotion_is_idempotent_and_a_larger_sample_adds_answers(session: Session) -> None:
+    lab = _lab(session)
+    _sample(session, lab.project_id, n=2)
+    job = _sample(session, lab.project_id, n=4)  # the same seed: the first two and two more
+    assert [s["name"] for s in job.result["promoted"]["strategies"]] == ["rule v1", "steps v1"]  # type: ignore[index]
+    assert session.scalar(select(func.count()).select_from(Strategy)) == 2
+    for strategy in session.scalars(select(Strategy)):
+        n = session.scalar(select(func.count()).where(Response.strategy_id == strategy.id))
+        assert n == len(
+            set(
+                session.scalars(
+                    select(LabAnswer.question_id).where(
+                        LabAnswer.recipe_version_id == strategy.lab["recipe_version_id"]  # type: ignore[index]
+                    )
+                )
+            )
+        )
+    assert session.scalar(select(func.count()).select_from(Scan)) == 2  # one per sample
+
+
+def test_refused_and_empty_answers_stay_out(session: Session) -> None:
+    lab = _lab(session)
+    version = lab.version_ids[0]  # the teacher recipe "direct"
+    for i, (text, flags) in enumerate(
+        [("I'm sorry, I can't help with that.", ["refused"]), ("", ["empty"]), ("7", [])]
+    ):
+        session.add(
+            LabAnswer(
+                cache_key=f"k{i}",
+                project_id=lab.project_id,
+                recipe_version_id=version,
+                question_id=lab.question_ids[i],
+                text=text,
+                flags=flags,
+            )
+        )
+    session.commit()
+    strategy = promote_version(session, project_id=lab.project_id, version_id=version)
+    assert strategy is not None and strategy.name == "direct v1"
+    kept = session.scalars(select(Response.question_id).where(Response.strategy_id == strategy.id))
+    assert list(kept) == [lab.question_ids[2]]
+    assert strategy.lab["teacher"] == "local" and strategy.lab["answers"] == 3  # type: ignore[index]
