@@ -41,6 +41,7 @@ from app.routes import (
     judgements,
     lab,
     lab_costs,
+    lab_full_set,
     lab_pages,
     manage,
     members,
@@ -200,6 +201,7 @@ def create_app() -> FastAPI:
         lab,
         lab_pages,
         lab_costs,
+        lab_full_set,
     ):
         name_operations(module.router)
         app.include_router(module.router)

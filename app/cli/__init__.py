@@ -7,7 +7,14 @@ names the file, line and field where it can, never a traceback.
 
 from __future__ import annotations
 
-from app.cli import accounts, headless, lab, lab_costs, serve  # noqa: F401 - each registers its commands
+from app.cli import (  # noqa: F401 - each registers its commands
+    accounts,
+    headless,
+    lab,
+    lab_costs,
+    lab_full_set,
+    serve,
+)
 from app.cli.core import EXIT_BAD_INPUT, EXIT_FAILED, _fail, _migrate, _prepare, cli
 from app.cli.serve import _stop_workers, _worker_cmd
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.lab.budget import get_budget, list_prices
+from app.lab.full_set import lab_strategies
 from app.lab.presets import PRESETS
 from app.lab.recipes import version_read
 from app.lab.teachers import list_teachers
@@ -73,4 +74,5 @@ def lab_page(session: Session, *, project_id: int) -> LabPage:
         runs=[_run(session, j) for j in jobs],
         prices=list_prices(session, project_id=project_id),
         budget=get_budget(session, project_id=project_id),
+        strategies=lab_strategies(session, project_id=project_id),
     )

@@ -129,7 +129,7 @@ def scan_spec(session: Session, project_id: int, strategy_ids: list[int]) -> Sca
 
 
 def promote_and_scan(
-    session: Session, *, project_id: int, version_ids: list[int]
+    session: Session, *, project_id: int, version_ids: list[int], scan: bool = True
 ) -> dict[str, Any]:
     """Promote each version, then start one scan of them (sent when the caller commits).
     What happened, for the job's result: strategies made, the scan, or why none started."""
@@ -141,11 +141,13 @@ def promote_and_scan(
         "strategies": [{"id": s.id, "name": s.name} for s in strategies],
         "scan_id": None,
     }
+    if not scan:
+        return out
     if not strategies:
         out["scan_note"] = "no recipe has a usable answer: nothing to scan"
         return out
     try:
-        scan: Scan = start_scan(
+        started: Scan = start_scan(
             session,
             project_id=project_id,
             data=scan_spec(session, project_id, [s.id for s in strategies]),
@@ -153,5 +155,5 @@ def promote_and_scan(
     except BadInput as exc:
         out["scan_note"] = f"the scan did not start: {exc}"
         return out
-    out["scan_id"] = scan.id
+    out["scan_id"] = started.id
     return out

@@ -66,9 +66,9 @@ def sample_spec(session: Session, *, project_id: int, data: LabSampleCreate) -> 
     )
 
 
-def estimate_sample(session: Session, *, project_id: int, data: LabSampleCreate) -> dict[str, Any]:
-    """What the sample would send and cost at most, per recipe, before anything is sent."""
-    spec = sample_spec(session, project_id=project_id, data=data)
+def estimate_spec(session: Session, *, project_id: int, spec: LabSampleSpec) -> dict[str, Any]:
+    """What the run would send and cost at most, per recipe, and the budget that binds;
+    nothing is sent."""
     plan = plan_sample(
         session,
         project_id=project_id,
@@ -83,8 +83,7 @@ def estimate_sample(session: Session, *, project_id: int, data: LabSampleCreate)
     return out
 
 
-def start_sample(session: Session, *, project_id: int, data: LabSampleCreate) -> JobRead:
-    spec = sample_spec(session, project_id=project_id, data=data)
+def start_spec(session: Session, *, project_id: int, spec: LabSampleSpec) -> JobRead:
     plan_sample(  # refuses now what the worker would refuse later (templates, questions)
         session,
         project_id=project_id,
@@ -94,3 +93,14 @@ def start_sample(session: Session, *, project_id: int, data: LabSampleCreate) ->
     job = create_job(session, kind=KIND, project_id=project_id, spec=spec)
     session.flush()
     return with_context(session, job)
+
+
+def estimate_sample(session: Session, *, project_id: int, data: LabSampleCreate) -> dict[str, Any]:
+    """What the sample would send and cost at most, per recipe, before anything is sent."""
+    spec = sample_spec(session, project_id=project_id, data=data)
+    return estimate_spec(session, project_id=project_id, spec=spec)
+
+
+def start_sample(session: Session, *, project_id: int, data: LabSampleCreate) -> JobRead:
+    spec = sample_spec(session, project_id=project_id, data=data)
+    return start_spec(session, project_id=project_id, spec=spec)

@@ -183,6 +183,19 @@ class BudgetRead(BudgetSet):
     left: float | None = Field(description="limit - spent, never below 0; None: no limit")
 
 
+class LabStrategyRead(BaseModel):
+    """A strategy the lab made: what the full set would still ask, and its training file."""
+
+    id: int
+    name: str
+    recipe: str
+    answers: int
+    remaining: int = Field(description="The project's questions it has no answer to")
+    cost: float
+    pick: bool = Field(description="The newest scan of lab strategies recommends it")
+    export_url: str
+
+
 class LabPage(BaseModel):
     """The lab page and its JSON twin."""
 
@@ -193,3 +206,4 @@ class LabPage(BaseModel):
     runs: list[LabRunRead]
     prices: list[PriceRead]
     budget: BudgetRead
+    strategies: list[LabStrategyRead] = Field(default_factory=list)

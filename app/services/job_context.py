@@ -39,6 +39,8 @@ def job_context(session: Session, job: Job) -> tuple[str | None, list[JobLink]]:
         links.append(JobLink(label="the strategy lab", url=f"/projects/{pid}/lab"))
         n_r, n_q = len(spec.get("recipe_version_ids") or []), len(spec.get("question_ids") or [])
         about = f"generates a lab sample: {n_r} recipe(s) x {n_q} question(s)"
+        if spec.get("purpose") == "full_set":
+            about = f"generates the full set with the lab's pick: {n_q} question(s)"
     if job.kind == "generate_own_answers":
         about = f"generates the target's own answers as strategy {spec.get('strategy', '')!r}"
     return about, links

@@ -3,6 +3,8 @@ the ``lab_sample`` job runs (``LabSampleSpec``, stored verbatim on the job row).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.ids import RowId
@@ -46,3 +48,17 @@ class LabSampleSpec(BaseModel):
     timeout_s: float | None = Field(default=None, gt=0, description="Default: settings")
     max_retries: int | None = Field(default=None, ge=0, le=20, description="Default: settings")
     backoff_s: float = Field(default=1.0, ge=0, le=60)
+    purpose: Literal["sample", "full_set"] = Field(
+        default="sample", description="A sample is scanned when done; a full set is not"
+    )
+
+
+class LabFullSetCreate(BaseModel):
+    """The full set: the rest of the project's questions, with one lab strategy's recipe
+    version (the scan's pick, as a rule)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    strategy_id: RowId = Field(description="A strategy the lab made")
+    budget: float | None = Field(default=None, ge=0, description="Most the run may spend")
+    concurrency: int | None = Field(default=None, ge=1, le=64, description="Per endpoint")

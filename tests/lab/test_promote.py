@@ -4,6 +4,8 @@ recipes here are rules (no teacher call), so the whole job runs without a server
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from app.lab.promote import promote_version
 from app.models import Job, LabAnswer, Response, Scan, Strategy
 from app.schemas.lab import RecipeCreate
 from app.specs.lab import LabSampleCreate
+from tests.conftest import page_csrf
 from tests.lab.project import make_lab_project
 from tests.vllm_server import free_port
 
@@ -116,3 +119,77 @@ def test_refused_and_empty_answers_stay_out(session: Session) -> None:
     kept = session.scalars(select(Response.question_id).where(Response.strategy_id == strategy.id))
     assert list(kept) == [lab.question_ids[2]]
     assert strategy.lab["teacher"] == "local" and strategy.lab["answers"] == 3  # type: ignore[index]
+
+
+def test_the_full_set_answers_the_rest_with_the_pick_and_exports_it(  # type: ignore[no-untyped-def]
+    session: Session, client
+) -> None:
+    lab = _lab(session)
+    pid = lab.project_id
+    sampled = _sample(session, pid)
+    scan = session.get(Scan, sampled.result["promoted"]["scan_id"])  # type: ignore[index]
+    scan.recommended = "steps v1"  # as the scan's result would say  # type: ignore[union-attr]
+    session.commit()
+    twin = client.get(f"/api/v1/projects/{pid}/lab").json()
+    pick = twin["strategies"][0]
+    assert (pick["name"], pick["pick"], pick["answers"], pick["remaining"]) == (
+        "steps v1",
+        True,
+        4,
+        len(lab.question_ids) - 4,
+    )
+    csrf = page_csrf(client.get(f"/projects/{pid}").text)
+    form = {"strategy_id": str(pick["id"]), "csrf_token": csrf}
+    est = client.post(
+        f"/projects/{pid}/lab/full-set/estimate", data=form, headers={"HX-Request": "true"}
+    )
+    assert est.status_code == 200 and f"{len(lab.question_ids) - 4} questions" in est.text
+    assert "the pick" in client.get(f"/projects/{pid}/lab").text
+    started = client.post(f"/projects/{pid}/lab/full-set", data=form, follow_redirects=False)
+    assert started.status_code == 303
+    from workers.tasks import run_job
+
+    job = session.scalars(select(Job).where(Job.kind == "lab_sample").order_by(Job.id.desc()))
+    full = job.first()
+    assert full is not None and full.spec["purpose"] == "full_set"
+    run_job(full.id)
+    session.expire_all()
+    full = session.get(Job, full.id)
+    assert full is not None and full.status == "succeeded", full.error
+    assert full.result["promoted"]["scan_id"] is None  # type: ignore[index]
+    assert session.scalar(select(func.count()).select_from(Scan)) == 1  # no second scan
+    n = session.scalar(select(func.count()).where(Response.strategy_id == pick["id"]))
+    assert n == len(lab.question_ids)
+    lines = client.get(pick["export_url"]).text.strip().splitlines()
+    assert len(lines) == len(lab.question_ids)
+    again = client.post(f"/projects/{pid}/lab/full-set", data=form, follow_redirects=False)
+    assert again.status_code == 422 and "already answers every question" in again.text
+    upload = session.scalars(select(Strategy).where(Strategy.origin != "lab")).first()
+    if upload is None:
+        upload = Strategy(project_id=pid, name="uploaded")
+        session.add(upload)
+        session.commit()
+    api = f"/api/v1/projects/{pid}/lab/full-set/estimate"
+    refused = client.post(api, json={"strategy_id": upload.id}, headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 422 and "not made by the strategy lab" in refused.text
+
+
+def test_the_full_set_from_the_command_line(session: Session) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import EXIT_BAD_INPUT, cli
+
+    lab = _lab(session)
+    _sample(session, lab.project_id)
+    strategy = session.scalars(select(Strategy).where(Strategy.name == "rule v1")).one()
+    args = ["lab", "full-set", str(lab.project_id), "--strategy", str(strategy.id)]
+    runner = CliRunner()
+    est = runner.invoke(cli, [*args, "--estimate"])
+    assert est.exit_code == 0, est.output
+    assert json.loads(est.output)["questions"] == len(lab.question_ids) - 4
+    queued = runner.invoke(cli, args)
+    assert queued.exit_code == 0 and f"{len(lab.question_ids) - 4} questions" in queued.output
+    other = runner.invoke(cli, [*args[:3], "--strategy", "99999"])
+    assert other.exit_code != 0 and "Traceback" not in other.output
+    bad = runner.invoke(cli, [*args, "--budget", "-1"])
+    assert bad.exit_code in (EXIT_BAD_INPUT, 2) and "Traceback" not in bad.output
