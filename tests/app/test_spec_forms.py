@@ -12,6 +12,7 @@ from app.specs.forms import spec_fields
 from app.specs.training import TrainSettings
 from app.specs.validation import ValidationSpec
 from tests.app.test_validations import _project, _set_test
+from tests.conftest import page_csrf
 
 
 def test_spec_fields_converts_by_annotation() -> None:
@@ -91,3 +92,25 @@ def test_a_refused_validation_form_keeps_what_was_typed(client) -> None:  # type
     field = too_many.text[too_many.text.index('name="train_examples"') :]
     assert 'value="500"' in field[: field.index("</label>")]
     assert 'id="train_examples-error"' in field and "500 training examples" in field
+
+
+def test_the_validation_form_sets_processes_and_memory_savers(client, session) -> None:  # type: ignore[no-untyped-def]
+    pid = _project(client, n=12)
+    _set_test(client, pid, [(f"What is {i} times 7?", "42") for i in range(3)])
+    page = client.get(f"/projects/{pid}/validations").text
+    for name in ("processes", "strategy", "gradient_checkpointing", "load_in_4bit"):
+        assert f'name="{name}"' in page, name
+    form = {"seeds": "1", "train_examples": "4", "val_examples": "2", "batch_size": "2"}
+    form |= {"processes": "2", "strategy": "ddp", "gradient_checkpointing": "true"}
+    form["csrf_token"] = page_csrf(page)
+    r = client.post(f"/projects/{pid}/validations", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    train = session.scalars(select(Validation)).one().spec["train"]
+    assert (train["processes"], train["strategy"], train["gradient_checkpointing"]) == (
+        2,
+        "ddp",
+        True,
+    )
+    assert train["load_in_4bit"] is False
+    bad = client.post(f"/projects/{pid}/validations", data={**form, "strategy": "zero3"})
+    assert bad.status_code == 422 and 'id="strategy-error"' in bad.text
