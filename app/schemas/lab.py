@@ -207,3 +207,20 @@ class LabPage(BaseModel):
     prices: list[PriceRead]
     budget: BudgetRead
     strategies: list[LabStrategyRead] = Field(default_factory=list)
+
+
+class LabStep(BaseModel):
+    """One step of a lab run as the project page tells it."""
+
+    name: str  # sample | scan | pick | full set
+    status: str  # a job status, "waiting" (not reached), "chosen" or "none"
+    text: str
+    url: str | None = None
+    cost: float | None = Field(default=None, description="What the step spent (teacher calls)")
+
+
+class LabStory(BaseModel):
+    """The newest sample, told as sample -> scan -> pick -> full set."""
+
+    steps: list[LabStep]
+    spent: float = Field(description="What the sample and its full set spent together")

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.estimates import QueueEntry
 from app.schemas.jobs import JobRead
+from app.schemas.lab import LabStory
 from app.schemas.scans import ScanRead
 
 
@@ -128,6 +129,10 @@ class ProjectPage(BaseModel):
     )
     validation: LatestValidation | None = Field(
         default=None, description="The newest finished validation with its best-trained strategy"
+    )
+    lab: LabStory | None = Field(
+        default=None,
+        description="The strategy lab's newest sample: sample, scan, pick, full set, with cost",
     )
 
 

@@ -232,6 +232,8 @@ def mix_note(mix: dict[str, Any] | None) -> str | None:
 
 
 def get_project_page(session: Session, *, project_id: int) -> ProjectPage:
+    from app.lab.story import lab_story  # the lab's services read projects: import late
+
     project = get_project_row(session, project_id=project_id)
     read = project_read(session, project)
     strategies = strategy_stats(session, project_id=project_id)
@@ -253,6 +255,7 @@ def get_project_page(session: Session, *, project_id: int) -> ProjectPage:
         queue=_queue(session, project_id),
         scans=_scans(session, project_id),
         validation=latest_validation(session, project_id=project_id),
+        lab=lab_story(session, project_id=project_id),
     )
 
 

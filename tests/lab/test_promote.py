@@ -75,6 +75,13 @@ def test_a_sample_becomes_strategies_and_their_scan_starts(session: Session, cli
     assert "rule v1 (lab)" in page
     project_page = client.get(f"/projects/{lab.project_id}").text
     assert "lab · steps v1 · cost 0.0000" in project_page
+    story = client.get(f"/api/v1/projects/{lab.project_id}").json()["lab"]["steps"]
+    assert [(s["name"], s["status"]) for s in story] == [
+        ("sample", "succeeded"),
+        ("scan", "queued"),
+        ("pick", "waiting"),
+        ("full set", "waiting"),
+    ]
 
 
 def test_promotion_is_idempotent_and_a_larger_sample_adds_answers(session: Session) -> None:
@@ -160,6 +167,12 @@ def test_the_full_set_answers_the_rest_with_the_pick_and_exports_it(  # type: ig
     assert session.scalar(select(func.count()).select_from(Scan)) == 1  # no second scan
     n = session.scalar(select(func.count()).where(Response.strategy_id == pick["id"]))
     assert n == len(lab.question_ids)
+    story = client.get(f"/api/v1/projects/{pid}").json()
+    steps = {step["name"]: step for step in story["lab"]["steps"]}
+    assert steps["sample"]["status"] == "succeeded" and steps["pick"]["text"] == "steps v1"
+    assert steps["full set"]["status"] == "succeeded" and steps["full set"]["cost"] == 0.0
+    assert steps["full set"]["url"] == pick["export_url"]
+    assert "Strategy lab" in client.get(f"/projects/{pid}").text
     lines = client.get(pick["export_url"]).text.strip().splitlines()
     assert len(lines) == len(lab.question_ids)
     again = client.post(f"/projects/{pid}/lab/full-set", data=form, follow_redirects=False)
