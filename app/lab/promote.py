@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.jobs.lifecycle import create_job
 from app.models import (
     LabAnswer,
     LabRecipe,
@@ -141,6 +142,8 @@ def promote_and_scan(
         "strategies": [{"id": s.id, "name": s.name} for s in strategies],
         "scan_id": None,
     }
+    if strategies:  # token counts and answer checks: a known-wrong recipe is never the pick
+        out["analyze_job_id"] = create_job(session, kind="analyze", project_id=project_id).id
     if not scan:
         return out
     if not strategies:

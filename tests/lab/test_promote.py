@@ -70,6 +70,8 @@ def test_a_sample_becomes_strategies_and_their_scan_starts(session: Session, cli
     assert scan is not None and sorted(scan.spec["strategy_ids"]) == sorted(s.id for s in made)
     assert scan.spec["sample"] == 4 and scan.spec["filter_correct"] is True
     assert session.get(Job, scan.job_id).status == "queued"  # type: ignore[union-attr]
+    analyze = session.get(Job, promoted["analyze_job_id"])  # answer checks: known-wrong data
+    assert analyze is not None and analyze.kind == "analyze" and analyze.status == "queued"
     page = client.get(f"/projects/{lab.project_id}/lab").text
     assert f'href="/projects/{lab.project_id}/scans/{scan.id}"' in page
     assert "rule v1 (lab)" in page
