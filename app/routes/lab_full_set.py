@@ -11,12 +11,12 @@ from pydantic import ValidationError
 
 from app.deps import SessionDep
 from app.lab import full_set as lab_full_set
+from app.routes.lab_pages import render_estimate
 from app.schemas.jobs import JobRead
 from app.security.guards import ProjectId
 from app.services.errors import BadInput
-from app.services.projects import get_project_row, project_read
+from app.services.projects import get_project_row
 from app.specs.lab import LabFullSetCreate
-from app.web import render
 
 router = APIRouter()
 API = "/api/v1/projects/{project_id:id}/lab/full-set"
@@ -67,16 +67,7 @@ def estimate_form(
 ) -> Response:
     data = _ask(strategy_id, budget)
     estimate = lab_full_set.estimate_full_set(session, project_id=project_id, data=data)
-    return render(
-        request,
-        "pages/lab/estimate.html",
-        {
-            "project": project_read(session, get_project_row(session, project_id=project_id)),
-            "estimate": estimate,
-            "ask": data,
-        },
-        partial="partials/lab/_estimate.html",
-    )
+    return render_estimate(request, session, project_id, estimate)
 
 
 @router.post(PAGE, include_in_schema=False, response_model=None)

@@ -70,16 +70,20 @@ def estimate_form(
     budget: Text = "",
 ) -> Response:
     data = _sample(recipes, n_questions, seed, budget)
-    estimate: dict[str, Any] = lab_samples.estimate_sample(
-        session, project_id=project_id, data=data
-    )
+    estimate = lab_samples.estimate_sample(session, project_id=project_id, data=data)
+    return render_estimate(request, session, project_id, estimate)
+
+
+def render_estimate(
+    request: Request, session: SessionDep, project_id: int, estimate: dict[str, Any]
+) -> Response:
+    """The estimate: a fragment for htmx, a page of its own without script."""
     return render(
         request,
         "pages/lab/estimate.html",
         {
             "project": project_read(session, get_project_row(session, project_id=project_id)),
             "estimate": estimate,
-            "ask": data,
         },
         partial="partials/lab/_estimate.html",
     )
