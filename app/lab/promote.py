@@ -76,7 +76,7 @@ def _strategy_for(session: Session, project_id: int, version: LabRecipeVersion) 
     n = 2
     while name in taken:
         name, n = f"{base} (lab {n})", n + 1
-    row = Strategy(project_id=project_id, name=name, origin="lab", file_format="lab")
+    row = Strategy(project_id=project_id, name=name, origin="lab", source_filename="strategy lab")
     session.add(row)
     session.flush()
     return row
