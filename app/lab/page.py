@@ -7,12 +7,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.lab.budget import get_budget, list_prices
+from app.lab.budget import get_budget, job_spent, list_prices
 from app.lab.full_set import lab_strategies
 from app.lab.presets import PRESETS
 from app.lab.recipes import version_read
 from app.lab.teachers import list_teachers
-from app.models import Job, LabAnswer, LabFault, LabRecipe, LabRecipeVersion, LabTeacher
+from app.models import Job, LabFault, LabRecipe, LabRecipeVersion, LabTeacher
 from app.schemas.lab import LabPage, LabRunRead, PresetRead, RecipeWithVersions
 from app.services.jobs import with_context
 
@@ -40,7 +40,7 @@ def _recipes(session: Session, project_id: int) -> list[RecipeWithVersions]:
 
 def _run(session: Session, job: Job) -> LabRunRead:
     """Spend and faults read from the rows written so far (a running job shows them too)."""
-    spent = session.scalar(select(func.sum(LabAnswer.cost)).where(LabAnswer.job_id == job.id))
+    spent = job_spent(session, job_id=job.id)
     faults = dict(
         session.execute(
             select(LabFault.kind, func.count())
@@ -51,7 +51,7 @@ def _run(session: Session, job: Job) -> LabRunRead:
     recipes = list((job.result or {}).get("recipes") or [])
     return LabRunRead(
         job=with_context(session, job),
-        spent=spent or 0.0,
+        spent=spent,
         faults=faults,
         recipes=recipes,
         promoted=(job.result or {}).get("promoted"),

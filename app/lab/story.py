@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Job, LabAnswer, Scan, Strategy
+from app.lab.budget import job_spent
+from app.models import Job, Scan, Strategy
 from app.schemas.lab import LabStep, LabStory
 
-
-def _spent(session: Session, job_id: int) -> float:
-    total = session.scalar(select(func.sum(LabAnswer.cost)).where(LabAnswer.job_id == job_id))
-    return float(total or 0.0)
+JOBS_READ = 50  # the project page reads the newest lab jobs only (it is read on every view)
 
 
 def _jobs(session: Session, project_id: int) -> list[Job]:
@@ -23,6 +21,7 @@ def _jobs(session: Session, project_id: int) -> list[Job]:
             select(Job)
             .where(Job.project_id == project_id, Job.kind == "lab_sample")
             .order_by(Job.id.desc())
+            .limit(JOBS_READ)
         )
     )
 
@@ -35,7 +34,7 @@ def _sample_step(session: Session, pid: int, job: Job) -> LabStep:
         status=job.status,
         text=f"{n_r} recipe(s) x {n_q} question(s) (job {job.id})",
         url=f"/projects/{pid}/lab",
-        cost=_spent(session, job.id),
+        cost=job_spent(session, job_id=job.id),
     )
 
 
@@ -92,7 +91,7 @@ def _full_set_step(session: Session, pid: int, jobs: list[Job], pick: Strategy |
                 url=f"/api/v1/projects/{pid}/strategies/{pick.id}/training.jsonl"  # type: ignore[union-attr]
                 if job.status == "succeeded"
                 else f"/projects/{pid}/lab",
-                cost=_spent(session, job.id),
+                cost=job_spent(session, job_id=job.id),
             )
     text = "generate it on the lab page" if pick is not None else "after the pick"
     return LabStep(name="full set", status="waiting", text=text, url=f"/projects/{pid}/lab")
