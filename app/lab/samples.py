@@ -84,12 +84,20 @@ def estimate_spec(session: Session, *, project_id: int, spec: LabSampleSpec) -> 
 
 
 def start_spec(session: Session, *, project_id: int, spec: LabSampleSpec) -> JobRead:
-    plan_sample(  # refuses now what the worker would refuse later (templates, questions)
+    plan = plan_sample(  # refuses now what the worker would refuse later (templates, questions)
         session,
         project_id=project_id,
         version_ids=spec.recipe_version_ids,
         question_ids=spec.question_ids,
     )
+    if unserved := sorted(
+        {plan.labels[r.recipe_version_id] for r in plan.requests if not r.endpoint.base_url}
+    ):
+        raise BadInput(  # the worker would fail on it: say so before the job exists
+            f"{', '.join(unserved)}: the teacher has no base URL (the target teacher needs the "
+            "URL of a server that serves the target; give it on the teacher, or use rule recipes)",
+            field="recipes",
+        )
     job = create_job(session, kind=KIND, project_id=project_id, spec=spec)
     session.flush()
     return with_context(session, job)

@@ -208,3 +208,22 @@ def test_the_full_set_from_the_command_line(session: Session) -> None:
     assert other.exit_code != 0 and "Traceback" not in other.output
     bad = runner.invoke(cli, [*args, "--budget", "-1"])
     assert bad.exit_code in (EXIT_BAD_INPUT, 2) and "Traceback" not in bad.output
+
+
+def test_a_sample_with_an_unserved_teacher_is_refused_before_its_job(session: Session) -> None:
+    import pytest
+
+    from app.services.errors import BadInput
+
+    lab = _lab(session)
+    direct = lab_recipes.preset("direct", teacher="target")  # the target: no server named
+    lab_recipes.save_recipe(
+        session, project_id=lab.project_id, data=RecipeCreate(name="own", **direct.model_dump())
+    )
+    session.commit()
+    ask = LabSampleCreate(recipes=["own", "rule"], n_questions=2)
+    assert lab_samples.estimate_sample(session, project_id=lab.project_id, data=ask)["questions"]
+    with pytest.raises(BadInput, match="own v1: the teacher has no base URL"):
+        lab_samples.start_sample(session, project_id=lab.project_id, data=ask)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Job)) == 0
