@@ -108,8 +108,30 @@ def promote_version(session: Session, *, project_id: int, version_id: int) -> St
     return strategy
 
 
+def rivals(session: Session, project_id: int, lab_ids: list[int]) -> list[int]:
+    """The project's other strategies (uploads, the target's own answers; not mixes) that
+    answer every question the lab strategies share: the scan compares the recipes with
+    them, so a sample of one recipe still has something to lose to, and an upload that the
+    target learns better from is the pick (nothing to pay for)."""
+    from app.services.scans import shared_question_ids
+
+    shared = set(shared_question_ids(session, strategy_ids=lab_ids))
+    out = []
+    for row in session.scalars(
+        select(Strategy)
+        .where(Strategy.project_id == project_id, Strategy.origin.not_in(("lab", "mix")))
+        .order_by(Strategy.id)
+    ):
+        answered = set(
+            session.scalars(select(Response.question_id).where(Response.strategy_id == row.id))
+        )
+        if shared and shared <= answered:
+            out.append(row.id)
+    return out
+
+
 def scan_spec(session: Session, project_id: int, strategy_ids: list[int]) -> ScanSpec:
-    """PPL, SPPL, IFD on up to 50 questions every promoted strategy answered; SPPL's
+    """PPL, SPPL, IFD on up to 50 questions every scanned strategy answered; SPPL's
     correctness filter only where the project has gold answers."""
     from app.services.scans import shared_question_ids
 
@@ -149,11 +171,11 @@ def promote_and_scan(
     if not strategies:
         out["scan_note"] = "no recipe has a usable answer: nothing to scan"
         return out
+    lab_ids = [s.id for s in strategies]
     try:
+        ids = lab_ids + rivals(session, project_id, lab_ids)
         started: Scan = start_scan(
-            session,
-            project_id=project_id,
-            data=scan_spec(session, project_id, [s.id for s in strategies]),
+            session, project_id=project_id, data=scan_spec(session, project_id, ids)
         )
     except BadInput as exc:
         out["scan_note"] = f"the scan did not start: {exc}"

@@ -49,7 +49,8 @@ def _scan_steps(session: Session, pid: int, job: Job) -> tuple[list[LabStep], St
         LabStep(
             name="scan",
             status=scan_job.status if scan_job else "succeeded",
-            text=f"scan {scan.id} of {len(promoted.get('strategies') or [])} strategies",
+            text=f"scan {scan.id} of {len((scan.spec or {}).get('strategy_ids') or [])} "
+            f"strategies ({len(promoted.get('strategies') or [])} from the lab)",
             url=f"/projects/{pid}/scans/{scan.id}",
         )
     ]
@@ -63,7 +64,11 @@ def _scan_steps(session: Session, pid: int, job: Job) -> tuple[list[LabStep], St
             )
         ).first()
     if pick is None:
-        text = "none: the scan recommends no lab strategy" if scan.recommended else "not yet"
+        text = (
+            f"{scan.recommended}, not made by the lab: nothing to generate"
+            if scan.recommended
+            else "not yet"
+        )
         steps.append(
             LabStep(name="pick", status="waiting" if not scan.recommended else "none", text=text)
         )

@@ -227,3 +227,27 @@ def test_a_sample_with_an_unserved_teacher_is_refused_before_its_job(session: Se
         lab_samples.start_sample(session, project_id=lab.project_id, data=ask)
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_the_scan_compares_the_recipes_with_strategies_that_answer_the_sample(
+    session: Session,
+    client,  # type: ignore[no-untyped-def]
+) -> None:
+    lab = _lab(session)
+    every = Strategy(project_id=lab.project_id, name="ground_truth")
+    partial = Strategy(project_id=lab.project_id, name="partial")
+    session.add_all([every, partial])
+    session.flush()
+    for qid in lab.question_ids:
+        session.add(Response(strategy_id=every.id, question_id=qid, text="7"))
+    session.add(Response(strategy_id=partial.id, question_id=lab.question_ids[0], text="7"))
+    session.commit()
+    job = _sample(session, lab.project_id)
+    scan = session.get(Scan, job.result["promoted"]["scan_id"])  # type: ignore[index]
+    lab_ids = [s["id"] for s in job.result["promoted"]["strategies"]]  # type: ignore[index]
+    assert scan is not None and sorted(scan.spec["strategy_ids"]) == sorted([*lab_ids, every.id])
+    scan.recommended = "ground_truth"
+    session.commit()
+    steps = client.get(f"/api/v1/projects/{lab.project_id}").json()["lab"]["steps"]
+    assert steps[1]["text"] == f"scan {scan.id} of 3 strategies (2 from the lab)"
+    assert steps[2]["text"] == "ground_truth, not made by the lab: nothing to generate"
