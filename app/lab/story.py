@@ -111,5 +111,8 @@ def lab_story(session: Session, *, project_id: int) -> LabStory | None:
     steps = [_sample_step(session, project_id, sample)]
     scan_steps, pick = _scan_steps(session, project_id, sample)
     steps += scan_steps
-    steps.append(_full_set_step(session, project_id, jobs, pick))
+    if scan_steps[-1].status == "none":  # the scan picked a strategy the project already has
+        steps.append(LabStep(name="full set", status="none", text="not needed"))
+    else:
+        steps.append(_full_set_step(session, project_id, jobs, pick))
     return LabStory(steps=steps, spent=sum(s.cost or 0.0 for s in steps))

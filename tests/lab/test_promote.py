@@ -251,3 +251,4 @@ def test_the_scan_compares_the_recipes_with_strategies_that_answer_the_sample(
     steps = client.get(f"/api/v1/projects/{lab.project_id}").json()["lab"]["steps"]
     assert steps[1]["text"] == f"scan {scan.id} of 3 strategies (2 from the lab)"
     assert steps[2]["text"] == "ground_truth, not made by the lab: nothing to generate"
+    assert (steps[3]["status"], steps[3]["text"]) == ("none", "not needed")
