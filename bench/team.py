@@ -1,8 +1,9 @@
 """A team deployment on this machine, without Docker: docker-compose.yml's topology.
 
 Postgres (a fresh database on a running server), Redis (a queue prefix of its own), two web
-processes (`familiar serve --no-workers`, one port each) and two Celery workers (`gpu`
-queue: one model job at a time; `cpu` queue: token counting and other light jobs), in
+processes (`familiar serve --no-workers`, one port each) and three Celery workers (`gpu`
+queue: one model job at a time; `cpu` queue: token counting and other light jobs; `network`
+queue: the strategy lab's teacher calls, 4 side by side), in
 accounts mode with one admin and an API token. Everything it starts runs in its own process
 group and is stopped on exit or on SIGTERM/SIGINT; the database and the queue keys go too.
 
@@ -33,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("TEAM_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEAM_REDIS_URL", "redis://127.0.0.1:6379/0")
 USER, PASSWORD = "team-admin", "team-admin-password"
-WORKERS = {"worker-gpu": "gpu", "worker-cpu": "cpu"}  # as docker-compose.yml
+# as docker-compose.yml: name -> (queue, concurrency)
+WORKERS = {"worker-gpu": ("gpu", 1), "worker-cpu": ("cpu", 1), "worker-network": ("network", 4)}
 
 
 def familiar(*args: str) -> list[str]:
@@ -83,8 +85,8 @@ class Team:
         # All at once, as compose may start them: the first migrates, the others wait.
         for i, port in enumerate(self.ports):
             self._spawn(f"web-{i + 1}", "serve", "--no-workers", "--port", str(port))
-        for name, queue in WORKERS.items():
-            self._spawn(name, "worker", "--queues", queue, "--concurrency", "1")
+        for name, (queue, jobs) in WORKERS.items():
+            self._spawn(name, "worker", "--queues", queue, "--concurrency", str(jobs))
         self._wait_healthy(timeout)
         run = dict(env=self.env(), cwd=ROOT, capture_output=True, text=True, check=True)
         subprocess.run(familiar("create-user", USER, "--password-stdin"), input=PASSWORD, **run)

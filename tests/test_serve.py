@@ -60,9 +60,11 @@ def test_a_signal_stops_serve_and_its_workers(tmp_path: Path, sig: signal.Signal
     try:
         serve = psutil.Process(proc.pid)
         _wait_for(lambda: _up(port), 90, "the web app")
-        _wait_for(lambda: len(serve.children()) >= 2, 30, "the two embedded workers")
+        _wait_for(lambda: len(serve.children()) >= 3, 30, "the three embedded workers")
         tree = serve.children(recursive=True)
         assert all("celery" in " ".join(p.cmdline()) for p in serve.children())
+        queues = [p.cmdline()[p.cmdline().index("-Q") + 1] for p in serve.children()]
+        assert sorted(q.rsplit(".", 1)[1] for q in queues) == ["cpu", "gpu", "network"]
         proc.send_signal(sig)
         assert proc.wait(timeout=60) != 0 or sig == signal.SIGINT
         gone, alive = psutil.wait_procs(tree, timeout=30)

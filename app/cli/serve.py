@@ -56,10 +56,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+NETWORK_JOBS = 4  # lab samples that wait on teacher endpoints, side by side
+
+
 def _start_workers() -> list[subprocess.Popen[bytes]]:
-    """One model job at a time (gpu queue), light jobs beside it (cpu queue)."""
+    """One model job at a time (gpu queue), light jobs beside it (cpu queue), and jobs that
+    mostly wait on the network (teacher calls of the strategy lab) in threads of their own."""
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
-    return [subprocess.Popen(_worker_cmd(q, 1), preexec_fn=preexec) for q in ("gpu", "cpu")]
+    plan = (("gpu", 1), ("cpu", 1), ("network", NETWORK_JOBS))
+    return [subprocess.Popen(_worker_cmd(q, n), preexec_fn=preexec) for q, n in plan]
 
 
 @cli.command()
@@ -172,7 +177,9 @@ def _stop_workers(procs: list[subprocess.Popen[bytes]], grace_s: float = 10.0) -
 
 @cli.command()
 def worker(
-    queues: Annotated[str, typer.Option(help="Comma-separated queues")] = "cpu,gpu",
+    queues: Annotated[
+        str, typer.Option(help="Comma-separated queues: gpu (model work), cpu, network")
+    ] = "cpu,gpu,network",
     concurrency: Annotated[int, typer.Option(help="Parallel jobs (1 for a GPU worker)")] = 1,
 ) -> None:
     """Run a Celery worker (with REDIS_URL for a real broker)."""

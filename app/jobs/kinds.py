@@ -22,9 +22,18 @@ from app.specs.validation import ValidationEvalSpec, ValidationTrainSpec
 @dataclass(frozen=True)
 class JobKind:
     name: str
-    queue: str  # "gpu": model work, one job per GPU; "cpu": light work
+    queue: str  # "gpu": model work, one job per GPU; "cpu": light work; "network": waits
     spec: type[BaseModel]
     handler: str  # "module:function", called with a JobContext
+    also_on: tuple[str, ...] = ()  # queues a job of this kind may be sent to instead
+
+    def queue_for(self, queue: str | None) -> str:
+        """``queue`` where this kind may run there, else the kind's own."""
+        if queue is None or queue == self.queue:
+            return self.queue
+        if queue not in self.also_on:
+            raise UnknownJobKindError(f"{self.name} jobs do not run on the {queue!r} queue")
+        return queue
 
     def validate(self, spec: dict[str, Any] | BaseModel | None) -> dict[str, Any]:
         """The spec as stored on the row (JSON), checked against the kind's model."""
@@ -68,8 +77,16 @@ KINDS: dict[str, JobKind] = {
         ),
         # issue 23: one question answered by the untuned target and trained adapters
         JobKind("playground", "gpu", PlaygroundSpec, "workers.jobs.playground:answer_question"),
-        # issue 21: a strategy lab sample (teacher calls: network-bound, no model here)
-        JobKind("lab_sample", "cpu", LabSampleSpec, "workers.jobs.lab:run_lab_sample"),
+        # issue 21: a strategy lab sample: teacher calls wait on the network (their own
+        # queue, so a long sample never holds up the cpu queue's light jobs); a sample that
+        # asks the target itself, in the worker's process, is model work (gpu queue)
+        JobKind(
+            "lab_sample",
+            "network",
+            LabSampleSpec,
+            "workers.jobs.lab:run_lab_sample",
+            also_on=("gpu",),
+        ),
     )
 }
 
@@ -83,4 +100,4 @@ def get_kind(name: str) -> JobKind:
     raise UnknownJobKindError(f"unknown job kind {name!r}{hint}")
 
 
-QUEUES = ("cpu", "gpu")
+QUEUES = ("cpu", "gpu", "network")

@@ -41,12 +41,14 @@ def create_job(
     kind: str,
     project_id: int | None,
     spec: dict[str, Any] | BaseModel | None = None,
+    queue: str | None = None,
 ) -> Job:
-    """Add a queued job (spec checked against its kind); it is sent when the caller commits."""
+    """Add a queued job (spec checked against its kind); it is sent when the caller commits.
+    ``queue`` picks another queue the kind allows (``JobKind.also_on``)."""
     job_kind = get_kind(kind)
     job = Job(
         kind=kind,
-        queue=job_kind.queue,
+        queue=job_kind.queue_for(queue),
         project_id=project_id,
         spec=job_kind.validate(spec),
         status=JobState.QUEUED.value,

@@ -33,6 +33,19 @@ def test_registry_names_queue_spec_and_handler() -> None:
         get_kind("scna")
 
 
+def test_a_job_goes_only_to_a_queue_its_kind_allows(session: Session) -> None:
+    """Lab samples wait on the network by default; one that runs the target in the worker
+    is model work; no kind can be sent to a queue it does not name."""
+    assert get_kind("lab_sample").queue == "network"
+    spec = {"recipe_version_ids": [1], "question_ids": [1]}
+    job = lifecycle.create_job(session, kind="lab_sample", project_id=None, spec=spec, queue="gpu")
+    assert job.queue == "gpu"
+    with pytest.raises(UnknownJobKindError, match="lab_sample jobs do not run on the 'cpu'"):
+        lifecycle.create_job(session, kind="lab_sample", project_id=None, spec=spec, queue="cpu")
+    with pytest.raises(UnknownJobKindError, match="scan jobs do not run on the 'network'"):
+        lifecycle.create_job(session, kind="scan", project_id=None, spec={}, queue="network")
+
+
 def test_spec_is_checked_against_its_kind(session: Session) -> None:
     with pytest.raises(UnknownJobKindError, match="question_id"):
         lifecycle.create_job(session, kind="token_surprise", project_id=None, spec={"scan_id": 1})

@@ -42,7 +42,7 @@ def celery_worker(redis_env: str) -> Iterator[subprocess.Popen[bytes]]:
     settings = get_settings()
     log = open(settings.data_dir.parent / "worker.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        _worker_cmd("cpu,gpu", 1),
+        _worker_cmd("cpu,gpu,network", 1),
         cwd=ROOT,
         env=dict(os.environ),
         stdout=log,

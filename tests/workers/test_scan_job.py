@@ -103,7 +103,7 @@ def test_killed_worker_resumes(client, celery_worker, monkeypatch) -> None:
     os.kill(celery_worker.pid, signal.SIGKILL)
     celery_worker.wait()
     second = subprocess.Popen(
-        _worker_cmd("cpu,gpu", 1),
+        _worker_cmd("cpu,gpu,network", 1),
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
