@@ -69,6 +69,14 @@ class Settings(BaseSettings):
         description="Questions in the demo project. The target answers every one of them "
         "(about 2 s each on one CPU core), so 64 keeps the first demo result within minutes.",
     )
+    demo_lab_questions: int = Field(
+        default=8,
+        ge=0,
+        le=64,
+        description="Questions of the demo project's strategy lab run: after its first scan, "
+        "the target answers them itself under four presets (no key, no server) and the "
+        "recipes are scanned as strategies. 0 leaves the demo without a lab run.",
+    )
     recommend_correct_margin: float = Field(
         default=10.0,
         ge=0.0,

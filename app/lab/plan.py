@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.lab.budget import price_of
 from app.lab.prompts import PromptInput, TemplateProblem, messages, render, variables_used
-from app.lab.teachers import Endpoint, endpoint_for
+from app.lab.teachers import TARGET, Endpoint, endpoint_for
 from app.lab.tokens import counter_for
 from app.lab.types import LabRequest, Params
 from app.models import LabRecipe, LabRecipeVersion, LabTeacher, OwnAnswer, Question
@@ -59,7 +59,7 @@ def _inputs(session: Session, question_ids: list[int], project_id: int) -> list[
 
 
 def _endpoint(teacher: LabTeacher, decrypt: bool) -> Endpoint:
-    if decrypt:
+    if decrypt or (teacher.kind == TARGET and not teacher.base_url):
         return endpoint_for(teacher)
     return Endpoint(teacher.base_url or "", teacher.model, "", teacher.max_concurrency)
 
@@ -122,6 +122,12 @@ def _plan_version(
     teacher = session.get(LabTeacher, version.teacher_id)
     assert teacher is not None  # teacher versions always name one (RESTRICT on delete)
     endpoint = _endpoint(teacher, decrypt)
+    if endpoint.local and version.temperature > 0:
+        raise TemplateProblem(
+            f"temperature {version.temperature:g}: the target teacher without a server answers "
+            "in the worker, greedily; set temperature 0, or give the target teacher the URL "
+            "of a server that serves the target"
+        )
     count, how = counter_for(teacher)
     plan.counting[version.id] = how
     price = price_of(session, project_id=teacher.project_id, model=teacher.model)

@@ -90,15 +90,10 @@ def start_spec(session: Session, *, project_id: int, spec: LabSampleSpec) -> Job
         version_ids=spec.recipe_version_ids,
         question_ids=spec.question_ids,
     )
-    if unserved := sorted(
-        {plan.labels[r.recipe_version_id] for r in plan.requests if not r.endpoint.base_url}
-    ):
-        raise BadInput(  # the worker would fail on it: say so before the job exists
-            f"{', '.join(unserved)}: the teacher has no base URL (the target teacher needs the "
-            "URL of a server that serves the target; give it on the teacher, or use rule recipes)",
-            field="recipes",
-        )
-    job = create_job(session, kind=KIND, project_id=project_id, spec=spec)
+    # the target answering in the worker is model work; teachers behind URLs only wait
+    local = any(r.endpoint.local for r in plan.requests)
+    queue = "gpu" if local else "network"
+    job = create_job(session, kind=KIND, project_id=project_id, spec=spec, queue=queue)
     session.flush()
     return with_context(session, job)
 

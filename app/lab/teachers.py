@@ -18,6 +18,7 @@ from app.schemas.lab import TeacherCreate, TeacherList, TeacherRead, TeacherUpda
 from app.services.errors import BadInput, Conflict, NotFound
 
 TARGET = "target"
+LOCAL_URL = "local://target"  # the target teacher without a server: the worker's own model
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,12 @@ class Endpoint:
 
     def __repr__(self) -> str:
         return f"Endpoint(base_url={self.base_url!r}, model={self.model!r}, api_key=***)"
+
+    @property
+    def local(self) -> bool:
+        """The target answering in the worker's own process (no server, no key, no cost
+        beyond the price table's entry for the target, usually none)."""
+        return self.base_url == LOCAL_URL
 
 
 def teacher_read(row: LabTeacher) -> TeacherRead:
@@ -57,8 +64,9 @@ def _project(session: Session, project_id: int) -> Project:
 
 
 def ensure_target_teacher(session: Session, *, project_id: int) -> LabTeacher:
-    """The built-in teacher ``target``: the project's target model, no key. Its base URL is
-    empty until a server for the target is named (issue 20's managed or external server)."""
+    """The built-in teacher ``target``: the project's target model, no key. Without a base URL
+    it answers in the worker's own process (``workers.lab.local``, greedy decoding); with
+    one (a vLLM or SGLang server for the target) through that server like any teacher."""
     row = session.scalars(
         select(LabTeacher).where(LabTeacher.project_id == project_id, LabTeacher.kind == TARGET)
     ).first()
@@ -169,9 +177,8 @@ def delete_teacher(session: Session, *, project_id: int, name: str) -> None:
 def endpoint_for(row: LabTeacher) -> Endpoint:
     """The teacher as the worker calls it (the only place the key is decrypted)."""
     if not row.base_url:
-        raise BadInput(
-            f"teacher '{row.name}' has no base URL"
-            + (": name the server that serves the target" if row.kind == TARGET else "")
-        )
+        if row.kind == TARGET:
+            return Endpoint(LOCAL_URL, row.model, "", 1)
+        raise BadInput(f"teacher '{row.name}' has no base URL")
     key = decrypt_key(row.api_key_encrypted) if row.api_key_encrypted else "not-needed"
     return Endpoint(row.base_url, row.model, key, row.max_concurrency)

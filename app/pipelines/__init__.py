@@ -40,7 +40,8 @@ PIPELINES: tuple[Pipeline, ...] = (
     Pipeline(
         "own answers",
         "The target answers the project's questions; the answers become a strategy whose "
-        "tokens are counted; in the demo project its first scan then starts by itself.",
+        "tokens are counted; in the demo project its first scan then starts by itself, and after "
+        "it a strategy lab run with the target as its own teacher.",
         (
             Step(
                 "generate_own_answers",
@@ -53,6 +54,13 @@ PIPELINES: tuple[Pipeline, ...] = (
                 JobState.SUCCEEDED,
                 "app.pipelines.own_answers:first_scan",
                 "the demo project's first scan (PPL, SPPL, IFD) starts once its answers are in",
+            ),
+            Step(
+                "scan",
+                JobState.SUCCEEDED,
+                "app.pipelines.demo:lab_sample",
+                "the demo project's strategy lab run (the target as its own teacher under "
+                "four presets) starts after its first scan",
             ),
         ),
     ),

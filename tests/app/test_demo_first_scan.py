@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Job, Project, Question, Scan
+from app.models import Job, Project, Question, Scan, Strategy
 from app.services.demo import DEMO_SCAN_SAMPLE, create_demo_project, start_demo_scan
 from app.services.own_answers import store_as_strategy
 
@@ -48,3 +49,53 @@ def test_a_deleted_demo_does_not_come_back_beside_the_users_projects(session: Se
     session.delete(demo)
     session.flush()
     assert ensure_demo_project(session) is None  # the next start
+
+
+@pytest.mark.slow
+def test_after_its_first_scan_the_demo_runs_a_lab_sample_with_the_target_as_teacher(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's lab run: queued once after a scan of the demo (four presets, the target
+    answering in the worker), run for real with the packaged model, its recipes then
+    strategies of the demo and their scan queued; no lab run for another project."""
+    from app.config import get_settings
+    from app.jobs.states import JobState
+    from app.lab.demo import DEMO_PRESETS
+    from app.pipelines import follow
+    from workers.tasks import run_job
+
+    monkeypatch.setenv("DEMO_LAB_QUESTIONS", "2")
+    get_settings.cache_clear()
+    demo = create_demo_project(session, n_questions=12)
+    _own_answers(session, demo)
+    scan = start_demo_scan(session, project_id=demo.id)
+    session.commit()
+    assert scan is not None
+    scan_job = session.get(Job, scan.job_id)
+    follow(session, scan_job, JobState.SUCCEEDED)
+    follow(session, scan_job, JobState.SUCCEEDED)  # once
+    session.commit()
+    labs = session.scalars(select(Job).where(Job.kind == "lab_sample")).all()
+    assert [(j.project_id, j.queue) for j in labs] == [(demo.id, "gpu")]
+    assert len(labs[0].spec["recipe_version_ids"]) == len(DEMO_PRESETS)
+    assert len(labs[0].spec["question_ids"]) == 2
+    run_job(labs[0].id)
+    session.expire_all()
+    lab = session.get(Job, labs[0].id)
+    assert lab is not None and lab.status == "succeeded", lab.error
+    assert (lab.result["answered"], lab.result["rule_answers"]) == (6, 2)
+    names = set(
+        session.scalars(
+            select(Strategy.name).where(Strategy.project_id == demo.id, Strategy.origin == "lab")
+        )
+    )
+    assert names == {f"{p} v1" for p in DEMO_PRESETS}, lab.result["promoted"]
+    assert lab.result["promoted"]["scan_id"] is not None
+    scans = session.scalars(select(Job).where(Job.kind == "scan", Job.id != scan_job.id)).all()
+    assert len(scans) == 1 and scans[0].status == "queued"
+    other = Project(name="mine", target_model="packaged:SmolLM2-135M-Instruct")
+    session.add(other)
+    session.flush()
+    from app.lab.demo import start_demo_lab
+
+    assert start_demo_lab(session, project_id=other.id) is None

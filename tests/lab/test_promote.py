@@ -210,23 +210,36 @@ def test_the_full_set_from_the_command_line(session: Session) -> None:
     assert bad.exit_code in (EXIT_BAD_INPUT, 2) and "Traceback" not in bad.output
 
 
-def test_a_sample_with_an_unserved_teacher_is_refused_before_its_job(session: Session) -> None:
+def test_the_target_teacher_answers_in_the_worker_greedily_and_on_the_model_queue(
+    session: Session,
+) -> None:
+    """The target teacher without a server is model work (gpu queue) and decodes greedily:
+    a temperature above 0 is refused before the job exists; teachers behind URLs wait on
+    the network queue."""
     import pytest
 
     from app.services.errors import BadInput
 
     lab = _lab(session)
     direct = lab_recipes.preset("direct", teacher="target")  # the target: no server named
-    lab_recipes.save_recipe(
-        session, project_id=lab.project_id, data=RecipeCreate(name="own", **direct.model_dump())
-    )
+    for name, temperature in (("own", 0.0), ("warm", 0.7)):
+        data = RecipeCreate(name=name, **direct.model_dump() | {"temperature": temperature})
+        lab_recipes.save_recipe(session, project_id=lab.project_id, data=data)
     session.commit()
-    ask = LabSampleCreate(recipes=["own", "rule"], n_questions=2)
-    assert lab_samples.estimate_sample(session, project_id=lab.project_id, data=ask)["questions"]
-    with pytest.raises(BadInput, match="own v1: the teacher has no base URL"):
-        lab_samples.start_sample(session, project_id=lab.project_id, data=ask)
+    warm = LabSampleCreate(recipes=["warm", "rule"], n_questions=2)
+    with pytest.raises(BadInput, match="warm v1: temperature 0.7: the target teacher without"):
+        lab_samples.start_sample(session, project_id=lab.project_id, data=warm)
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Job)) == 0
+    own = lab_samples.start_sample(
+        session, project_id=lab.project_id, data=LabSampleCreate(recipes=["own"], n_questions=2)
+    )
+    away = lab_samples.start_sample(
+        session, project_id=lab.project_id, data=LabSampleCreate(recipes=["direct"])
+    )
+    session.commit()
+    queues = {job.id: job.queue for job in session.scalars(select(Job))}
+    assert (queues[own.id], queues[away.id]) == ("gpu", "network")
 
 
 def test_the_scan_compares_the_recipes_with_strategies_that_answer_the_sample(

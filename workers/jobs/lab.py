@@ -22,6 +22,7 @@ from app.services.errors import BadInput
 from app.specs.lab import LabSampleSpec
 from workers.jobs.context import JobContext, JobFailure
 from workers.lab.engine import EngineConfig, generate
+from workers.lab.local import LocalTeacher, LocalTeacherError
 from workers.lab.store import DbStore
 
 PHASE = "generating"
@@ -82,7 +83,10 @@ def run_lab_sample(ctx: JobContext) -> dict[str, Any]:
         )
 
     # the heartbeat runs around the handler (workers.tasks.execute): it carries the cancel
-    report = asyncio.run(generate(plan.requests, store, config, on_progress))
+    local = LocalTeacher(cache_dir=get_settings().models_dir)
+    report = asyncio.run(generate(plan.requests, store, config, on_progress, local=local))
+    if isinstance(report.error, LocalTeacherError):
+        raise JobFailure(str(report.error)) from None
     if report.error is not None:
         raise report.error
     result = summary(plan, report, rules_new, spent_before=config.spent_before)

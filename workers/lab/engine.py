@@ -10,6 +10,10 @@ case (its prompt plus ``max_tokens`` at the price table) plus the worst case of 
 still in flight; the first request that would pass it stops the run, which says so. Prompt
 estimates that proved low (the server counted more) are scaled up by the largest ratio
 seen so far.
+
+Requests to the target teacher without a server (``Endpoint.local``) go to the worker's
+own model (``workers.lab.local``) in chunks, in a thread, under the same budget, cache and
+progress; a cancel stops its decoding at the next step.
 """
 
 from __future__ import annotations
@@ -19,11 +23,23 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from openai import AsyncOpenAI
 
 from app.lab.types import Answer, AnswerStore, Fault, LabRequest, RunReport
 from workers.lab.calls import call_with_retries
+
+LOCAL_CHUNK = 16  # local requests admitted (and generated) together
+
+
+class LocalAnswerer(Protocol):
+    def answer(
+        self,
+        requests: list[LabRequest],
+        deliver: Callable[[LabRequest, Answer], None],
+        check: Callable[[], None],
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -135,27 +151,74 @@ async def _worker(run: _Run, client: AsyncOpenAI, queue: asyncio.Queue[LabReques
         await run.finish(req, answer)
 
 
+async def _local_worker(run: _Run, local: LocalAnswerer, reqs: list[LabRequest]) -> None:
+    """The worker's own model answers ``reqs``, a chunk at a time (each admitted first)."""
+    from workers.lab.local import LocalStopped
+
+    loop = asyncio.get_running_loop()
+    delivered: set[int] = set()
+
+    def deliver(req: LabRequest, answer: Answer) -> None:  # from the generating thread
+        delivered.add(id(req))
+        asyncio.run_coroutine_threadsafe(run.finish(req, answer), loop).result()
+
+    def check() -> None:
+        if run.stop.is_set():
+            raise LocalStopped
+
+    for start in range(0, len(reqs), LOCAL_CHUNK):
+        chunk = []
+        for req in reqs[start : start + LOCAL_CHUNK]:
+            if run.stop.is_set() or not run.admit(req):
+                break
+            chunk.append(req)
+        if not chunk:
+            return
+        try:
+            await asyncio.to_thread(local.answer, chunk, deliver, check)
+        except LocalStopped:
+            pass
+        except Exception as exc:  # noqa: BLE001 - the model failed: stop, keep what is saved
+            if run.error is None:
+                run.error = exc
+            run.stop.set()
+        for req in chunk:  # admitted, not answered: release what was reserved for them
+            if id(req) not in delivered:
+                run.reserved -= run.held.pop(id(req), 0.0)
+        if run.stop.is_set():
+            return
+
+
 async def generate(
     requests: list[LabRequest],
     store: AnswerStore,
     config: EngineConfig,
     on_progress: Callable[[RunReport], None] = lambda _r: None,
+    local: LocalAnswerer | None = None,
 ) -> RunReport:
     """Get every request's answer not already in ``store``; return what happened. An
     exception raised by ``on_progress`` (a cancel) stops the run after the requests in
-    flight are saved; it is kept in ``report.error`` for the caller to raise."""
+    flight are saved; it is kept in ``report.error`` for the caller to raise. ``local``
+    answers the requests to the target teacher without a server."""
     report = RunReport(total=len(requests))
     cached = store.cached_keys([r.cache_key for r in requests])
     todo: dict[tuple[str, str], list[LabRequest]] = defaultdict(list)
+    on_site: list[LabRequest] = []
     for req in requests:
         if req.cache_key in cached:
             report.cached += 1
             report.recipe(req.recipe_version_id)["cached"] += 1
+        elif req.endpoint.local:
+            on_site.append(req)
         else:
             todo[(req.endpoint.base_url, req.endpoint.api_key)].append(req)
+    if on_site and local is None:
+        raise ValueError("requests to the target teacher need a local answerer")
     run = _Run(store, config, report, on_progress)
     run.progress()
     tasks = []
+    if on_site:
+        tasks.append(asyncio.create_task(_local_worker(run, local, on_site)))  # type: ignore[arg-type]
     clients = []
     for (base_url, api_key), reqs in todo.items():
         client = AsyncOpenAI(
