@@ -11,11 +11,12 @@ from pydantic import ValidationError
 
 from app.deps import SessionDep
 from app.lab import full_set as lab_full_set
-from app.routes.lab_pages import render_estimate
+from app.routes.lab_pages import estimate_error, lab_page_with_forms, render_estimate
 from app.schemas.jobs import JobRead
 from app.security.guards import ProjectId
 from app.services.errors import BadInput
 from app.services.projects import get_project_row
+from app.specs.forms import FormState
 from app.specs.lab import LabFullSetCreate
 
 router = APIRouter()
@@ -44,17 +45,21 @@ def api_start_full_set(
     return job
 
 
-def _ask(strategy_id: int, budget: str) -> LabFullSetCreate:
-    try:
-        cap = float(budget) if budget.strip() else None
-        return LabFullSetCreate(strategy_id=strategy_id, budget=cap)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else "not a number"
-        raise BadInput(f"budget: {msg}", field="budget") from None
+def _ask(strategy_id: str, budget: str) -> LabFullSetCreate:
+    """The form's request; a refused value raises naming its field."""
+    if budget.strip():
+        try:
+            float(budget)
+        except ValueError:
+            raise BadInput(f"budget: '{budget[:40]}' is not a number", field="budget") from None
+    return LabFullSetCreate(
+        strategy_id=strategy_id,  # type: ignore[arg-type]  # pydantic reads "7" as 7
+        budget=budget.strip() or None,  # type: ignore[arg-type]
+    )
 
 
-StrategyId = Annotated[int, Form(ge=1)]
-Budget = Annotated[str, Form(max_length=40)]
+Text = Annotated[str, Form(max_length=40)]
+FORM = "full_set_form"
 
 
 @router.post(PAGE + "/estimate", include_in_schema=False, response_model=None)
@@ -62,18 +67,33 @@ def estimate_form(
     request: Request,
     project_id: ProjectId,
     session: SessionDep,
-    strategy_id: StrategyId,
-    budget: Budget = "",
+    strategy_id: Text,
+    budget: Text = "",
 ) -> Response:
-    data = _ask(strategy_id, budget)
-    estimate = lab_full_set.estimate_full_set(session, project_id=project_id, data=data)
+    try:
+        data = _ask(strategy_id, budget)
+        estimate = lab_full_set.estimate_full_set(session, project_id=project_id, data=data)
+    except (BadInput, ValidationError) as exc:
+        session.rollback()
+        state = FormState.refused(exc, {"strategy_id": [strategy_id], "budget": [budget]})
+        return estimate_error(request, session, project_id, FORM, state)
     return render_estimate(request, session, project_id, estimate)
 
 
 @router.post(PAGE, include_in_schema=False, response_model=None)
 def start_form(
-    project_id: ProjectId, session: SessionDep, strategy_id: StrategyId, budget: Budget = ""
+    request: Request,
+    project_id: ProjectId,
+    session: SessionDep,
+    strategy_id: Text,
+    budget: Text = "",
 ) -> Response:
-    lab_full_set.start_full_set(session, project_id=project_id, data=_ask(strategy_id, budget))
+    try:
+        data = _ask(strategy_id, budget)
+        lab_full_set.start_full_set(session, project_id=project_id, data=data)
+    except (BadInput, ValidationError) as exc:
+        session.rollback()
+        state = FormState.refused(exc, {"strategy_id": [strategy_id], "budget": [budget]})
+        return lab_page_with_forms(request, session, project_id, **{FORM: state})
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/lab", status_code=303)

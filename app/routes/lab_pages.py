@@ -17,8 +17,9 @@ from app.schemas.lab import LabPage
 from app.security.guards import ProjectId
 from app.services.errors import BadInput
 from app.services.projects import get_project_row, project_read
+from app.specs.forms import FormState
 from app.specs.lab import LabSampleCreate
-from app.web import render
+from app.web import is_htmx, render
 
 router = APIRouter()
 PAGE = "/projects/{project_id:id}/lab"
@@ -33,30 +34,59 @@ def api_lab_page(project_id: ProjectId, session: SessionDep) -> LabPage:
 
 @router.get(PAGE, response_class=HTMLResponse, include_in_schema=False)
 def lab_page_html(request: Request, project_id: ProjectId, session: SessionDep) -> HTMLResponse:
+    return lab_page_with_forms(request, session, project_id)
+
+
+def lab_page_with_forms(
+    request: Request, session: SessionDep, project_id: int, **forms: FormState
+) -> HTMLResponse:
+    """The lab page; with a refused form (``sample_form``, ``full_set_form``: 422), that
+    form as it was sent, each reason next to its field."""
     project = project_read(session, get_project_row(session, project_id=project_id))
     page = lab_page(session, project_id=project_id)
     session.commit()  # a project made without the target teacher (not through the app) gets it
     return render(
         request,
         "pages/lab/index.html",
-        {"project": project, "page": page},
-        partial="partials/lab/_runs.html",
+        {"project": project, "page": page, **forms},
+        partial=None if forms else "partials/lab/_runs.html",
+        status_code=422 if forms else 200,
         json_url=f"/api/v1/projects/{project_id}/lab",
     )
 
 
-def _sample(recipes: list[str], n: int, seed: int, budget: str) -> LabSampleCreate:
-    try:
-        cap = float(budget) if budget.strip() else None
-        return LabSampleCreate(recipes=recipes, n_questions=n, seed=seed, budget=cap)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else "not a number"
-        raise BadInput(f"sample: {msg}", field="recipes") from None
+def _sample(recipes: list[str] | None, n: str, seed: str, budget: str) -> LabSampleCreate:
+    """The form's sample; a refused value raises naming its field (pydantic's own bounds
+    by field, ``FormState.refused``)."""
+    if budget.strip():
+        try:
+            float(budget)
+        except ValueError:
+            raise BadInput(f"budget: '{budget[:40]}' is not a number", field="budget") from None
+    return LabSampleCreate(
+        recipes=recipes or [],
+        n_questions=n.strip() or 0,  # type: ignore[arg-type]  # pydantic reads "50" as 50
+        seed=seed.strip() or 0,  # type: ignore[arg-type]
+        budget=budget.strip() or None,  # type: ignore[arg-type]
+    )
 
 
-Recipes = Annotated[list[str], Form(max_length=20)]
-Int = Annotated[int, Form(ge=0, le=5000)]
+def _values(recipes: list[str] | None, n: str, seed: str, budget: str) -> dict[str, list[str]]:
+    return {"recipes": recipes or [], "n_questions": [n], "seed": [seed], "budget": [budget]}
+
+
+Recipes = Annotated[list[str] | None, Form(max_length=20)]  # none ticked: refused, named
 Text = Annotated[str, Form(max_length=40)]
+
+
+def estimate_error(
+    request: Request, session: SessionDep, project_id: int, form: str, state: FormState
+) -> Response:
+    """A refused estimate: for htmx, the reasons where the estimate goes (htmx swaps 2xx
+    only); without script, the lab page with the form as sent (422)."""
+    if is_htmx(request):
+        return render(request, "partials/lab/_estimate_refused.html", {"form": state})
+    return lab_page_with_forms(request, session, project_id, **{form: state})
 
 
 @router.post(PAGE + "/estimate", include_in_schema=False, response_model=None)
@@ -64,13 +94,19 @@ def estimate_form(
     request: Request,
     project_id: ProjectId,
     session: SessionDep,
-    recipes: Recipes,
-    n_questions: Int = 50,
-    seed: Int = 0,
+    recipes: Recipes = None,
+    n_questions: Text = "50",
+    seed: Text = "0",
     budget: Text = "",
 ) -> Response:
-    data = _sample(recipes, n_questions, seed, budget)
-    estimate = lab_samples.estimate_sample(session, project_id=project_id, data=data)
+    values = _values(recipes, n_questions, seed, budget)
+    try:
+        data = _sample(recipes, n_questions, seed, budget)
+        estimate = lab_samples.estimate_sample(session, project_id=project_id, data=data)
+    except (BadInput, ValidationError) as exc:
+        session.rollback()
+        state = FormState.refused(exc, values)
+        return estimate_error(request, session, project_id, "sample_form", state)
     return render_estimate(request, session, project_id, estimate)
 
 
@@ -91,15 +127,22 @@ def render_estimate(
 
 @router.post(PAGE + "/samples", include_in_schema=False, response_model=None)
 def start_form(
+    request: Request,
     project_id: ProjectId,
     session: SessionDep,
-    recipes: Recipes,
-    n_questions: Int = 50,
-    seed: Int = 0,
+    recipes: Recipes = None,
+    n_questions: Text = "50",
+    seed: Text = "0",
     budget: Text = "",
 ) -> Response:
-    data = _sample(recipes, n_questions, seed, budget)
-    lab_samples.start_sample(session, project_id=project_id, data=data)
+    values = _values(recipes, n_questions, seed, budget)
+    try:
+        data = _sample(recipes, n_questions, seed, budget)
+        lab_samples.start_sample(session, project_id=project_id, data=data)
+    except (BadInput, ValidationError) as exc:
+        session.rollback()
+        state = FormState.refused(exc, values)
+        return lab_page_with_forms(request, session, project_id, sample_form=state)
     session.commit()
     return RedirectResponse(f"/projects/{project_id}/lab", status_code=303)
 

@@ -54,3 +54,60 @@ def test_lab_page_twin_estimate_and_start(client) -> None:  # type: ignore[no-un
         assert len(job.spec["question_ids"]) == 3 and job.spec["seed"] == 2
     again = client.get(f"/projects/{pid}/lab")
     assert f"Job {job.id}" in again.text and "Generates a lab sample" in again.text
+
+
+def _field_error(html: str, name: str) -> str:
+    """The reason shown next to field ``name`` (``partials/_forms.html``), or ""."""
+    import re
+
+    found = re.search(rf'<span class="field-error" id="{name}-error">([^<]*)</span>', html)
+    return found.group(1) if found else ""
+
+
+def test_refused_sample_and_full_set_forms_keep_what_was_typed(client) -> None:  # type: ignore[no-untyped-def]
+    """Bad values come back on the lab page (422) next to their fields, with the values as
+    typed; nothing is queued. For htmx, a refused estimate is a fragment naming the field."""
+    pid = _setup(client)
+    csrf = page_csrf(client.get(f"/projects/{pid}").text)
+    client.post(f"/projects/{pid}/lab/presets", data={"teacher": NASTY, "csrf_token": csrf})
+    base = {"recipes": ["direct", "rule_answer_first"], "seed": "4", "csrf_token": csrf}
+    zero = client.post(f"/projects/{pid}/lab/samples", data={**base, "n_questions": "0"})
+    assert zero.status_code == 422 and "The sample did not start." in zero.text
+    assert "greater than or equal to 1" in _field_error(zero.text, "n_questions")
+    assert 'name="n_questions" value="0"' in zero.text and 'name="seed" value="4"' in zero.text
+    assert 'value="rule_answer_first" checked' in zero.text
+    assert "Something is wrong" not in zero.text
+    lots = client.post(
+        f"/projects/{pid}/lab/samples", data={**base, "n_questions": "3", "budget": NASTY}
+    )
+    assert lots.status_code == 422 and "is not a number" in _field_error(lots.text, "budget")
+    assert NASTY not in lots.text  # the typed value is shown escaped
+    unticked = {"n_questions": "3", "csrf_token": csrf}
+    none = client.post(f"/projects/{pid}/lab/samples", data=unticked)
+    assert none.status_code == 422 and _field_error(none.text, "recipes")
+    hx = client.post(
+        f"/projects/{pid}/lab/estimate",
+        data={**base, "n_questions": "-5"},
+        headers={"HX-Request": "true"},
+    )
+    assert hx.status_code == 200 and "<html" not in hx.text
+    assert "No estimate" in hx.text and "n questions:" in hx.text
+    with app_db.session_scope() as s:
+        assert s.scalars(select(Job).where(Job.kind == "lab_sample")).first() is None
+    # the full set (a rule sample made a lab strategy): refused, the form shown as sent
+    from workers.tasks import run_job
+
+    rule = {"recipes": ["rule_answer_first"], "n_questions": "2", "csrf_token": csrf}
+    assert client.post(f"/projects/{pid}/lab/samples", data=rule).status_code == 200
+    with app_db.session_scope() as s:
+        job_id = s.scalars(select(Job.id).where(Job.kind == "lab_sample")).one()
+    run_job(job_id)
+    page = client.get(f"/projects/{pid}/lab").text
+    sid = page.split('name="strategy_id"')[1].split('value="')[1].split('"')[0]
+    ask = {"strategy_id": sid, "budget": "-1", "csrf_token": csrf}
+    full = client.post(f"/projects/{pid}/lab/full-set", data=ask)
+    assert full.status_code == 422 and "The full set did not start." in full.text
+    assert "greater than or equal to 0" in _field_error(full.text, "budget")
+    assert 'name="budget" value="-1"' in full.text and f'value="{sid}" selected' in full.text
+    with app_db.session_scope() as s:
+        assert len(s.scalars(select(Job).where(Job.kind == "lab_sample")).all()) == 1
