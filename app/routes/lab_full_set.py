@@ -52,9 +52,11 @@ def _ask(strategy_id: str, budget: str) -> LabFullSetCreate:
             float(budget)
         except ValueError:
             raise BadInput(f"budget: '{budget[:40]}' is not a number", field="budget") from None
+    if not strategy_id.strip().isdigit():
+        raise BadInput("strategy_id: choose a strategy the lab made", field="strategy_id")
     return LabFullSetCreate(
-        strategy_id=strategy_id,  # type: ignore[arg-type]  # pydantic reads "7" as 7
-        budget=budget.strip() or None,  # type: ignore[arg-type]
+        strategy_id=int(strategy_id),
+        budget=budget.strip() or None,  # type: ignore[arg-type]  # pydantic reads "2" as 2.0
     )
 
 

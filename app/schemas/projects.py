@@ -96,6 +96,11 @@ class StrategyRead(BaseModel):
         "shared questions would gain without it",
     )
     n_file_verdicts: int = Field(default=0, description="Responses with the file's own `correct`")
+    sample_only: bool = Field(
+        default=False,
+        description="A strategy the lab made from a sample (its full set not generated): "
+        "outside the project's shared questions and a scan's default strategies",
+    )
     agreement: float | None = Field(
         default=None, description="Share of the file's own verdicts that Familiar agrees with"
     )

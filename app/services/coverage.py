@@ -1,6 +1,11 @@
 """Shared questions: the questions every strategy of a project answers, which are all that a
 scan compares. An upload may not take them to none without saying so, and when they drop,
-the upload and the project page name the strategy that broke the overlap."""
+the upload and the project page name the strategy that broke the overlap.
+
+A strategy the lab made from a sample answers only the sampled questions until its full
+set is generated: it is left out of the project's shared questions (``sample_only_ids``),
+or a lab sample of 8 would cut every later scan of the project to 8 questions; its own
+scan names it, and the project page says what it is."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.ingest.records import UploadError
-from app.models import Response, Strategy
+from app.models import Question, Response, Strategy
 from app.schemas.projects import StrategyRead
 from app.schemas.uploads import StrategyIngested
 
@@ -20,54 +25,84 @@ NEW_SET_HINT = (
 )
 
 
-def _answer_counts(project_id: int) -> Select:
+Ids = frozenset[int]
+NONE: Ids = frozenset()
+
+
+def sample_only_ids(session: Session, *, project_id: int) -> Ids:
+    """The lab's strategies that answer fewer than all of the project's questions (a sample,
+    its full set not generated): outside the project's shared questions."""
+    n_questions = session.scalar(
+        select(func.count(Question.id)).where(Question.project_id == project_id)
+    )
+    rows = session.execute(
+        select(Strategy.id, func.count(Response.id))
+        .outerjoin(Response, Response.strategy_id == Strategy.id)
+        .where(Strategy.project_id == project_id, Strategy.origin == "lab")
+        .group_by(Strategy.id)
+    ).all()
+    return frozenset(sid for sid, n in rows if n < (n_questions or 0))
+
+
+def _in_project(project_id: int, exclude: Ids) -> list:  # type: ignore[type-arg]
+    where = [Strategy.project_id == project_id]
+    return [*where, Strategy.id.not_in(exclude)] if exclude else where
+
+
+def _answer_counts(project_id: int, exclude: Ids = NONE) -> Select:  # type: ignore[type-arg]
     """(question id, how many of the project's strategies answer it)."""
     return (
         select(Response.question_id, func.count(Response.id).label("n"))
         .join(Strategy, Strategy.id == Response.strategy_id)
-        .where(Strategy.project_id == project_id)
+        .where(*_in_project(project_id, exclude))
         .group_by(Response.question_id)
     )
 
 
-def count_strategies(session: Session, *, project_id: int) -> int:
-    stmt = select(func.count(Strategy.id)).where(Strategy.project_id == project_id)
+def count_strategies(session: Session, *, project_id: int, exclude: Ids = NONE) -> int:
+    stmt = select(func.count(Strategy.id)).where(*_in_project(project_id, exclude))
     return int(session.scalar(stmt) or 0)
 
 
-def shared_question_ids(session: Session, *, project_id: int, n_strategies: int) -> set[int]:
+def shared_question_ids(
+    session: Session, *, project_id: int, n_strategies: int, exclude: Ids = NONE
+) -> set[int]:
     if n_strategies == 0:
         return set()
-    counts = _answer_counts(project_id).subquery()
+    counts = _answer_counts(project_id, exclude).subquery()
     stmt = select(counts.c.question_id).where(counts.c.n == n_strategies)
     return set(session.scalars(stmt))
 
 
-def shared_question_count(session: Session, *, project_id: int, n_strategies: int) -> int:
+def shared_question_count(
+    session: Session, *, project_id: int, n_strategies: int, exclude: Ids = NONE
+) -> int:
     if n_strategies == 0:
         return 0
-    counts = _answer_counts(project_id).subquery()
+    counts = _answer_counts(project_id, exclude).subquery()
     stmt = select(func.count()).select_from(counts).where(counts.c.n == n_strategies)
     return int(session.scalar(stmt) or 0)
 
 
-def lacking_counts(session: Session, *, project_id: int, n_strategies: int) -> dict[int, int]:
+def lacking_counts(
+    session: Session, *, project_id: int, n_strategies: int, exclude: Ids = NONE
+) -> dict[int, int]:
     """Per strategy id: the questions every *other* strategy answers and it does not, i.e.
     how many shared questions the project would gain without it (leave-one-out)."""
     if n_strategies < 2:
         return {}
-    counts = _answer_counts(project_id).subquery()
+    counts = _answer_counts(project_id, exclude).subquery()
     near = select(counts.c.question_id).where(counts.c.n == n_strategies - 1)
     n_near = int(session.scalar(select(func.count()).select_from(near.subquery())) or 0)
     answered = dict(
         session.execute(
             select(Response.strategy_id, func.count(Response.id))
             .join(Strategy, Strategy.id == Response.strategy_id)
-            .where(Strategy.project_id == project_id, Response.question_id.in_(near))
+            .where(*_in_project(project_id, exclude), Response.question_id.in_(near))
             .group_by(Response.strategy_id)
         ).all()
     )
-    ids = session.scalars(select(Strategy.id).where(Strategy.project_id == project_id))
+    ids = session.scalars(select(Strategy.id).where(*_in_project(project_id, exclude)))
     return {sid: n_near - int(answered.get(sid, 0)) for sid in ids}
 
 
@@ -105,10 +140,14 @@ class Before:
     n_strategies: int
     shared: set[int]
 
+    exclude: Ids = NONE  # the lab's sample-only strategies, outside the shared questions
+
     @classmethod
     def load(cls, session: Session, project_id: int) -> Before:
-        n = count_strategies(session, project_id=project_id)
-        return cls(n, shared_question_ids(session, project_id=project_id, n_strategies=n))
+        out = sample_only_ids(session, project_id=project_id)
+        n = count_strategies(session, project_id=project_id, exclude=out)
+        shared = shared_question_ids(session, project_id=project_id, n_strategies=n, exclude=out)
+        return cls(n, shared, out)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,12 @@ from app.schemas.projects import (
     StrategyRead,
 )
 from app.schemas.scans import ScanRead
-from app.services.coverage import coverage_warning, lacking_counts, shared_question_count
+from app.services.coverage import (
+    coverage_warning,
+    lacking_counts,
+    sample_only_ids,
+    shared_question_count,
+)
 from app.services.errors import BadInput, Conflict, NotFound
 from app.services.jobs import list_jobs
 from app.services.outcomes import latest_outcomes
@@ -237,20 +242,27 @@ def get_project_page(session: Session, *, project_id: int) -> ProjectPage:
     project = get_project_row(session, project_id=project_id)
     read = project_read(session, project)
     strategies = strategy_stats(session, project_id=project_id)
-    n = len(strategies)
-    n_shared = shared_question_count(session, project_id=project_id, n_strategies=n)
+    out = sample_only_ids(session, project_id=project_id)  # lab samples: not in the overlap
+    counted = [s for s in strategies if s.id not in out]
+    n = len(counted)
+    n_shared = shared_question_count(session, project_id=project_id, n_strategies=n, exclude=out)
     # who breaks the overlap: only asked when something does (two more passes over responses)
     broken = n_shared < read.n_questions
-    lacking = lacking_counts(session, project_id=project_id, n_strategies=n) if broken else {}
+    lacking = (
+        lacking_counts(session, project_id=project_id, n_strategies=n, exclude=out)
+        if broken
+        else {}
+    )
     for s in strategies:
         s.coverage = s.n_responses / read.n_questions if read.n_questions else 0.0
         s.n_lacking = lacking.get(s.id, 0)
+        s.sample_only = s.id in out
     return ProjectPage(
         project=read,
         strategies=strategies,
         n_questions=read.n_questions,
         n_shared=n_shared,
-        coverage_warning=coverage_warning(strategies, read.n_questions, n_shared),
+        coverage_warning=coverage_warning(counted, read.n_questions, n_shared),
         jobs=list_jobs(session, project_id=project_id),
         queue=_queue(session, project_id),
         scans=_scans(session, project_id),

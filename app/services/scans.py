@@ -29,6 +29,11 @@ def selected_strategies(
         if unknown:
             raise BadInput(f"unknown strategies in this project: {sorted(unknown)}")
         rows = [s for s in rows if s.id in set(ids)]
+    else:  # all but the lab's samples (they would cut the shared questions to the sample)
+        from app.services.coverage import sample_only_ids
+
+        out = sample_only_ids(session, project_id=project_id)
+        rows = [s for s in rows if s.id not in out] or list(rows)
     if not rows:
         raise BadInput("the project has no strategies to scan: upload response files first")
     return list(rows)

@@ -140,7 +140,9 @@ def ingest_files(
     job = create_job(session, kind="analyze", project_id=project_id)  # sent after the commit
     session.flush()
     n_after = before.n_strategies + len(stored)
-    shared = shared_question_count(session, project_id=project_id, n_strategies=n_after)
+    shared = shared_question_count(
+        session, project_id=project_id, n_strategies=n_after, exclude=before.exclude
+    )
     note = check_upload(before, shared, stored, new_question_set=new_question_set)
     return UploadResult(
         strategies=[s.ingested for s in stored],

@@ -265,3 +265,49 @@ def test_the_scan_compares_the_recipes_with_strategies_that_answer_the_sample(
     assert steps[1]["text"] == f"scan {scan.id} of 3 strategies (2 from the lab)"
     assert steps[2]["text"] == "ground_truth, not made by the lab: nothing to generate"
     assert (steps[3]["status"], steps[3]["text"]) == ("none", "not needed")
+
+
+def test_sample_strategies_stay_out_of_the_shared_questions_until_their_full_set(
+    session: Session,
+    client,  # type: ignore[no-untyped-def]
+) -> None:
+    """A lab sample of 2 questions must not cut the project's shared questions (and every
+    later scan) to 2: the sample's strategies are marked, left out of the overlap and of a
+    new scan's default strategies; with its full set a strategy counts again."""
+    from app.services.scans import selected_strategies
+
+    lab = _lab(session)
+    for name in ("ground_truth", "teacher_a"):
+        row = Strategy(project_id=lab.project_id, name=name)
+        session.add(row)
+        session.flush()
+        for qid in lab.question_ids:
+            session.add(Response(strategy_id=row.id, question_id=qid, text="7"))
+    session.commit()
+    job = _sample(session, lab.project_id, n=2)
+    lab_ids = {s["id"] for s in job.result["promoted"]["strategies"]}  # type: ignore[index]
+    page = client.get(f"/api/v1/projects/{lab.project_id}").json()
+    n = len(lab.question_ids)
+    assert (page["n_shared"], page["n_questions"], page["coverage_warning"]) == (n, n, None)
+    marked = {s["id"] for s in page["strategies"] if s["sample_only"]}
+    assert marked == lab_ids
+    html = client.get(f"/projects/{lab.project_id}").text
+    assert "lab sample</a>" in html and "lacks" not in html
+    default = selected_strategies(session, project_id=lab.project_id, ids=None)
+    assert {s.name for s in default} == {"ground_truth", "teacher_a"}
+    # the full set of one recipe (rules: no teacher) makes it an ordinary strategy
+    from app.lab.full_set import start_full_set
+    from app.specs.lab import LabFullSetCreate
+    from workers.tasks import run_job
+
+    rule = next(s for s in job.result["promoted"]["strategies"] if s["name"] == "rule v1")  # type: ignore[index]
+    full = start_full_set(
+        session, project_id=lab.project_id, data=LabFullSetCreate(strategy_id=rule["id"])
+    )
+    session.commit()
+    run_job(full.id)
+    page = client.get(f"/api/v1/projects/{lab.project_id}").json()
+    assert {s["id"] for s in page["strategies"] if s["sample_only"]} == lab_ids - {rule["id"]}
+    assert page["n_shared"] == n
+    default = selected_strategies(session, project_id=lab.project_id, ids=None)
+    assert {s.name for s in default} == {"ground_truth", "teacher_a", "rule v1"}

@@ -61,8 +61,12 @@ def test_the_target_is_always_a_teacher_without_key(session: Session) -> None:
         lab_teachers.update_teacher(
             session, project_id=pid, name="target", data=TeacherUpdate(api_key=SecretStr("x"))
         )
-    with pytest.raises(BadInput, match="no base URL"):
-        lab_teachers.endpoint_for(lab_teachers.ensure_target_teacher(session, project_id=pid))
+    # without a server it answers in the worker; with one, through it
+    target = lab_teachers.ensure_target_teacher(session, project_id=pid)
+    here = lab_teachers.endpoint_for(target)
+    assert here.local and here.model == "packaged:SmolLM2-135M-Instruct"
+    target.base_url = "http://127.0.0.1:8000/v1"
+    assert not lab_teachers.endpoint_for(target).local
 
 
 def test_short_key_shows_no_hint_and_key_can_be_removed(session: Session) -> None:
