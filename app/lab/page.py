@@ -11,6 +11,7 @@ from app.lab.budget import get_budget, job_spent, list_prices
 from app.lab.full_set import lab_strategies
 from app.lab.presets import PRESETS
 from app.lab.recipes import version_read
+from app.lab.story import lab_story
 from app.lab.teachers import list_teachers
 from app.models import Job, LabFault, LabRecipe, LabRecipeVersion, LabTeacher
 from app.schemas.lab import LabPage, LabRunRead, PresetRead, RecipeWithVersions
@@ -75,4 +76,5 @@ def lab_page(session: Session, *, project_id: int) -> LabPage:
         prices=list_prices(session, project_id=project_id),
         budget=get_budget(session, project_id=project_id),
         strategies=lab_strategies(session, project_id=project_id),
+        story=lab_story(session, project_id=project_id),
     )

@@ -70,7 +70,7 @@ def _scan_steps(session: Session, pid: int, job: Job) -> tuple[list[LabStep], St
             else "not yet"
         )
         steps.append(
-            LabStep(name="pick", status="waiting" if not scan.recommended else "none", text=text)
+            LabStep(name="pick", status="chosen" if scan.recommended else "waiting", text=text)
         )
     else:
         steps.append(
@@ -111,7 +111,8 @@ def lab_story(session: Session, *, project_id: int) -> LabStory | None:
     steps = [_sample_step(session, project_id, sample)]
     scan_steps, pick = _scan_steps(session, project_id, sample)
     steps += scan_steps
-    if scan_steps[-1].status == "none":  # the scan picked a strategy the project already has
+    picked = scan_steps[-1].name == "pick" and scan_steps[-1].status == "chosen"
+    if picked and pick is None:  # the scan picked a strategy the project already has
         steps.append(LabStep(name="full set", status="none", text="not needed"))
     else:
         steps.append(_full_set_step(session, project_id, jobs, pick))

@@ -207,6 +207,9 @@ class LabPage(BaseModel):
     prices: list[PriceRead]
     budget: BudgetRead
     strategies: list[LabStrategyRead] = Field(default_factory=list)
+    story: LabStory | None = Field(
+        default=None, description="The newest sample as sample -> scan -> pick -> full set"
+    )
 
 
 class LabStep(BaseModel):
@@ -224,3 +227,6 @@ class LabStory(BaseModel):
 
     steps: list[LabStep]
     spent: float = Field(description="What the sample and its full set spent together")
+
+
+LabPage.model_rebuild()  # LabStory is defined below LabPage

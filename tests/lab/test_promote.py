@@ -264,7 +264,11 @@ def test_the_scan_compares_the_recipes_with_strategies_that_answer_the_sample(
     steps = client.get(f"/api/v1/projects/{lab.project_id}").json()["lab"]["steps"]
     assert steps[1]["text"] == f"scan {scan.id} of 3 strategies (2 from the lab)"
     assert steps[2]["text"] == "ground_truth, not made by the lab: nothing to generate"
+    assert steps[2]["status"] == "chosen"  # a pick was made; it was "none"
     assert (steps[3]["status"], steps[3]["text"]) == ("none", "not needed")
+    lab_html = client.get(f"/projects/{lab.project_id}/lab").text
+    assert "The newest sample's pick:</strong> ground_truth, not made by the lab" in lab_html
+    assert "A full set is not needed" in lab_html
 
 
 def test_sample_strategies_stay_out_of_the_shared_questions_until_their_full_set(
