@@ -55,20 +55,42 @@ def lab_page_with_forms(
     )
 
 
+class FormRefused(BadInput):
+    """Every refused field of a form at once (``FormState.refused`` reads ``fields``)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+def _number(value: str, name: str, errors: dict[str, str]) -> str | None:
+    """``value`` when it is empty or a number, else None with the reason in ``errors``."""
+    try:
+        float(value or 0)
+    except ValueError:
+        errors[name] = f"'{value[:40]}' is not a number"
+        return None
+    return value.strip() or None
+
+
 def _sample(recipes: list[str] | None, n: str, seed: str, budget: str) -> LabSampleCreate:
-    """The form's sample; a refused value raises naming its field (pydantic's own bounds
-    by field, ``FormState.refused``)."""
-    if budget.strip():
-        try:
-            float(budget)
-        except ValueError:
-            raise BadInput(f"budget: '{budget[:40]}' is not a number", field="budget") from None
-    return LabSampleCreate(
-        recipes=recipes or [],
-        n_questions=n.strip() or 0,  # type: ignore[arg-type]  # pydantic reads "50" as 50
-        seed=seed.strip() or 0,  # type: ignore[arg-type]
-        budget=budget.strip() or None,  # type: ignore[arg-type]
-    )
+    """The form's sample; every refused value named by its field at once."""
+    errors: dict[str, str] = {}
+    values = {
+        "recipes": recipes or [],
+        "n_questions": _number(n, "n_questions", errors) or 0,
+        "seed": _number(seed, "seed", errors) or 0,
+        "budget": _number(budget, "budget", errors),
+    }
+    try:
+        data = LabSampleCreate(**values)  # type: ignore[arg-type]  # pydantic reads "50" as 50
+    except ValidationError as exc:
+        for e in exc.errors():
+            name = str(e["loc"][0]) if e["loc"] else "recipes"
+            errors.setdefault(name, e["msg"])
+    if errors:
+        raise FormRefused(errors)
+    return data
 
 
 def _values(recipes: list[str] | None, n: str, seed: str, budget: str) -> dict[str, list[str]]:

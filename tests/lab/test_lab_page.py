@@ -78,9 +78,10 @@ def test_refused_sample_and_full_set_forms_keep_what_was_typed(client) -> None: 
     assert 'value="rule_answer_first" checked' in zero.text
     assert "Something is wrong" not in zero.text
     lots = client.post(
-        f"/projects/{pid}/lab/samples", data={**base, "n_questions": "3", "budget": NASTY}
+        f"/projects/{pid}/lab/samples", data={**base, "n_questions": "0", "budget": NASTY}
     )
     assert lots.status_code == 422 and "is not a number" in _field_error(lots.text, "budget")
+    assert _field_error(lots.text, "n_questions")  # every refused field at once
     assert NASTY not in lots.text  # the typed value is shown escaped
     unticked = {"n_questions": "3", "csrf_token": csrf}
     none = client.post(f"/projects/{pid}/lab/samples", data=unticked)
