@@ -285,3 +285,61 @@ def test_training_stops_the_managed_server_first(
     )
     assert alive_at_first_step and alive_at_first_step[0] is False
     assert stand_in_pool.servers() == []
+
+
+def test_a_start_in_flight_holds_up_neither_the_pool_nor_a_shutdown(tmp_path: Path) -> None:
+    """A server's start (minutes on a CPU) runs outside the pool's lock: the idle reaper, a
+    listing and a shutdown answer at once; a second job for the same target waits for that
+    start and shares it; a server whose start ends after the shutdown is stopped at once."""
+    import subprocess
+    import threading
+
+    from workers.inference_server.launch import RunningServer
+
+    release = threading.Event()
+    launched: list[RunningServer] = []
+
+    def slow_launch(key: ServerKey, _opts: object) -> RunningServer:
+        release.wait(30)
+        proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        launched.append(RunningServer(key, proc, 1, tmp_path / "log", started_s=0.1))
+        return launched[-1]
+
+    settings = _settings(tmp_path)
+    pool = ServerPool(options_from_settings(settings), idle_stop_s=3600, launcher=slow_launch)
+    key = ServerKey("/m", "m")
+    got: list[object] = []
+
+    def job() -> None:
+        try:
+            with pool.acquire(key) as server:
+                got.append(server)
+        except ManagedServerError as exc:
+            got.append(exc)
+
+    first, second = threading.Thread(target=job), threading.Thread(target=job)
+    first.start()
+    time.sleep(0.2)
+    second.start()
+    t0 = time.monotonic()
+    assert pool.servers() == [] and pool.stop_idle() == []
+    with pytest.raises(ManagedServerError, match="'m' is starting"):
+        pool.acquire(ServerKey("/n", "n")).__enter__()
+    assert time.monotonic() - t0 < 2, "the pool waited for the start"
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert len(launched) == 1 and got == [launched[0], launched[0]] and pool.starts == 1
+    # a shutdown while a start is in flight: it returns at once, the late server is stopped
+    release.clear()
+    pool.stop_all()
+    late = threading.Thread(target=job)
+    late.start()
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    pool.close()
+    assert time.monotonic() - t0 < 2, "the shutdown waited for the start"
+    release.set()
+    late.join(10)
+    assert isinstance(got[-1], ManagedServerError) and "shutting down" in str(got[-1])
+    assert len(launched) == 2 and not launched[-1].alive()

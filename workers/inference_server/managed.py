@@ -80,6 +80,7 @@ class ServerPool:
         self._launch = launcher
         self._lock = threading.RLock()
         self._servers: dict[ServerKey, RunningServer] = {}
+        self._starting: dict[ServerKey, threading.Event] = {}  # starts in flight
         self._reaper: threading.Thread | None = None
         self._closed = threading.Event()
 
@@ -100,26 +101,50 @@ class ServerPool:
             return list(self._servers.values())
 
     def _check_out(self, key: ServerKey) -> RunningServer:
-        with self._lock:
-            if self._closed.is_set():
-                raise ManagedServerError("the worker is shutting down: no new vLLM server")
-            server = self._servers.get(key)
-            if server is not None and not server.alive():
-                log.warning(
-                    "managed vLLM server for %s (pid %d) died with code %s; starting it again",
-                    key.served_name,
-                    server.pid,
-                    server.process.returncode,
-                )
-                self._drop(key)
-                server = None
-            if server is None:
-                server = self._start(key)
-            server.users += 1
-            server.last_used = time.monotonic()
-            return server
+        """The running server for ``key``, started if needed. A start (minutes on a CPU)
+        runs outside the pool's lock: the idle reaper, other keys' releases and a shutdown
+        never wait for it; a second caller for the same key waits for that start."""
+        while True:
+            with self._lock:
+                server = self._ready(key)
+                if server is not None:
+                    server.users += 1
+                    server.last_used = time.monotonic()
+                    return server
+                pending = self._starting.get(key)
+                mine = pending is None
+                if mine:
+                    self._make_room(key)
+                    pending = self._starting[key] = threading.Event()
+            if not mine:
+                pending.wait()  # then look again: it runs, or its start failed (try it)
+                continue
+            return self._start(key, pending)
 
-    def _start(self, key: ServerKey) -> RunningServer:
+    def _ready(self, key: ServerKey) -> RunningServer | None:
+        """(Under the lock.) The live server for ``key``; a dead one is dropped."""
+        if self._closed.is_set():
+            raise ManagedServerError("the worker is shutting down: no new vLLM server")
+        server = self._servers.get(key)
+        if server is not None and not server.alive():
+            log.warning(
+                "managed vLLM server for %s (pid %d) died with code %s; starting it again",
+                key.served_name,
+                server.pid,
+                server.process.returncode,
+            )
+            self._drop(key)
+            server = None
+        return server
+
+    def _make_room(self, key: ServerKey) -> None:
+        """(Under the lock.) One GPU, one server: stop the idle others, refuse when another
+        is in use or starting."""
+        if busy := [k for k in self._starting if k != key]:
+            raise ManagedServerError(
+                f"a managed vLLM server for {busy[0].served_name!r} is starting; "
+                f"cannot start one for {key.served_name!r} on the same GPU"
+            )
         for other in [k for k in self._servers if k != key]:
             if self._servers[other].users:
                 raise ManagedServerError(
@@ -128,10 +153,26 @@ class ServerPool:
                 )
             log.info("stopping the vLLM server for %s to start %s", other, key)
             self._drop(other)
+
+    def _start(self, key: ServerKey, pending: threading.Event) -> RunningServer:
         log.info("starting a vLLM server for %s (log in %s)", key, self.opts.log_dir)
-        server = self._launch(key, self.opts)
-        self.starts += 1
-        self._servers[key] = server
+        try:
+            server = self._launch(key, self.opts)  # outside the lock
+        except BaseException:
+            with self._lock:
+                self._starting.pop(key, None)
+                pending.set()
+            raise
+        with self._lock:
+            self._starting.pop(key, None)
+            pending.set()
+            if self._closed.is_set():  # shut down while it started: it never serves
+                server.stop()
+                raise ManagedServerError("the worker is shutting down: no new vLLM server")
+            self.starts += 1
+            self._servers[key] = server
+            server.users += 1
+            server.last_used = time.monotonic()
         log.info(
             "vLLM server for %s ready in %.1f s at %s (pid %d, log %s)",
             key.served_name,
