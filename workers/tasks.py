@@ -14,6 +14,7 @@ from app.jobs.states import JobState
 from app.models import Job
 from app.pipelines import follow_job
 from app.queue import RUN_JOB_TASK
+from workers.backends import backends_closed_after
 from workers.celery_app import celery
 from workers.jobs import JobCancelled, JobContext, JobFailure, get_handler
 from workers.modeling.memory import reusing_freed_memory
@@ -46,7 +47,7 @@ def execute(lease: Lease, kind: str, spec: dict, project_id: int | None) -> None
     try:
         configure_torch_threads()
         handler = get_handler(kind)
-        with ctx.heartbeat(), reusing_freed_memory():
+        with ctx.heartbeat(), reusing_freed_memory(), backends_closed_after():
             result = handler(ctx)
     except LeaseLost as exc:
         log.warning("job %s: %s; stopping without writing", lease.job_id, exc)

@@ -92,3 +92,29 @@ def test_a_server_dying_mid_scan_fails_the_job_and_the_retry_resumes(  # type: i
     assert summary["counts"]["cached_items"] >= kept
     session.expire_all()
     assert session.get(Job, retry) is not None
+
+
+def test_a_job_leaves_no_connection_to_the_server_open(  # type: ignore[no-untyped-def]
+    server_env, client, session, tmp_path
+) -> None:
+    """The job runner closes every backend its job loaded: the server backend's pooled
+    keep-alive connections end with the job (they stayed open, one pool per job)."""
+    from urllib.parse import urlparse
+
+    import psutil
+
+    from workers.tasks import run_job
+
+    pid, _ = upload_files(client, write_multisubject(tmp_path, n=8))
+    _, job_id = _scan(client, pid)
+    run_job(job_id)
+    session.expire_all()
+    job = session.get(Job, job_id)
+    assert job is not None and job.status == "succeeded", job.error if job else None
+    port = urlparse(server_env.url).port
+    open_ = [
+        c
+        for c in psutil.Process().net_connections(kind="tcp")
+        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    ]
+    assert open_ == []

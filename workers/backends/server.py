@@ -185,6 +185,11 @@ class ServerBackend:
         self.client.load_lora_adapter(name, str(adapter.resolve()))
         return name
 
+    def close(self) -> None:
+        """Close the HTTP client (its pooled connections); a managed server stays up for
+        the next job (the pool stops it when idle)."""
+        self.client.close()
+
     def train_adapter(self, *args: Any, **kwargs: Any) -> Any:
         """Training runs here, through the transformers backend (module docstring)."""
         return self._local_trainer().train_adapter(*args, **kwargs)
