@@ -127,7 +127,13 @@ def test_the_bench_runs_on_a_tiny_team_deployment(settings_env: str) -> None:
     assert result["jobs_unfinished"] == 0 and result["jobs_not_once"] == 0
     assert "project page" in r.stdout
     team = result["deployment"]  # everything it started is gone, the database too
-    assert sorted(team["processes"]) == ["web-1", "web-2", "worker-cpu", "worker-gpu"]
+    assert sorted(team["processes"]) == [
+        "web-1",
+        "web-2",
+        "worker-cpu",
+        "worker-gpu",
+        "worker-network",
+    ]
     for port in (8146, 8147):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0
