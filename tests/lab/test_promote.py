@@ -315,3 +315,39 @@ def test_sample_strategies_stay_out_of_the_shared_questions_until_their_full_set
     assert page["n_shared"] == n
     default = selected_strategies(session, project_id=lab.project_id, ids=None)
     assert {s.name for s in default} == {"ground_truth", "teacher_a", "rule v1"}
+
+
+def test_a_validation_follows_the_full_scan_not_the_lab_samples(session: Session) -> None:
+    """After a lab sample's scan (a few questions, recipes with a few answers each), a
+    validation's default scan is still the newest scan of full strategies, and its quick
+    top 3 never names a sample-only recipe (too few answers to train on)."""
+    from datetime import UTC, datetime
+
+    from app.models import ScanAggregate
+    from app.services.validations.start import latest_finished_scan, quick_top3
+
+    lab = _lab(session)
+    full = []
+    for name in ("ground_truth", "teacher_a", "teacher_b", "teacher_c"):
+        row = Strategy(project_id=lab.project_id, name=name)
+        session.add(row)
+        session.flush()
+        full.append(row.id)
+        for qid in lab.question_ids:
+            session.add(Response(strategy_id=row.id, question_id=qid, text="7"))
+    first = Scan(project_id=lab.project_id, model_name="m", spec={"strategy_ids": full})
+    session.add(first)
+    session.commit()
+    job = _sample(session, lab.project_id, n=2)
+    lab_ids = [s["id"] for s in job.result["promoted"]["strategies"]]  # type: ignore[index]
+    sample_scan = session.get(Scan, job.result["promoted"]["scan_id"])  # type: ignore[index]
+    now = datetime.now(UTC)
+    for scan, ranked in ((first, full[::-1]), (sample_scan, [*lab_ids, *full])):
+        scan.finished_at = now
+        for rank, sid in enumerate(ranked, start=1):
+            session.add(ScanAggregate(scan_id=scan.id, strategy_id=sid, metric="sppl", rank=rank))
+    session.commit()
+    assert sample_scan.id > first.id  # the lab's scan is the newest
+    assert latest_finished_scan(session, project_id=lab.project_id).id == first.id
+    top = quick_top3(session, project_id=lab.project_id, scan=sample_scan)
+    assert not set(top) & set(lab_ids) and top[:3] == full[:3]

@@ -61,11 +61,16 @@ def demo_preset(session: Session, *, project_id: int) -> ValidationSpec | None:
     test_set = current_test_set(session, project_id=project_id)
     if project is None or test_set is None:
         return None
-    ids = list(
-        session.scalars(
+    from app.services.coverage import sample_only_ids
+
+    out = sample_only_ids(session, project_id=project_id)  # lab samples: too few answers
+    ids = [
+        sid
+        for sid in session.scalars(
             select(Strategy.id).where(Strategy.project_id == project_id).order_by(Strategy.id)
         )
-    )
+        if sid not in out
+    ]
     leaks = leaking_question_ids(session, project_id=project_id, test_set_id=test_set.id)
     shared = [q for q in shared_question_ids(session, strategy_ids=ids) if q not in leaks]
     if len(shared) < 2:

@@ -50,11 +50,19 @@ class Split:
 
 
 def latest_finished_scan(session: Session, *, project_id: int) -> Scan | None:
-    return session.scalar(
+    """The newest finished scan that a validation can follow: one whose strategies all
+    answer more than a lab sample (a lab sample's own scan ranks recipes on a few
+    questions, and its recipes have too few answers to train on); else the newest."""
+    from app.services.coverage import sample_only_ids
+
+    scans = session.scalars(
         select(Scan)
         .where(Scan.project_id == project_id, Scan.finished_at.is_not(None))
         .order_by(Scan.id.desc())
-    )
+    ).all()
+    out = sample_only_ids(session, project_id=project_id)
+    trainable = (s for s in scans if not out & set((s.spec or {}).get("strategy_ids") or []))
+    return next(trainable, scans[0] if scans else None)
 
 
 def _scan(session: Session, project_id: int, scan_id: int | None) -> Scan | None:
@@ -87,7 +95,10 @@ def quick_top3(session: Session, *, project_id: int, scan: Scan | None) -> list[
             break
     else:
         raise BadInput(f"scan {scan.id} has no ranking to pick the top 3 from")
-    ids = list(ranked[:3])
+    from app.services.coverage import sample_only_ids
+
+    out = sample_only_ids(session, project_id=project_id)  # too few answers to train on
+    ids = [sid for sid in ranked if sid not in out][:3]
     names = session.execute(
         select(Strategy.id, Strategy.name).where(Strategy.project_id == project_id)
     ).all()
