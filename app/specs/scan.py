@@ -154,7 +154,9 @@ class ScanSpec(BaseModel):
         "project's target, or DEFAULT_MODEL for `familiar scan`).",
     )
     strategy_ids: list[RowId] | None = Field(
-        default=None, description="Strategies of the project to scan (default: all)."
+        default=None,
+        description="Strategies of the project to scan (default: all but the strategy "
+        "lab's sample-only ones).",
     )
 
     def __init__(self, **data: Any) -> None:
