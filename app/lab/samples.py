@@ -90,6 +90,13 @@ def start_spec(session: Session, *, project_id: int, spec: LabSampleSpec) -> Job
         version_ids=spec.recipe_version_ids,
         question_ids=spec.question_ids,
     )
+    if unserved := sorted(
+        {plan.labels[r.recipe_version_id] for r in plan.requests if not r.endpoint.base_url}
+    ):
+        raise BadInput(  # the worker would fail on it: say so before the job exists
+            f"{', '.join(unserved)}: the teacher has no base URL; give it one",
+            field="recipes",
+        )
     # the target answering in the worker is model work; teachers behind URLs only wait
     local = any(r.endpoint.local for r in plan.requests)
     queue = "gpu" if local else "network"

@@ -240,6 +240,15 @@ def test_the_target_teacher_answers_in_the_worker_greedily_and_on_the_model_queu
     session.commit()
     queues = {job.id: job.queue for job in session.scalars(select(Job))}
     assert (queues[own.id], queues[away.id]) == ("gpu", "network")
+    # a teacher row without its URL (the API never writes one; another tool might):
+    # refused before its job, not failed in the worker
+    from app.lab import teachers as lab_teachers
+
+    lab_teachers.get_teacher_row(session, project_id=lab.project_id, name="local").base_url = None
+    with pytest.raises(BadInput, match="direct v1: the teacher has no base URL"):
+        lab_samples.start_sample(
+            session, project_id=lab.project_id, data=LabSampleCreate(recipes=["direct"])
+        )
 
 
 def test_the_scan_compares_the_recipes_with_strategies_that_answer_the_sample(
