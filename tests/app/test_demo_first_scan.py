@@ -99,3 +99,25 @@ def test_after_its_first_scan_the_demo_runs_a_lab_sample_with_the_target_as_teac
     from app.lab.demo import start_demo_lab
 
     assert start_demo_lab(session, project_id=other.id) is None
+
+
+def test_a_demo_lab_run_that_cannot_start_leaves_the_scan_ending_alone(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lab run starts in the transaction that ends the demo's scan: when it cannot
+    start (here the demo's questions lost their gold, which the rule preset needs), nothing
+    of it is written and the step does not raise."""
+    from app.jobs.states import JobState
+    from app.models import LabRecipe
+    from app.pipelines import follow
+
+    demo = create_demo_project(session, n_questions=12)
+    _own_answers(session, demo)
+    scan = start_demo_scan(session, project_id=demo.id)
+    for q in session.scalars(select(Question).where(Question.project_id == demo.id)):
+        q.gold = None
+    session.commit()
+    follow(session, session.get(Job, scan.job_id), JobState.SUCCEEDED)
+    session.commit()
+    assert session.scalars(select(Job).where(Job.kind == "lab_sample")).first() is None
+    assert session.scalars(select(LabRecipe).where(LabRecipe.project_id == demo.id)).all() == []
