@@ -7,10 +7,8 @@ Run: .venv/bin/python bench/import_bench.py
 from __future__ import annotations
 
 import json
-import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,21 +23,18 @@ def strategy_files() -> list[Path]:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="familiar-bench-"))
-    os.environ.update(DATA_DIR=str(tmp), DEMO="false")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
+    from bench.fresh_app import fresh_app
+
+    fresh_app("familiar-bench-")
     from fastapi.testclient import TestClient
 
-    from app.cli import _prepare
     from app.db import session_scope
     from app.main import create_app
     from app.schemas.projects import ProjectCreate
     from app.services.projects import create_project
     from app.services.uploads import ingest_files
 
-    _prepare()
     files = strategy_files()
     payload = [(f.name, f.read_bytes()) for f in files]
     t0 = time.perf_counter()

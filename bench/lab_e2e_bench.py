@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -78,14 +76,12 @@ def main() -> None:
     ap.add_argument("--base-url", help="a server of the target (default: in the worker)")
     args = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="familiar-lab-e2e-"))
-    os.environ.update(DATA_DIR=str(tmp), DEMO="false")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
+    from bench.fresh_app import fresh_app
+
+    fresh_app("familiar-lab-e2e-")
     from fastapi.testclient import TestClient
 
-    from app.cli import _prepare
     from app.db import session_scope
     from app.lab.samples import start_sample
     from app.main import create_app
@@ -93,7 +89,6 @@ def main() -> None:
     from app.specs.lab import LabSampleCreate
     from workers.tasks import run_job
 
-    _prepare()
     with session_scope() as session:
         pid = _project(session, args.data, args.questions, args.max_tokens, args.base_url)
     with session_scope() as session:  # the analyze job of the upload: not part of the run

@@ -9,10 +9,8 @@ Run: .venv/bin/python bench/results_bench.py
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -138,18 +136,15 @@ def _median_get(client: Any, url: str) -> tuple[float, int]:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="familiar-results-bench-"))
-    os.environ.update(DATA_DIR=str(tmp), DEMO="false")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
+    from bench.fresh_app import fresh_app
+
+    fresh_app("familiar-results-bench-")
     from fastapi.testclient import TestClient
 
-    from app.cli import _prepare
     from app.db import session_scope
     from app.main import create_app
 
-    _prepare()
     t0 = time.perf_counter()
     with session_scope() as session:
         pid, sid, build_s = build_synthetic_scan(session)
