@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 
 from app.lab import budget as lab_budget
 from app.lab import recipes as lab_recipes
+from app.lab import samples as lab_samples
 from app.lab import teachers as lab_teachers
 from app.lab.plan import Plan, plan_sample
-from app.models import Project, Question
+from app.models import Job, Project, Question
 from app.schemas.lab import PriceSet, RecipeCreate, TeacherCreate
+from app.specs.lab import LabSampleCreate
 
 QUESTIONS = [
     ("Tom has 3 apples and buys 4 more. How many apples does he have?", "3 + 4 = 7\n#### 7"),
@@ -79,3 +81,16 @@ def make_lab_project(
         versions.append(lab_recipes.save_recipe(session, project_id=project.id, data=data))
     session.commit()
     return LabProject(project.id, qids, [v.latest.id for v in versions])
+
+
+def run_sample(session: Session, project_id: int, ask: LabSampleCreate) -> Job:
+    """Start the sample and run its job here, as a worker would; the job row, succeeded."""
+    from workers.tasks import run_job
+
+    job = lab_samples.start_sample(session, project_id=project_id, data=ask)
+    session.commit()
+    run_job(job.id)
+    session.expire_all()
+    row = session.get(Job, job.id)
+    assert row is not None and row.status == "succeeded", row.error if row else None
+    return row

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.lab import recipes as lab_recipes
-from app.lab import samples as lab_samples
 from app.lab.plan import plan_sample
-from app.models import Job, LabAnswer, Project, Question
+from app.models import LabAnswer, Project, Question
 from app.schemas.lab import RecipeCreate
 from app.specs.lab import LabSampleCreate
+from tests.lab.project import run_sample
 from workers.lab.engine import LOCAL_CHUNK, EngineConfig, generate
 from workers.lab.local import LocalTeacher
 from workers.lab.store import DbStore
@@ -52,19 +52,12 @@ def _project(session: Session, n: int, max_tokens: int) -> tuple[int, list[int]]
 def test_the_target_answers_a_sample_itself_and_a_second_run_reuses_it(
     session: Session,
 ) -> None:
-    from workers.tasks import run_job
-
     project_id, _ = _project(session, 3, max_tokens=24)
     ask = LabSampleCreate(recipes=["direct"], n_questions=3)
-    job = lab_samples.start_sample(session, project_id=project_id, data=ask)
-    session.commit()
-    run_job(job.id)
-    session.expire_all()
-    row = session.get(Job, job.id)
-    assert row is not None and row.status == "succeeded", row.error if row else None
+    row = run_sample(session, project_id, ask)
     assert row.queue == "gpu"
     assert (row.result["answered"], row.result["missing"], row.result["spent"]) == (3, 0, 0)
-    answers = session.scalars(select(LabAnswer).where(LabAnswer.job_id == job.id)).all()
+    answers = session.scalars(select(LabAnswer).where(LabAnswer.job_id == row.id)).all()
     assert len(answers) == 3
     for answer in answers:
         assert answer.text.strip(), "an answer of the packaged model is empty"
@@ -73,12 +66,7 @@ def test_the_target_answers_a_sample_itself_and_a_second_run_reuses_it(
         assert answer.finish_reason == ("length" if answer.completion_tokens == 24 else "stop")
         assert ("truncated" in answer.flags) == (answer.finish_reason == "length")
     # the same sample again: every answer from the cache, the model not asked
-    again = lab_samples.start_sample(session, project_id=project_id, data=ask)
-    session.commit()
-    run_job(again.id)
-    session.expire_all()
-    second = session.get(Job, again.id)
-    assert second is not None and second.status == "succeeded"
+    second = run_sample(session, project_id, ask)
     assert (second.result["answered"], second.result["cached"]) == (0, 3)
 
 

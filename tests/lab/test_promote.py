@@ -16,7 +16,7 @@ from app.models import Job, LabAnswer, Response, Scan, Strategy
 from app.schemas.lab import RecipeCreate
 from app.specs.lab import LabSampleCreate
 from tests.conftest import page_csrf
-from tests.lab.project import make_lab_project
+from tests.lab.project import make_lab_project, run_sample
 from tests.vllm_server import free_port
 
 STEPS_FIRST = "Steps: {{ gold | reasoning }}\n\nFinal Answer: {{ gold | final_answer }}"
@@ -40,16 +40,8 @@ def _lab(session: Session):  # type: ignore[no-untyped-def]
 
 
 def _sample(session: Session, project_id: int, n: int = 4) -> Job:
-    from workers.tasks import run_job
-
     ask = LabSampleCreate(recipes=["rule", "steps"], n_questions=n, seed=3)
-    job = lab_samples.start_sample(session, project_id=project_id, data=ask)
-    session.commit()
-    run_job(job.id)
-    session.expire_all()
-    row = session.get(Job, job.id)
-    assert row is not None and row.status == "succeeded", row.error if row else None
-    return row
+    return run_sample(session, project_id, ask)
 
 
 def test_a_sample_becomes_strategies_and_their_scan_starts(session: Session, client) -> None:  # type: ignore[no-untyped-def]
